@@ -1,0 +1,30 @@
+#pragma once
+
+// Time is injected: loops, leases, backoffs and probes take a Clock so tests
+// can advance a manual one instead of sleeping.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace lb {
+
+class Clock {
+ public:
+  using TimePoint = std::chrono::system_clock::time_point;
+  using Duration = std::chrono::nanoseconds;
+
+  virtual ~Clock() = default;
+  // Wall-clock time (used for object timestamps). Thread-safe.
+  virtual TimePoint now() const = 0;
+  // Monotonic time for timeouts and leases. Thread-safe.
+  virtual std::chrono::steady_clock::time_point steadyNow() const = 0;
+};
+
+// The process-wide real clock.
+Clock& realClock();
+
+// Seconds since the Unix epoch, UTC, as RFC 3339 ("2026-11-26T15:14:08Z").
+std::string formatRfc3339(Clock::TimePoint tp);
+
+}  // namespace lb
