@@ -1,0 +1,293 @@
+// The option tables of every component — data only. Flags, environment
+// variables, config keys and defaults are those of the reference (sections
+// 3.1.1–3.1.6), with the deliberate changes listed in docs/configuration.md.
+// Groups that several components share are written once and composed.
+
+#include "lastbackend/config/options.h"
+
+// Rows leave trailing OptionSpec fields (check, choices, secret, altKey) at
+// their defaults on purpose; that is what keeps the tables readable.
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+namespace lb::config {
+namespace {
+
+using Opts = std::vector<OptionSpec>;
+
+Opts operator+(Opts a, const Opts& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+const OptionSpec kVerbose{"verbose", 'v', "LB_VERBOSE", "verbose", Type::kInt, "0",
+                          "Set log level from 0 to 7", Check::kVerbose};
+
+OptionSpec token() {
+  OptionSpec o{"access-token", 0, "LB_ACCESS_TOKEN", "token", Type::kString, "",
+               "Access token to API server"};
+  o.secret = true;
+  return o;
+}
+
+// Storage options of the api, controller, discovery and server. The reference
+// knows etcd and mock; the embedded SQLite store is ours (the server default).
+Opts storage(std::string_view defaultDriver) {
+  return {
+      {"storage", 0, "LB_STORAGE", "storage.driver", Type::kString, defaultDriver,
+       "Set storage driver (Allow: etcd, sqlite, mock)", Check::kOneOf, "etcd,sqlite,mock"},
+      {"sqlite-path", 0, "LB_SQLITE_PATH", "storage.sqlite.path", Type::kString,
+       "/var/lib/lastbackend/lastbackend.db", "SQLite database file (storage sqlite)"},
+      {"etcd-cert-file", 0, "LB_ETCD_CERT_FILE", "storage.etcd.tls.cert", Type::kString, "",
+       "ETCD database cert file path"},
+      {"etcd-private-key-file", 0, "LB_ETCD_PRIVATE_KEY_FILE", "storage.etcd.tls.key",
+       Type::kString, "", "ETCD database private key file path"},
+      {"etcd-ca-file", 0, "LB_ETCD_CA_FILE", "storage.etcd.tls.ca", Type::kString, "",
+       "ETCD database certificate authority file"},
+      {"etcd-endpoints", 0, "LB_ETCD_ENDPOINTS", "storage.etcd.endpoints", Type::kStringList,
+       "127.0.0.1:2379", "ETCD database endpoints list"},
+      {"etcd-prefix", 0, "LB_ETCD_PREFIX", "storage.etcd.prefix", Type::kString, "lastbackend",
+       "ETCD database storage prefix"},
+      {"storage-history", 0, "LB_STORAGE_HISTORY", "storage.history", Type::kInt, "100000",
+       "Changes kept for watches; a watcher further behind re-lists", Check::kPositive},
+  };
+}
+
+// Server-side TLS; the environment names differ per component in the reference.
+Opts serverTls(std::string_view certEnv, std::string_view keyEnv, std::string_view caEnv) {
+  return {
+      {"tls-cert-file", 0, certEnv, "server.tls.cert", Type::kString, "", "TLS cert file path"},
+      {"tls-private-key-file", 0, keyEnv, "server.tls.key", Type::kString, "",
+       "TLS private key file path"},
+      {"tls-ca-file", 0, caEnv, "server.tls.ca", Type::kString, "",
+       "TLS certificate authority file path"},
+  };
+}
+
+// How node, discovery, ingress and exporter reach the REST API.
+const Opts& apiClient() {
+  static const Opts kOpts = {
+      {"api-uri", 0, "LB_API_URI", "api.uri", Type::kString, "", "REST API endpoint"},
+      {"api-tls-cert-file", 0, "LB_API_CERT_FILE", "api.tls.cert", Type::kString, "",
+       "REST API TLS certificate file path"},
+      {"api-tls-private-key-file", 0, "LB_API_PRIVATE_KEY_FILE", "api.tls.key", Type::kString,
+       "", "REST API TLS private key file path"},
+      {"api-tls-ca-file", 0, "LB_API_CA_FILE", "api.tls.ca", Type::kString, "",
+       "REST API TLS certificate authority file path"},
+  };
+  return kOpts;
+}
+
+// Host networking of node and ingress. The reference layout spells the CNI
+// key "iterface"; both spellings are accepted.
+Opts network(std::string_view bindInterfaceEnv) {
+  OptionSpec cniExt{"network-driver-iface-external", 0, "LB_NETWORK_DRIVER_IFACE_EXTERNAL",
+                    "network.cni.iterface.external", Type::kString, "eth0",
+                    "Container overlay network external interface for host communication"};
+  cniExt.altKey = "network.cni.interface.external";
+  OptionSpec cniInt{"network-driver-iface-internal", 0, "LB_NETWORK_DRIVER_IFACE_INTERNAL",
+                    "network.cni.iterface.internal", Type::kString, "docker0",
+                    "Container overlay network internal bridge interface"};
+  cniInt.altKey = "network.cni.interface.internal";
+  return {
+      {"bind-interface", 0, bindInterfaceEnv, "network.interface", Type::kString, "eth0",
+       "External network interface to bind"},
+      {"network-proxy", 0, "LB_NETWORK_PROXY", "network.cpi.type", Type::kString, "ipvs",
+       "Network proxy driver (Allow: ipvs, nftables)", Check::kOneOf, "ipvs,nftables"},
+      {"network-proxy-iface-internal", 0, "LB_NETWORK_PROXY_IFACE_INTERNAL",
+       "network.cpi.interface.internal", Type::kString, "docker0",
+       "Network proxy internal interface binding"},
+      {"network-proxy-iface-external", 0, "LB_NETWORK_PROXY_IFACE_EXTERNAL",
+       "network.cpi.interface.external", Type::kString, "eth0",
+       "Network proxy external interface binding"},
+      {"network-driver", 0, "LB_NETWORK_DRIVER", "network.cni.type", Type::kString, "vxlan",
+       "Container overlay network driver (Allow: vxlan)", Check::kOneOf, "vxlan"},
+      cniExt,
+      cniInt,
+  };
+}
+
+// What the node agent needs of its host; the all-in-one server reuses it.
+Opts nodeHost(std::string_view workdirDefault) {
+  return Opts{
+             {"workdir", 0, "LB_NODE_WORKDIR", "workdir", Type::kString, workdirDefault,
+              "Node workdir for runtime"},
+             {"manifest-path", 0, "LB_NODE_MANIFESTS_PATH", "manifest.dir", Type::kString, "",
+              "Node local manifest(s) directory"},
+         } +
+         network("LB_NODE_BIND_INTERFACE") +
+         Opts{
+             {"container-runtime", 0, "LB_CONTAINER_RUNTIME", "container.cri.type",
+              Type::kString, "docker", "Node container runtime (Allow: docker)", Check::kOneOf,
+              "docker"},
+             {"container-runtime-docker-version", 0, "LB_RUNTIME_DOCKER_VERSION",
+              "container.cri.docker.version", Type::kString, "",
+              "Docker API version for the docker container runtime"},
+             {"container-storage-root", 0, "LB_CONTAINER_STORAGE_ROOT", "container.csi.dir.root",
+              Type::kString, "/var/run/lastbackend",
+              "Node container storage root for pod volumes and persistent volumes"},
+             {"container-image-runtime", 0, "LB_CONTAINER_IMAGE_RUNTIME", "container.iri.type",
+              Type::kString, "docker", "Node container images runtime (Allow: docker)",
+              Check::kOneOf, "docker"},
+             // The reference layout has this key but no flag; we add one.
+             {"container-image-runtime-docker-version", 0, "LB_IMAGE_RUNTIME_DOCKER_VERSION",
+              "container.iri.docker.version", Type::kString, "",
+              "Docker API version for the docker image runtime"},
+         };
+}
+
+// The REST API's own options (api and server).
+Opts apiOwn() {
+  OptionSpec vaultToken{"vault-token", 0, "LB_VAULT_TOKEN", "vault.token", Type::kString, "",
+                        "Vault access token"};
+  vaultToken.secret = true;
+  return Opts{
+             {"cluster-name", 0, "LB_CLUSTER_NAME", "name", Type::kString, "",
+              "Cluster name info"},
+             {"cluster-description", 0, "LB_CLUSTER_DESCRIPTION", "description", Type::kString,
+              "", "Cluster description"},
+             {"bind-address", 0, "LB_BIND_ADDRESS", "server.host", Type::kString, "0.0.0.0",
+              "REST API bind address for listening"},
+             // Not in the reference table (only server.port); added for symmetry with the node.
+             {"bind-port", 0, "LB_BIND_PORT", "server.port", Type::kInt, "2967",
+              "REST API listening port", Check::kPort},
+         } +
+         serverTls("LB_TLS_CERT_FILE", "LB_TLS_PRIVATE_KEY", "LB_TLS_CA_FILE") +
+         Opts{
+             vaultToken,
+             {"vault-endpoint", 0, "LB_VAULT_ENDPOINT", "vault.endpoint", Type::kString, "",
+              "Vault access endpoint"},
+             {"domain-internal", 0, "LB_DOMAIN_INTERNAL", "domain.internal", Type::kString,
+              "lb.local", "Internal domain name for cluster"},
+             {"domain-external", 0, "LB_DOMAIN_EXTERNAL", "domain.external", Type::kString, "",
+              "Default external domain for cluster"},
+         };
+}
+
+// The controller's own options (controller and server).
+Opts controllerOwn() {
+  return {
+      // The reference default 172.0.0.0/24 is public address space; see docs.
+      {"services-cidr", 0, "LB_SERVICES_CIDR", "service.cidr", Type::kString, "10.96.0.0/16",
+       "Services IP CIDR for internal IPAM service", Check::kCidr},
+      {"node-offline-timeout", 0, "LB_NODE_OFFLINE_TIMEOUT", "node.offline_timeout",
+       Type::kDuration, "30s", "Mark a node offline after this long without a status report",
+       Check::kPositive},
+  };
+}
+
+Opts apiOptions() { return Opts{kVerbose, token()} + apiOwn() + storage("etcd"); }
+
+Opts controllerOptions() { return Opts{kVerbose} + controllerOwn() + storage("etcd"); }
+
+Opts nodeOptions() {
+  return Opts{kVerbose, token()} + nodeHost("") +
+         Opts{
+             {"bind-address", 0, "LB_NODE_BIND_ADDRESS", "server.host", Type::kString,
+              "0.0.0.0", "Node bind address"},
+             {"bind-port", 0, "LB_NODE_BIND_PORT", "server.port", Type::kInt, "2965",
+              "Node listening port binding", Check::kPort},
+         } +
+         serverTls("LB_NODE_TLS_CERT_FILE", "LB_NODE_PRIVATE_KEY_FILE", "LB_NODE_CA_FILE") +
+         apiClient();
+}
+
+Opts discoveryOptions() {
+  return Opts{
+             kVerbose,
+             token(),
+             {"bind-address", 0, "LB_BIND_ADDRESS", "dns.host", Type::kString, "0.0.0.0",
+              "DNS server bind address"},
+             {"bind-port", 0, "LB_DNS_PORT", "dns.port", Type::kInt, "53", "DNS port listening",
+              Check::kPort},
+             {"dns-ttl", 0, "LB_DNS_TTL", "dns.ttl", Type::kDuration, "24h",
+              "DNS cache ttl (24 hours)", Check::kPositive},
+         } +
+         storage("etcd") + apiClient();
+}
+
+Opts ingressOptions() {
+  OptionSpec password{"haproxy-stat-password", 0, "LB_HAPROXY_STAT_PASS",
+                      "haproxy.stats.password", Type::kString, "",
+                      "HAProxy statistic access password"};
+  password.secret = true;
+  return Opts{
+             kVerbose,
+             token(),
+             {"haproxy-config-path", 0, "LB_HAPROXY_CONFIG_PATH", "haproxy.config",
+              Type::kString, "/var/run/lastbackend/ingress/haproxy/haproxy.cfg",
+              "HAProxy configuration path setup"},
+             {"haproxy-pid", 0, "LB_HAPROXY_PID", "haproxy.pid", Type::kString,
+              "/var/run/lastbackend/ingress/haproxy/haproxy.pid", "HAProxy pid file path"},
+             // Debian's haproxy package installs /usr/sbin/haproxy (the
+             // reference says /usr/local/bin/haproxy); see docs.
+             {"haproxy-exec", 0, "LB_HAPROXY_EXEC", "haproxy.exec", Type::kString,
+              "/usr/sbin/haproxy", "HAProxy entrypoint path"},
+             {"haproxy-stat-port", 0, "LB_HAPROXY_STAT_PORT", "haproxy.stats.port", Type::kInt,
+              "1936", "HAProxy statistic port; 0 disables statistics", Check::kPortOrZero},
+             {"haproxy-stat-username", 0, "LB_HAPROXY_STAT_USER", "haproxy.stats.username",
+              Type::kString, "", "HAProxy statistic access username"},
+             password,
+         } +
+         network("LB_INGRESS_BIND_INTERFACE") +
+         Opts{
+             {"network-resolvers", 0, "LB_NETWORK_RESOLVERS", "network.resolver.servers",
+              Type::kStringList, "8.8.8.8,8.8.4.4", "Additional resolvers IPs for Ingress"},
+         } +
+         apiClient();
+}
+
+// Section 3.1.6 of the reference is titled "Ingress" but lists these.
+Opts exporterOptions() {
+  return Opts{
+             kVerbose,
+             token(),
+             {"bind-listener-address", 0, "LB_BIND_LISTENER_ADDRESS", "logger.host",
+              Type::kString, "0.0.0.0", "Exporter log listener bind address"},
+             {"bind-listener-port", 0, "LB_BIND_LISTENER_PORT", "logger.port", Type::kInt,
+              "2963", "Exporter log listener bind port", Check::kPort},
+             {"bind-rest-address", 0, "LB_BIND_REST_ADDRESS", "server.host", Type::kString,
+              "0.0.0.0", "Exporter REST listener address for logs and metrics streaming"},
+             {"bind-rest-port", 0, "LB_BIND_REST_PORT", "server.port", Type::kInt, "2964",
+              "Exporter REST listener port", Check::kPort},
+         } +
+         serverTls("LB_TLS_CERT_FILE", "LB_TLS_PRIVATE_KEY", "LB_TLS_CA_FILE") +
+         apiClient() +
+         Opts{
+             {"bind-interface", 0, "LB_BIND_INTERFACE", "network.interface", Type::kString,
+              "eth0", "Exporter bind network interface"},
+             {"log-workdir", 0, "LB_LOG_WORKDIR", "logger.workdir", Type::kString,
+              "/var/run/lastbackend", "Set directory on host for logs storage"},
+         };
+}
+
+// All-in-one: api + controller + node on the embedded store. The node's
+// listener moves to --node-bind-* / node.server.* because --bind-* and
+// server.* are the REST API's here.
+Opts serverOptions() {
+  return Opts{kVerbose, token()} + apiOwn() + storage("sqlite") + controllerOwn() +
+         nodeHost("/var/lib/lastbackend") +
+         Opts{
+             {"node-bind-address", 0, "LB_NODE_BIND_ADDRESS", "node.server.host",
+              Type::kString, "0.0.0.0", "Node bind address"},
+             {"node-bind-port", 0, "LB_NODE_BIND_PORT", "node.server.port", Type::kInt, "2965",
+              "Node listening port binding", Check::kPort},
+         };
+}
+
+}  // namespace
+
+const std::vector<ComponentSpec>& components() {
+  static const std::vector<ComponentSpec> kComponents = {
+      {"server", "api + controller + node in one process on the embedded store",
+       serverOptions()},
+      {"api", "REST API server", apiOptions()},
+      {"controller", "cluster state controller", controllerOptions()},
+      {"node", "node agent: runs pods on this host", nodeOptions()},
+      {"discovery", "DNS for <service>.<namespace>.<internal domain>", discoveryOptions()},
+      {"ingress", "HAProxy ingress for routes", ingressOptions()},
+      {"exporter", "log and metric collector", exporterOptions()},
+  };
+  return kComponents;
+}
+
+}  // namespace lb::config
