@@ -1,0 +1,41 @@
+#pragma once
+
+// A route: external traffic for a domain/port, proxied by ingress to services.
+
+#include <string>
+#include <vector>
+
+#include "lastbackend/types/meta.h"
+
+namespace lb::types {
+
+
+struct RouteRule {
+  std::string path;     // URL path prefix; empty = "/"
+  std::string service;  // service name in the same namespace
+  int port = 0;         // service endpoint port
+  bool operator==(const RouteRule&) const = default;
+};
+
+struct RouteSpec {
+  std::string domain;  // empty = "<route>.<ns>.<external domain>"
+  int port = 80;
+  std::vector<RouteRule> rules;
+  bool operator==(const RouteSpec&) const = default;
+};
+
+// Routes report the ingress words the reference CLI prints ("initialized", ...).
+struct RouteStatus {
+  std::string state = "initialized";
+  std::string message;
+  bool operator==(const RouteStatus&) const = default;
+};
+
+struct Route {
+  Meta meta;  // selflink "demo:2048"
+  RouteSpec spec;
+  RouteStatus status;
+  bool operator==(const Route&) const = default;
+};
+
+}  // namespace lb::types

@@ -1,0 +1,65 @@
+#include "lastbackend/types/template.h"
+
+#include <cstdio>
+
+#include "types/fields.h"
+
+namespace lb::types {
+
+namespace {
+
+bool parsePort(std::string_view s, int* out) {
+  if (s.empty() || s.size() > 5) return false;
+  int v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  if (v < 1 || v > 65535) return false;
+  *out = v;
+  return true;
+}
+
+}  // namespace
+
+StatusOr<PortMapping> parsePortMapping(std::string_view text) {
+  auto bad = [&](const std::string& why) {
+    return invalidArgument("invalid port '" + std::string(text) + "': " + why);
+  };
+  PortMapping p;
+  std::string_view rest = text;
+  if (auto slash = rest.find('/'); slash != std::string_view::npos) {
+    p.protocol = std::string(rest.substr(slash + 1));
+    rest = rest.substr(0, slash);
+    if (p.protocol != "tcp" && p.protocol != "udp") return bad("protocol must be tcp or udp");
+  }
+  std::string_view host = rest, container = rest;
+  if (auto colon = rest.find(':'); colon != std::string_view::npos) {
+    host = rest.substr(0, colon);
+    container = rest.substr(colon + 1);
+  }
+  if (!parsePort(host, &p.port) || !parsePort(container, &p.containerPort))
+    return bad("ports must be numbers in 1-65535 (e.g. \"80:8080/tcp\")");
+  return p;
+}
+
+std::string formatPortMapping(const PortMapping& p) {
+  return std::to_string(p.port) + ":" + std::to_string(p.containerPort) + "/" + p.protocol;
+}
+
+std::string templateHash(const PodTemplate& tmpl) {
+  // The canonical form is the object encoding: field order is fixed by the
+  // field table and maps are sorted, so the bytes (and the hash) are stable
+  // across runs and machines.
+  std::string canonical = detail::dumpJson(detail::encode(tmpl, detail::Mode::kObject, 0), false);
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : canonical) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+}  // namespace lb::types
