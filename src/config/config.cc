@@ -162,11 +162,11 @@ StatusOr<ServerConfig> fromValues<ServerConfig>(const Values& v) {
   // gets the API's own address (a wildcard bind is reached via loopback).
   const Listen& api = c.api.server;
   std::string host = api.host.empty() || api.host == "0.0.0.0" ? "127.0.0.1"
-                     : api.host == "::"                         ? "[::1]"
-                                                                : api.host;
+                     : api.host == "::"                        ? "[::1]"
+                                                               : api.host;
   if (host.find(':') != std::string::npos && host.front() != '[') host = "[" + host + "]";
-  c.node.api.uri = (api.tls.enabled() ? "https://" : "http://") + host + ":" +
-                   std::to_string(api.port);
+  c.node.api.uri =
+      (api.tls.enabled() ? "https://" : "http://") + host + ":" + std::to_string(api.port);
   c.node.api.tls.ca = api.tls.ca;
   return c;
 }

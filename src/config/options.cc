@@ -17,11 +17,16 @@ namespace {
 
 const char* typeName(Type type) {
   switch (type) {
-    case Type::kString: return "string";
-    case Type::kInt: return "integer";
-    case Type::kBool: return "boolean";
-    case Type::kStringList: return "list of strings";
-    case Type::kDuration: return "duration";
+    case Type::kString:
+      return "string";
+    case Type::kInt:
+      return "integer";
+    case Type::kBool:
+      return "boolean";
+    case Type::kStringList:
+      return "list of strings";
+    case Type::kDuration:
+      return "duration";
   }
   return "?";
 }
@@ -76,11 +81,16 @@ StatusOr<Value> defaultValue(const OptionSpec& o) {
     return parseValue(o, o.defaultValue, "default of --" + std::string(o.flag));
   }
   switch (o.type) {
-    case Type::kInt: return Value(int64_t{0});
-    case Type::kBool: return Value(false);
-    case Type::kStringList: return Value(std::vector<std::string>{});
-    case Type::kDuration: return Value(std::chrono::milliseconds{0});
-    case Type::kString: break;
+    case Type::kInt:
+      return Value(int64_t{0});
+    case Type::kBool:
+      return Value(false);
+    case Type::kStringList:
+      return Value(std::vector<std::string>{});
+    case Type::kDuration:
+      return Value(std::chrono::milliseconds{0});
+    case Type::kString:
+      break;
   }
   return Value(std::string());
 }
@@ -127,10 +137,11 @@ class FileReader {
     }
   }
 
-  Status walk(const YAML::Node& map, const std::string& prefix, std::map<std::string, FileValue>* out) {
+  Status walk(const YAML::Node& map, const std::string& prefix,
+              std::map<std::string, FileValue>* out) {
     for (const auto& kv : map) {
-      std::string path = prefix.empty() ? kv.first.as<std::string>()
-                                        : prefix + "." + kv.first.as<std::string>();
+      std::string path =
+          prefix.empty() ? kv.first.as<std::string>() : prefix + "." + kv.first.as<std::string>();
       const YAML::Node& node = kv.second;
       if (auto k = keys_.find(path); k != keys_.end()) {
         LB_RETURN_IF_ERROR(leaf(path, k->second, node, out));
@@ -196,10 +207,14 @@ std::string flagNames(const OptionSpec& o) {
 
 const char* sourceName(Source source) {
   switch (source) {
-    case Source::kDefault: return "default";
-    case Source::kFile: return "file";
-    case Source::kEnv: return "env";
-    case Source::kFlag: return "flag";
+    case Source::kDefault:
+      return "default";
+    case Source::kFile:
+      return "file";
+    case Source::kEnv:
+      return "env";
+    case Source::kFlag:
+      return "flag";
   }
   return "?";
 }
@@ -287,12 +302,18 @@ StatusOr<std::chrono::milliseconds> parseDuration(std::string_view text) {
     std::string_view unit = rest.substr(0, unitLen);
     rest.remove_prefix(unitLen);
     int64_t ms;
-    if (unit == "ms") ms = 1;
-    else if (unit == "s") ms = 1000;
-    else if (unit == "m") ms = 60 * 1000;
-    else if (unit == "h") ms = 3600 * 1000;
-    else if (unit == "d") ms = 24 * 3600 * 1000;
-    else return invalidArgument("bad duration '" + t + "'");
+    if (unit == "ms")
+      ms = 1;
+    else if (unit == "s")
+      ms = 1000;
+    else if (unit == "m")
+      ms = 60 * 1000;
+    else if (unit == "h")
+      ms = 3600 * 1000;
+    else if (unit == "d")
+      ms = 24 * 3600 * 1000;
+    else
+      return invalidArgument("bad duration '" + t + "'");
     total += std::chrono::milliseconds(*n * ms);
   }
   return total;
@@ -351,9 +372,12 @@ StatusOr<Value> parseValue(const OptionSpec& o, std::string_view raw, const std:
     case Type::kBool: {
       std::string lower = text;
       std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
-      if (lower == "true" || lower == "1" || lower == "yes" || lower == "on") value = true;
-      else if (lower == "false" || lower == "0" || lower == "no" || lower == "off") value = false;
-      else return invalidArgument(origin + ": expected boolean, got '" + text + "'");
+      if (lower == "true" || lower == "1" || lower == "yes" || lower == "on")
+        value = true;
+      else if (lower == "false" || lower == "0" || lower == "no" || lower == "off")
+        value = false;
+      else
+        return invalidArgument(origin + ": expected boolean, got '" + text + "'");
       break;
     }
     case Type::kDuration: {
@@ -428,8 +452,8 @@ StatusOr<Parsed> parse(const ComponentSpec& spec, const std::vector<std::string>
       std::string names = flagNames(o);
       if (o.type == Type::kStringList) {
         // Repeatable, each occurrence one (possibly comma-separated) value.
-        raw[i].option = app.add_option(names, raw[i].items)->expected(1)->take_all()
-                            ->allow_extra_args(false);
+        raw[i].option =
+            app.add_option(names, raw[i].items)->expected(1)->take_all()->allow_extra_args(false);
       } else if (o.type == Type::kBool) {
         raw[i].option = app.add_flag(names, raw[i].text);  // "--x" or "--x=false"
       } else {

@@ -11,11 +11,16 @@ namespace {
 
 const char* typeLabel(Type type) {
   switch (type) {
-    case Type::kString: return "string";
-    case Type::kInt: return "integer";
-    case Type::kBool: return "bool";
-    case Type::kStringList: return "list";
-    case Type::kDuration: return "duration";
+    case Type::kString:
+      return "string";
+    case Type::kInt:
+      return "integer";
+    case Type::kBool:
+      return "bool";
+    case Type::kStringList:
+      return "list";
+    case Type::kDuration:
+      return "duration";
   }
   return "?";
 }
@@ -71,7 +76,9 @@ std::string renderMarkdown(const ComponentSpec& spec) {
   std::ostringstream out;
   out << "| Flag | Environment | Config key | Type | Default | Description |\n"
       << "|---|---|---|---|---|---|\n";
-  auto cell = [](std::string_view s) { return s.empty() ? std::string() : "`" + std::string(s) + "`"; };
+  auto cell = [](std::string_view s) {
+    return s.empty() ? std::string() : "`" + std::string(s) + "`";
+  };
   for (const auto& o : spec.options) {
     std::string key = cell(o.key);
     if (!o.altKey.empty()) key += " or " + cell(o.altKey);

@@ -19,12 +19,13 @@ Opts operator+(Opts a, const Opts& b) {
   return a;
 }
 
-const OptionSpec kVerbose{"verbose", 'v', "LB_VERBOSE", "verbose", Type::kInt, "0",
-                          "Set log level from 0 to 7", Check::kVerbose};
+const OptionSpec kVerbose{
+    "verbose",      'v', "LB_VERBOSE", "verbose", Type::kInt, "0", "Set log level from 0 to 7",
+    Check::kVerbose};
 
 OptionSpec token() {
-  OptionSpec o{"access-token", 0, "LB_ACCESS_TOKEN", "token", Type::kString, "",
-               "Access token to API server"};
+  OptionSpec o{"access-token", 0,  "LB_ACCESS_TOKEN",           "token",
+               Type::kString,  "", "Access token to API server"};
   o.secret = true;
   return o;
 }
@@ -69,8 +70,8 @@ const Opts& apiClient() {
       {"api-uri", 0, "LB_API_URI", "api.uri", Type::kString, "", "REST API endpoint"},
       {"api-tls-cert-file", 0, "LB_API_CERT_FILE", "api.tls.cert", Type::kString, "",
        "REST API TLS certificate file path"},
-      {"api-tls-private-key-file", 0, "LB_API_PRIVATE_KEY_FILE", "api.tls.key", Type::kString,
-       "", "REST API TLS private key file path"},
+      {"api-tls-private-key-file", 0, "LB_API_PRIVATE_KEY_FILE", "api.tls.key", Type::kString, "",
+       "REST API TLS private key file path"},
       {"api-tls-ca-file", 0, "LB_API_CA_FILE", "api.tls.ca", Type::kString, "",
        "REST API TLS certificate authority file path"},
   };
@@ -80,12 +81,20 @@ const Opts& apiClient() {
 // Host networking of node and ingress. The reference layout spells the CNI
 // key "iterface"; both spellings are accepted.
 Opts network(std::string_view bindInterfaceEnv) {
-  OptionSpec cniExt{"network-driver-iface-external", 0, "LB_NETWORK_DRIVER_IFACE_EXTERNAL",
-                    "network.cni.iterface.external", Type::kString, "eth0",
+  OptionSpec cniExt{"network-driver-iface-external",
+                    0,
+                    "LB_NETWORK_DRIVER_IFACE_EXTERNAL",
+                    "network.cni.iterface.external",
+                    Type::kString,
+                    "eth0",
                     "Container overlay network external interface for host communication"};
   cniExt.altKey = "network.cni.interface.external";
-  OptionSpec cniInt{"network-driver-iface-internal", 0, "LB_NETWORK_DRIVER_IFACE_INTERNAL",
-                    "network.cni.iterface.internal", Type::kString, "docker0",
+  OptionSpec cniInt{"network-driver-iface-internal",
+                    0,
+                    "LB_NETWORK_DRIVER_IFACE_INTERNAL",
+                    "network.cni.iterface.internal",
+                    Type::kString,
+                    "docker0",
                     "Container overlay network internal bridge interface"};
   cniInt.altKey = "network.cni.interface.internal";
   return {
@@ -116,9 +125,8 @@ Opts nodeHost(std::string_view workdirDefault) {
          } +
          network("LB_NODE_BIND_INTERFACE") +
          Opts{
-             {"container-runtime", 0, "LB_CONTAINER_RUNTIME", "container.cri.type",
-              Type::kString, "docker", "Node container runtime (Allow: docker)", Check::kOneOf,
-              "docker"},
+             {"container-runtime", 0, "LB_CONTAINER_RUNTIME", "container.cri.type", Type::kString,
+              "docker", "Node container runtime (Allow: docker)", Check::kOneOf, "docker"},
              {"container-runtime-docker-version", 0, "LB_RUNTIME_DOCKER_VERSION",
               "container.cri.docker.version", Type::kString, "",
               "Docker API version for the docker container runtime"},
@@ -137,14 +145,13 @@ Opts nodeHost(std::string_view workdirDefault) {
 
 // The REST API's own options (api and server).
 Opts apiOwn() {
-  OptionSpec vaultToken{"vault-token", 0, "LB_VAULT_TOKEN", "vault.token", Type::kString, "",
-                        "Vault access token"};
+  OptionSpec vaultToken{"vault-token", 0,  "LB_VAULT_TOKEN",    "vault.token",
+                        Type::kString, "", "Vault access token"};
   vaultToken.secret = true;
   return Opts{
-             {"cluster-name", 0, "LB_CLUSTER_NAME", "name", Type::kString, "",
-              "Cluster name info"},
-             {"cluster-description", 0, "LB_CLUSTER_DESCRIPTION", "description", Type::kString,
-              "", "Cluster description"},
+             {"cluster-name", 0, "LB_CLUSTER_NAME", "name", Type::kString, "", "Cluster name info"},
+             {"cluster-description", 0, "LB_CLUSTER_DESCRIPTION", "description", Type::kString, "",
+              "Cluster description"},
              {"bind-address", 0, "LB_BIND_ADDRESS", "server.host", Type::kString, "0.0.0.0",
               "REST API bind address for listening"},
              // Not in the reference table (only server.port); added for symmetry with the node.
@@ -182,8 +189,8 @@ Opts controllerOptions() { return Opts{kVerbose} + controllerOwn() + storage("et
 Opts nodeOptions() {
   return Opts{kVerbose, token()} + nodeHost("") +
          Opts{
-             {"bind-address", 0, "LB_NODE_BIND_ADDRESS", "server.host", Type::kString,
-              "0.0.0.0", "Node bind address"},
+             {"bind-address", 0, "LB_NODE_BIND_ADDRESS", "server.host", Type::kString, "0.0.0.0",
+              "Node bind address"},
              {"bind-port", 0, "LB_NODE_BIND_PORT", "server.port", Type::kInt, "2965",
               "Node listening port binding", Check::kPort},
          } +
@@ -206,15 +213,19 @@ Opts discoveryOptions() {
 }
 
 Opts ingressOptions() {
-  OptionSpec password{"haproxy-stat-password", 0, "LB_HAPROXY_STAT_PASS",
-                      "haproxy.stats.password", Type::kString, "",
+  OptionSpec password{"haproxy-stat-password",
+                      0,
+                      "LB_HAPROXY_STAT_PASS",
+                      "haproxy.stats.password",
+                      Type::kString,
+                      "",
                       "HAProxy statistic access password"};
   password.secret = true;
   return Opts{
              kVerbose,
              token(),
-             {"haproxy-config-path", 0, "LB_HAPROXY_CONFIG_PATH", "haproxy.config",
-              Type::kString, "/var/run/lastbackend/ingress/haproxy/haproxy.cfg",
+             {"haproxy-config-path", 0, "LB_HAPROXY_CONFIG_PATH", "haproxy.config", Type::kString,
+              "/var/run/lastbackend/ingress/haproxy/haproxy.cfg",
               "HAProxy configuration path setup"},
              {"haproxy-pid", 0, "LB_HAPROXY_PID", "haproxy.pid", Type::kString,
               "/var/run/lastbackend/ingress/haproxy/haproxy.pid", "HAProxy pid file path"},
@@ -241,20 +252,19 @@ Opts exporterOptions() {
   return Opts{
              kVerbose,
              token(),
-             {"bind-listener-address", 0, "LB_BIND_LISTENER_ADDRESS", "logger.host",
-              Type::kString, "0.0.0.0", "Exporter log listener bind address"},
-             {"bind-listener-port", 0, "LB_BIND_LISTENER_PORT", "logger.port", Type::kInt,
-              "2963", "Exporter log listener bind port", Check::kPort},
+             {"bind-listener-address", 0, "LB_BIND_LISTENER_ADDRESS", "logger.host", Type::kString,
+              "0.0.0.0", "Exporter log listener bind address"},
+             {"bind-listener-port", 0, "LB_BIND_LISTENER_PORT", "logger.port", Type::kInt, "2963",
+              "Exporter log listener bind port", Check::kPort},
              {"bind-rest-address", 0, "LB_BIND_REST_ADDRESS", "server.host", Type::kString,
               "0.0.0.0", "Exporter REST listener address for logs and metrics streaming"},
              {"bind-rest-port", 0, "LB_BIND_REST_PORT", "server.port", Type::kInt, "2964",
               "Exporter REST listener port", Check::kPort},
          } +
-         serverTls("LB_TLS_CERT_FILE", "LB_TLS_PRIVATE_KEY", "LB_TLS_CA_FILE") +
-         apiClient() +
+         serverTls("LB_TLS_CERT_FILE", "LB_TLS_PRIVATE_KEY", "LB_TLS_CA_FILE") + apiClient() +
          Opts{
-             {"bind-interface", 0, "LB_BIND_INTERFACE", "network.interface", Type::kString,
-              "eth0", "Exporter bind network interface"},
+             {"bind-interface", 0, "LB_BIND_INTERFACE", "network.interface", Type::kString, "eth0",
+              "Exporter bind network interface"},
              {"log-workdir", 0, "LB_LOG_WORKDIR", "logger.workdir", Type::kString,
               "/var/run/lastbackend", "Set directory on host for logs storage"},
          };
@@ -267,8 +277,8 @@ Opts serverOptions() {
   return Opts{kVerbose, token()} + apiOwn() + storage("sqlite") + controllerOwn() +
          nodeHost("/var/lib/lastbackend") +
          Opts{
-             {"node-bind-address", 0, "LB_NODE_BIND_ADDRESS", "node.server.host",
-              Type::kString, "0.0.0.0", "Node bind address"},
+             {"node-bind-address", 0, "LB_NODE_BIND_ADDRESS", "node.server.host", Type::kString,
+              "0.0.0.0", "Node bind address"},
              {"node-bind-port", 0, "LB_NODE_BIND_PORT", "node.server.port", Type::kInt, "2965",
               "Node listening port binding", Check::kPort},
          };
@@ -278,8 +288,7 @@ Opts serverOptions() {
 
 const std::vector<ComponentSpec>& components() {
   static const std::vector<ComponentSpec> kComponents = {
-      {"server", "api + controller + node in one process on the embedded store",
-       serverOptions()},
+      {"server", "api + controller + node in one process on the embedded store", serverOptions()},
       {"api", "REST API server", apiOptions()},
       {"controller", "cluster state controller", controllerOptions()},
       {"node", "node agent: runs pods on this host", nodeOptions()},

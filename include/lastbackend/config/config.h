@@ -138,13 +138,20 @@ struct ServerConfig {
 // Cross-option checks (none fail today) would return kInvalidArgument.
 template <typename T>
 StatusOr<T> fromValues(const Values& values);
-template <> StatusOr<ApiConfig> fromValues<ApiConfig>(const Values&);
-template <> StatusOr<ControllerConfig> fromValues<ControllerConfig>(const Values&);
-template <> StatusOr<NodeConfig> fromValues<NodeConfig>(const Values&);
-template <> StatusOr<DiscoveryConfig> fromValues<DiscoveryConfig>(const Values&);
-template <> StatusOr<IngressConfig> fromValues<IngressConfig>(const Values&);
-template <> StatusOr<ExporterConfig> fromValues<ExporterConfig>(const Values&);
-template <> StatusOr<ServerConfig> fromValues<ServerConfig>(const Values&);
+template <>
+StatusOr<ApiConfig> fromValues<ApiConfig>(const Values&);
+template <>
+StatusOr<ControllerConfig> fromValues<ControllerConfig>(const Values&);
+template <>
+StatusOr<NodeConfig> fromValues<NodeConfig>(const Values&);
+template <>
+StatusOr<DiscoveryConfig> fromValues<DiscoveryConfig>(const Values&);
+template <>
+StatusOr<IngressConfig> fromValues<IngressConfig>(const Values&);
+template <>
+StatusOr<ExporterConfig> fromValues<ExporterConfig>(const Values&);
+template <>
+StatusOr<ServerConfig> fromValues<ServerConfig>(const Values&);
 
 // parse() + fromValues() for T's component. -h/--help is not special here
 // (callers that honour it use parse()).

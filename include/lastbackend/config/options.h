@@ -71,8 +71,8 @@ const std::vector<ComponentSpec>& components();
 // The component named `name`, or nullptr.
 const ComponentSpec* findComponent(std::string_view name);
 
-using Value = std::variant<std::string, int64_t, bool, std::vector<std::string>,
-                           std::chrono::milliseconds>;
+using Value =
+    std::variant<std::string, int64_t, bool, std::vector<std::string>, std::chrono::milliseconds>;
 
 enum class Source { kDefault, kFile, kEnv, kFlag };
 const char* sourceName(Source source);
@@ -108,7 +108,7 @@ EnvLookup processEnv();
 EnvLookup mapEnv(std::map<std::string, std::string> vars);
 
 struct Parsed {
-  bool help = false;  // -h/--help was given: print renderHelp(), run nothing
+  bool help = false;       // -h/--help was given: print renderHelp(), run nothing
   std::string configFile;  // the -c/LB_CONFIG file read, or ""
   Values values;
 };

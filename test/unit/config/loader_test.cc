@@ -49,7 +49,8 @@ class Precedence : public ::testing::TestWithParam<PrecedenceCase> {};
 TEST_P(Precedence, FlagBeatsEnvBeatsFileBeatsDefault) {
   const auto& c = GetParam();
   auto shown = [&](const Values& v) {
-    if (c.key == "dns.ttl" || c.key == "node.offline_timeout") return formatDuration(v.duration(c.key));
+    if (c.key == "dns.ttl" || c.key == "node.offline_timeout")
+      return formatDuration(v.duration(c.key));
     if (c.key == "storage.etcd.endpoints") return formatValue(v.list(c.key));
     if (c.key.find("port") != std::string::npos) return std::to_string(v.integer(c.key));
     return v.str(c.key);
@@ -85,8 +86,8 @@ INSTANTIATE_TEST_SUITE_P(
                        "file.local", "env.local", "flag.local"},
         PrecedenceCase{"controller", "etcd-endpoints", "LB_ETCD_ENDPOINTS",
                        "storage.etcd.endpoints",
-                       "storage:\n  etcd:\n    endpoints: [f1:2379, f2:2379]\n", "e1:1,e2:2",
-                       "x:1", "127.0.0.1:2379", "f1:2379,f2:2379", "e1:1,e2:2", "x:1"},
+                       "storage:\n  etcd:\n    endpoints: [f1:2379, f2:2379]\n", "e1:1,e2:2", "x:1",
+                       "127.0.0.1:2379", "f1:2379,f2:2379", "e1:1,e2:2", "x:1"},
         PrecedenceCase{"discovery", "dns-ttl", "LB_DNS_TTL", "dns.ttl", "dns:\n  ttl: 1h\n", "90s",
                        "250ms", "24h", "1h", "1m30s", "250ms"},
         PrecedenceCase{"controller", "node-offline-timeout", "LB_NODE_OFFLINE_TIMEOUT",
@@ -117,8 +118,7 @@ TEST(Loader, UnknownFlagIsNamed) {
 
 TEST(Loader, UnknownConfigKeyNamesFullPathAndFile) {
   std::string file = writeFile("unknown.yml", "server:\n  prot: 1\n");
-  EXPECT_EQ(parseError("api", {"-c", file}),
-            "unknown config key 'server.prot' in " + file);
+  EXPECT_EQ(parseError("api", {"-c", file}), "unknown config key 'server.prot' in " + file);
   file = writeFile("unknown_top.yml", "tokn: x\n");
   EXPECT_EQ(parseError("api", {"-c", file}), "unknown config key 'tokn' in " + file);
   // A key of another component is unknown here: controller has no token.
@@ -128,13 +128,15 @@ TEST(Loader, UnknownConfigKeyNamesFullPathAndFile) {
 
 TEST(Loader, WrongTypesNameTheSource) {
   std::string file = writeFile("wrongtype.yml", "server:\n  port: abc\n");
-  EXPECT_EQ(parseError("api", {"-c", file}), "config key 'server.port': expected integer, got 'abc'");
+  EXPECT_EQ(parseError("api", {"-c", file}),
+            "config key 'server.port': expected integer, got 'abc'");
   EXPECT_EQ(parseError("api", {"--bind-port", "abc"}),
             "option --bind-port: expected integer, got 'abc'");
   EXPECT_EQ(parseError("node", {}, {{"LB_NODE_BIND_PORT", "12x"}}),
             "environment variable LB_NODE_BIND_PORT: expected integer, got '12x'");
   file = writeFile("maptype.yml", "server:\n  port:\n    a: 1\n");
-  EXPECT_EQ(parseError("api", {"-c", file}), "config key 'server.port': expected integer, got a mapping");
+  EXPECT_EQ(parseError("api", {"-c", file}),
+            "config key 'server.port': expected integer, got a mapping");
   file = writeFile("scalar_group.yml", "server: 5\n");
   EXPECT_EQ(parseError("api", {"-c", file}), "config key 'server': expected a mapping");
 }
@@ -147,13 +149,15 @@ TEST(Loader, RangesAreCheckedForEverySource) {
   EXPECT_EQ(parseError("api", {}, {{"LB_VERBOSE", "8"}}),
             "environment variable LB_VERBOSE: verbose level 8 out of range 0-7");
   std::string file = writeFile("range.yml", "verbose: -1\n");
-  EXPECT_EQ(parseError("api", {"-c", file}), "config key 'verbose': verbose level -1 out of range 0-7");
+  EXPECT_EQ(parseError("api", {"-c", file}),
+            "config key 'verbose': verbose level -1 out of range 0-7");
   EXPECT_EQ(parseError("controller", {"--services-cidr", "10.0.0.0"}),
             "option --services-cidr: '10.0.0.0' is not a valid CIDR (e.g. 10.96.0.0/16)");
   EXPECT_NE(parseError("controller", {"--services-cidr", "300.1.0.0/16"}).find("not a valid CIDR"),
             std::string::npos);
   parseOk("controller", {"--services-cidr", "fd00:10::/108"});
-  EXPECT_EQ(parseError("discovery", {"--dns-ttl", "0s"}), "option --dns-ttl: must be positive, got '0s'");
+  EXPECT_EQ(parseError("discovery", {"--dns-ttl", "0s"}),
+            "option --dns-ttl: must be positive, got '0s'");
   EXPECT_EQ(parseError("api", {"--storage", "bolt"}),
             "option --storage: unknown value 'bolt' (valid: etcd, sqlite, mock)");
   // The ingress stats port may be 0: it disables the stats page.
@@ -167,7 +171,8 @@ TEST(Loader, ReferenceTypoKeyAndCorrectSpellingBothAccepted) {
   Values v = parseOk("node", {"-c", typo});
   EXPECT_EQ(v.str("network.cni.iterface.external"), "ens3");
   EXPECT_EQ(v.str("network.cni.iterface.internal"), "br0");
-  std::string right = writeFile("right.yml", "network:\n  cni:\n    interface:\n      external: ens4\n");
+  std::string right =
+      writeFile("right.yml", "network:\n  cni:\n    interface:\n      external: ens4\n");
   auto node = load<NodeConfig>({"-c", right}, mapEnv({}));
   ASSERT_TRUE(node.isOk()) << node.status().message();
   EXPECT_EQ(node->network.overlayIfaceExternal, "ens4");
@@ -203,11 +208,11 @@ TEST(Loader, ListsFromEnvFlagsAndFile) {
   EXPECT_EQ(v.list("network.resolver.servers"), (std::vector<std::string>{"1.1.1.1", "9.9.9.9"}));
   v = parseOk("ingress", {"--network-resolvers", "a", "--network-resolvers", "b,c"});
   EXPECT_EQ(v.list("network.resolver.servers"), (std::vector<std::string>{"a", "b", "c"}));
-  std::string file = writeFile("lists.yml", "network:\n  resolver:\n    servers:\n      - 10.0.0.2\n"
-                                            "      - 10.0.0.3\n");
+  std::string file = writeFile("lists.yml",
+                               "network:\n  resolver:\n    servers:\n      - 10.0.0.2\n"
+                               "      - 10.0.0.3\n");
   v = parseOk("ingress", {"-c", file});
-  EXPECT_EQ(v.list("network.resolver.servers"),
-            (std::vector<std::string>{"10.0.0.2", "10.0.0.3"}));
+  EXPECT_EQ(v.list("network.resolver.servers"), (std::vector<std::string>{"10.0.0.2", "10.0.0.3"}));
   // A scalar where a list is expected is read comma-separated.
   file = writeFile("list_scalar.yml", "storage:\n  etcd:\n    endpoints: a:1,b:2\n");
   EXPECT_EQ(parseOk("api", {"-c", file}).list("storage.etcd.endpoints"),
@@ -250,8 +255,10 @@ TEST(Duration, ParsesAndFormats) {
 
 TEST(Loader, BoolOptionsFromEverySource) {
   // No reference option is boolean yet; the loader supports them for tables to come.
-  ComponentSpec s{"t", "test", {{"insecure", 0, "LB_INSECURE", "api.insecure", Type::kBool, "false", "x",
-                                 Check::kNone, "", false, ""}}};
+  ComponentSpec s{"t",
+                  "test",
+                  {{"insecure", 0, "LB_INSECURE", "api.insecure", Type::kBool, "false", "x",
+                    Check::kNone, "", false, ""}}};
   auto parsed = parse(s, {"--insecure"}, mapEnv({}));
   ASSERT_TRUE(parsed.isOk()) << parsed.status().message();
   EXPECT_TRUE(parsed->values.boolean("api.insecure"));
@@ -261,14 +268,16 @@ TEST(Loader, BoolOptionsFromEverySource) {
   EXPECT_FALSE(parsed->values.boolean("api.insecure"));
   parsed = parse(s, {}, mapEnv({{"LB_INSECURE", "maybe"}}));
   ASSERT_FALSE(parsed.isOk());
-  EXPECT_EQ(parsed.status().message(), "environment variable LB_INSECURE: expected boolean, got 'maybe'");
+  EXPECT_EQ(parsed.status().message(),
+            "environment variable LB_INSECURE: expected boolean, got 'maybe'");
 }
 
 TEST(Help, ListsEveryFlagEnvKeyAndDefault) {
   for (const auto& c : components()) {
     std::string help = renderHelp(c);
     for (const auto& o : c.options) {
-      EXPECT_NE(help.find("--" + std::string(o.flag) + " "), std::string::npos) << c.name << " " << o.flag;
+      EXPECT_NE(help.find("--" + std::string(o.flag) + " "), std::string::npos)
+          << c.name << " " << o.flag;
       EXPECT_NE(help.find(std::string(o.env)), std::string::npos) << c.name << " " << o.env;
       EXPECT_NE(help.find("config: " + std::string(o.key)), std::string::npos) << o.key;
       if (!o.defaultValue.empty()) {
@@ -301,7 +310,8 @@ TEST(Describe, NeverPrintsAnySecretOfAnyComponent) {
   for (const auto& c : components()) {
     Args args;
     for (const auto& o : c.options) {
-      if (o.secret) args.insert(args.end(), {"--" + std::string(o.flag), "SECRET-" + std::string(o.flag)});
+      if (o.secret)
+        args.insert(args.end(), {"--" + std::string(o.flag), "SECRET-" + std::string(o.flag)});
     }
     auto parsed = parse(c, args, mapEnv({}));
     ASSERT_TRUE(parsed.isOk()) << parsed.status().message();

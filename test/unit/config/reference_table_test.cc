@@ -49,8 +49,10 @@ const Row kReference[] = {
     // 3.1.2 Controller
     {"controller", "services-cidr", "LB_SERVICES_CIDR", "service.cidr", "10.96.0.0/16"},  // changed
     {"controller", "storage", "LB_STORAGE", "storage.driver", "etcd"},
-    {"controller", "etcd-endpoints", "LB_ETCD_ENDPOINTS", "storage.etcd.endpoints", "127.0.0.1:2379"},
-    {"controller", "node-offline-timeout", "LB_NODE_OFFLINE_TIMEOUT", "node.offline_timeout", "30s"},
+    {"controller", "etcd-endpoints", "LB_ETCD_ENDPOINTS", "storage.etcd.endpoints",
+     "127.0.0.1:2379"},
+    {"controller", "node-offline-timeout", "LB_NODE_OFFLINE_TIMEOUT", "node.offline_timeout",
+     "30s"},
     {"controller", "verbose", "LB_VERBOSE", "verbose", "0"},
     // 3.1.3 Node
     {"node", "access-token", "LB_ACCESS_TOKEN", "token", ""},
@@ -72,7 +74,8 @@ const Row kReference[] = {
      "container.cri.docker.version", ""},
     {"node", "container-storage-root", "LB_CONTAINER_STORAGE_ROOT", "container.csi.dir.root",
      "/var/run/lastbackend"},
-    {"node", "container-image-runtime", "LB_CONTAINER_IMAGE_RUNTIME", "container.iri.type", "docker"},
+    {"node", "container-image-runtime", "LB_CONTAINER_IMAGE_RUNTIME", "container.iri.type",
+     "docker"},
     {"node", "bind-address", "LB_NODE_BIND_ADDRESS", "server.host", "0.0.0.0"},
     {"node", "bind-port", "LB_NODE_BIND_PORT", "server.port", "2965"},
     {"node", "tls-cert-file", "LB_NODE_TLS_CERT_FILE", "server.tls.cert", ""},
@@ -172,7 +175,8 @@ TEST(ReferenceTable, EveryOptionHasFlagEnvKeyAndDescription) {
     // not tell a value from a group.
     for (auto k : keys) {
       for (auto other : keys) {
-        EXPECT_FALSE(other.size() > k.size() && other.substr(0, k.size() + 1) == std::string(k) + ".")
+        EXPECT_FALSE(other.size() > k.size() &&
+                     other.substr(0, k.size() + 1) == std::string(k) + ".")
             << k << " / " << other;
       }
     }

@@ -1,11 +1,11 @@
 // The shutdown-signal helper every component's run function uses.
 
+#include "lastbackend/config/run.h"
+
 #include <gtest/gtest.h>
 #include <signal.h>
 
 #include <thread>
-
-#include "lastbackend/config/run.h"
 
 namespace lb::config {
 namespace {
