@@ -1,0 +1,104 @@
+#pragma once
+
+// The value types handlers see: no Beast/Asio here, so handler code compiles
+// without the heavy networking headers.
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "lastbackend/common/status.h"
+
+namespace lb::http {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// Case-insensitive header lookup; nullopt when absent.
+std::optional<std::string> findHeader(const Headers& headers, std::string_view name);
+
+struct Request {
+  std::string method;   // "GET", "POST", ...
+  std::string target;   // raw request target, e.g. "/namespace/demo?x=1"
+  std::string path;     // raw (still encoded) path part of target
+  std::map<std::string, std::string> query;   // decoded; the auth token is removed
+  std::map<std::string, std::string> params;  // decoded path params from the route pattern
+  Headers headers;
+  std::string body;
+  std::string route;          // the matched pattern, e.g. "/namespace/{namespace}"
+  std::string remoteAddress;  // "ip:port"
+
+  // Path parameter, or "" when the route has none by that name.
+  const std::string& param(const std::string& name) const;
+  std::optional<std::string> queryParam(const std::string& name) const;
+  std::optional<std::string> header(std::string_view name) const {
+    return findHeader(headers, name);
+  }
+};
+
+// Given to a streaming handler. Runs on a dedicated thread, not an io thread,
+// so the callback may block between writes (e.g. waiting for new log lines).
+class StreamWriter {
+ public:
+  virtual ~StreamWriter() = default;
+  // Sends one chunk (an empty one is ignored). Blocks until written; false
+  // when the client went away, the write timed out or the server is stopping:
+  // the callback should then return.
+  virtual bool write(std::string_view chunk) = 0;
+  // True once writing is pointless (peer gone or server stopping); lets a
+  // callback that waits for data poll without writing.
+  virtual bool cancelled() const = 0;
+};
+using StreamCallback = std::function<void(StreamWriter&)>;
+
+struct Response {
+  int status = 200;
+  std::string contentType = "application/json";
+  std::string body;
+  Headers headers;
+  // When set, the response is streamed with chunked encoding: `stream` runs
+  // until it returns, then the connection is closed. `body` is ignored.
+  StreamCallback stream;
+
+  static Response json(int status, std::string body) {
+    Response r;
+    r.status = status;
+    r.body = std::move(body);
+    return r;
+  }
+  static Response text(int status, std::string body) {
+    Response r;
+    r.status = status;
+    r.contentType = "text/plain; charset=utf-8";
+    r.body = std::move(body);
+    return r;
+  }
+  // The JSON error body of errors.h with the mapped HTTP status.
+  static Response error(const Status& status);
+  static Response streaming(StreamCallback cb, std::string contentType = "text/plain; charset=utf-8") {
+    Response r;
+    r.contentType = std::move(contentType);
+    r.stream = std::move(cb);
+    return r;
+  }
+};
+
+using Handler = std::function<Response(const Request&)>;
+
+// A server-side WebSocket after the upgrade. The handler runs on a dedicated
+// thread and pushes text frames until it returns or the peer goes away.
+class WebSocketConnection {
+ public:
+  virtual ~WebSocketConnection() = default;
+  // Sends one text frame; blocks until written. False when the connection is
+  // closed (peer gone, server stopping): the handler should return.
+  virtual bool sendText(std::string_view message) = 0;
+  // False once the peer closed or the server is stopping.
+  virtual bool isOpen() const = 0;
+};
+using WebSocketHandler = std::function<void(const Request&, WebSocketConnection&)>;
+
+}  // namespace lb::http
