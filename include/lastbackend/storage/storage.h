@@ -93,11 +93,19 @@ class Storage {
   // with one revision. Thread-safe.
   virtual StatusOr<ListResult> list(std::string_view prefix) = 0;
 
-  // Applies all ops atomically or none; returns the new store revision.
+  // Applies all ops atomically or none; returns the new store revision (one
+  // revision per transaction, shared by all its ops). Ops apply in order, each
+  // seeing the ones before it. Deleting an absent key is kNotFound; an empty
+  // `ops` or a key not starting with '/' is kInvalidArgument; a value over
+  // 1.5 MiB is kTooLarge. A failed transaction takes no revision.
   // Durable on return for persistent drivers. Thread-safe.
   virtual StatusOr<int64_t> txn(const std::vector<Op>& ops) = 0;
 
-  // Changes under `prefix` with revision > `afterRevision`. Thread-safe.
+  // Changes under `prefix` with revision > `afterRevision`. To follow a
+  // listing without a gap, pass ListResult::revision; Info::oldestRevision is
+  // the smallest accepted value (smaller: kOutOfRange). A reader that falls
+  // far behind (more pending events than the history holds) gets kOutOfRange
+  // from next() and must re-list. Thread-safe.
   virtual StatusOr<std::unique_ptr<WatchStream>> watch(std::string_view prefix,
                                                        int64_t afterRevision) = 0;
 
