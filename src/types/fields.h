@@ -34,7 +34,7 @@ struct DecodeContext {
 enum : unsigned {
   kShellWords = 1,  // vector<string>: also accept one string, split like a shell
   kMemory = 2,      // int64: bytes, also accept "512MB"
-  kCpu = 4,         // int64: millicores, also accept "500m" / "0.5"
+  kCpu = 4,         // int64: millicores; JSON integers, or "500m" / "0.5" (cores)
   kBase64 = 8,      // string: base64 on the wire
 };
 
@@ -434,9 +434,13 @@ inline Json encode(const std::string& s, Mode, unsigned flags) {
 }
 inline Json encode(bool b, Mode, unsigned) { return b; }
 inline Json encode(int i, Mode, unsigned) { return i; }
+// CPU is always written as a quantity string ("500m", "2"): in YAML a bare
+// number is text, and "2" in a manifest means two cores, so writing
+// millicores as a number would not read back. JSON integers still decode as
+// millicores for API clients.
 inline Json encode(int64_t i, Mode mode, unsigned flags) {
+  if (flags & kCpu) return formatCpu(i);
   if (mode == Mode::kManifest && (flags & kMemory)) return formatMemory(i);
-  if (mode == Mode::kManifest && (flags & kCpu)) return formatCpu(i);
   return i;
 }
 inline Json encode(State s, Mode, unsigned) { return stateName(s); }

@@ -91,6 +91,10 @@ Status resolveFiles(Document* doc, const ParseOptions& opts) {
     std::string content;
     LB_RETURN_IF_ERROR(readFile(opts.baseDir, *d.file, opts.maxBytes,
                                 detail::childPath(detail::indexPath("spec.data", i), "file"), &content));
+    // Config data is text on the wire; binary files belong in secrets (base64).
+    if (doc->kind == Kind::kConfig && !detail::checkUtf8(content).isOk())
+      return fieldError(detail::childPath(detail::indexPath("spec.data", i), "file"),
+                        "config files must be UTF-8 text; use a secret of type file for binary data");
     d.value = std::move(content);
     d.file.reset();
   }

@@ -53,6 +53,29 @@ Status checkJsonDepth(std::string_view text) {
   return Status::ok();
 }
 
+// Text must be valid UTF-8: JSON cannot carry anything else losslessly, and
+// a YAML document may otherwise smuggle bytes that a JSON re-encode mangles.
+// Returns the offset of the first bad byte, or npos.
+size_t firstInvalidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = s[i];
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return i;
+    uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1f) : len == 3 ? (c & 0x0f) : (c & 0x07);
+    for (size_t k = 1; k < len; ++k) {
+      unsigned char cc = s[i + k];
+      if ((cc >> 6) != 2) return i;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF.
+    static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[len] || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) return i;
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
 bool isNullScalar(const std::string& s) {
   return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL";
 }
@@ -154,6 +177,12 @@ void emitYaml(YAML::Emitter& e, const Json& j) {
 
 }  // namespace
 
+Status checkUtf8(std::string_view text) {
+  size_t bad = firstInvalidUtf8(text);
+  if (bad == std::string_view::npos) return Status::ok();
+  return fieldError("", "invalid UTF-8 at byte " + std::to_string(bad));
+}
+
 Status parseJsonTree(std::string_view text, size_t maxBytes, Json* out) {
   if (text.size() > maxBytes) return tooLarge(text.size(), maxBytes);
   LB_RETURN_IF_ERROR(checkJsonDepth(text));
@@ -167,6 +196,7 @@ Status parseJsonTree(std::string_view text, size_t maxBytes, Json* out) {
 
 Status parseYamlTree(std::string_view text, size_t maxBytes, std::vector<Json>* out) {
   if (text.size() > maxBytes) return tooLarge(text.size(), maxBytes);
+  LB_RETURN_IF_ERROR(checkUtf8(text));
   try {
     std::vector<YAML::Node> docs = YAML::LoadAll(std::string(text));
     // A budget proportional to the input keeps honest documents (a node per
