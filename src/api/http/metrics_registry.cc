@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <sstream>
+#include <charconv>
 
 namespace lb::http {
 namespace {
@@ -21,10 +21,9 @@ std::string escapeLabel(const std::string& v) {
 std::string formatValue(double v) {
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
   if (std::isnan(v)) return "NaN";
-  std::ostringstream os;
-  os.precision(17);
-  os << v;
-  return os.str();
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof(buf), v);  // shortest round-trip form: 0.1, not 0.1000...01
+  return std::string(buf, r.ptr);
 }
 
 std::string labelText(const MetricLabels& labels, const std::string& extraKey = {},

@@ -1,0 +1,67 @@
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include "test_server.h"
+
+namespace lb::http::testing {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = boost::beast::websocket;
+using tcp = boost::asio::ip::tcp;
+
+class WebSocketTest : public ServerFixture {
+ protected:
+  // Connects and handshakes; returns the handshake error (if any).
+  beast::error_code open(websocket::stream<tcp::socket>& ws, const std::string& target, const std::string& token,
+                         websocket::response_type* res = nullptr) {
+    ws.next_layer().connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), server_->port()));
+    ws.set_option(websocket::stream_base::decorator([token](websocket::request_type& req) {
+      if (!token.empty()) req.set(beast::http::field::authorization, "Bearer " + token);
+    }));
+    beast::error_code ec;
+    websocket::response_type ignored;
+    ws.handshake(res ? *res : ignored, "127.0.0.1", target, ec);
+    return ec;
+  }
+  net::io_context ioc_;
+};
+
+TEST_F(WebSocketTest, ReceivesJsonFrames) {
+  websocket::stream<tcp::socket> ws(ioc_);
+  ASSERT_FALSE(open(ws, "/events", kToken));
+  for (int i = 0; i < 3; ++i) {
+    beast::flat_buffer b;
+    ws.read(b);
+    EXPECT_TRUE(ws.got_text());
+    auto j = nlohmann::json::parse(beast::buffers_to_string(b.data()));
+    EXPECT_EQ(j["seq"], i);
+    EXPECT_EQ(j["route"], "/events");
+  }
+  beast::flat_buffer b;
+  beast::error_code ec;
+  ws.read(b, ec);  // the handler returned: the server closes normally
+  EXPECT_EQ(ec, websocket::error::closed);
+}
+
+TEST_F(WebSocketTest, AuthIsCheckedBeforeTheUpgrade) {
+  websocket::stream<tcp::socket> ws(ioc_);
+  websocket::response_type res;
+  auto ec = open(ws, "/events", "", &res);
+  EXPECT_EQ(ec, websocket::error::upgrade_declined);
+  EXPECT_EQ(res.result_int(), 401u);
+
+  websocket::stream<tcp::socket> ws2(ioc_);
+  EXPECT_FALSE(open(ws2, std::string("/events?x-lastbackend=") + kToken, ""));
+}
+
+TEST_F(WebSocketTest, PlainGetOnWebSocketRouteIs400) {
+  auto c = makeClient();
+  EXPECT_EQ(c->send("GET", "/events")->status, 400);
+}
+
+}  // namespace
+}  // namespace lb::http::testing
