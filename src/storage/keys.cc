@@ -113,8 +113,7 @@ Status validateSegment(std::string_view segment, std::string_view what) {
       return invalidArgument(w + " " + quoted(segment) + " contains '" + std::string(1, ch) + "'");
     }
     if (u <= 0x20 || u == 0x7f) {
-      return invalidArgument(w + " " + quoted(segment) +
-                             " contains a space or control character");
+      return invalidArgument(w + " " + quoted(segment) + " contains a space or control character");
     }
   }
   return Status::ok();
@@ -125,8 +124,8 @@ Status validateSelfLink(std::string_view selflink, int parts, std::string_view w
   size_t start = 0;
   while (true) {
     size_t colon = selflink.find(':', start);
-    auto part = selflink.substr(start, colon == std::string_view::npos ? selflink.npos
-                                                                       : colon - start);
+    auto part =
+        selflink.substr(start, colon == std::string_view::npos ? selflink.npos : colon - start);
     ++n;
     if (n > parts) break;
     LB_RETURN_IF_ERROR(validateSegment(part, std::string(what) + " part " + std::to_string(n))
@@ -232,11 +231,16 @@ StatusOr<std::string> subnetKey(std::string_view cidr) {
 
 std::string_view manifestKindName(ManifestKind kind) {
   switch (kind) {
-    case ManifestKind::kPod: return "pod";
-    case ManifestKind::kVolume: return "volume";
-    case ManifestKind::kEndpoint: return "endpoint";
-    case ManifestKind::kSecret: return "secret";
-    case ManifestKind::kConfig: return "config";
+    case ManifestKind::kPod:
+      return "pod";
+    case ManifestKind::kVolume:
+      return "volume";
+    case ManifestKind::kEndpoint:
+      return "endpoint";
+    case ManifestKind::kSecret:
+      return "secret";
+    case ManifestKind::kConfig:
+      return "config";
   }
   return "unknown";
 }

@@ -90,7 +90,7 @@ bool WatchQueue::push(const std::vector<Event>& events) {
     // resume from; make it re-list instead of growing without bound.
     pending_.clear();
     error_ = Status(Code::kOutOfRange, "watch fell behind by more than " +
-                                          std::to_string(maxPending_) + " events; re-list");
+                                           std::to_string(maxPending_) + " events; re-list");
     cv_.notify_all();
     return false;
   }

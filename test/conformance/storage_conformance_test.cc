@@ -236,16 +236,16 @@ TEST_P(StorageConformance, ValuesAreOpaqueBytes) {
 }
 
 TEST_P(StorageConformance, ListIsSortedAndPrefixIsolated) {
-  for (const char* k : {"/pod/ns:svc:d:c", "/pod/ns:svc:d:a", "/pod/ns:svc2:d:a",
-                        "/pod/ns:svc:d:b", "/pod/ns:sv:d:a", "/podx", "/service/ns:svc"}) {
+  for (const char* k : {"/pod/ns:svc:d:c", "/pod/ns:svc:d:a", "/pod/ns:svc2:d:a", "/pod/ns:svc:d:b",
+                        "/pod/ns:sv:d:a", "/podx", "/service/ns:svc"}) {
     ASSERT_TRUE(store_->put(k, k).isOk());
   }
   auto l = store_->list("/pod/ns:svc:");
   ASSERT_TRUE(l.isOk());
   std::vector<std::string> keys;
   for (auto& o : l->items) keys.push_back(o.key);
-  EXPECT_EQ(keys, (std::vector<std::string>{"/pod/ns:svc:d:a", "/pod/ns:svc:d:b",
-                                            "/pod/ns:svc:d:c"}));
+  EXPECT_EQ(keys,
+            (std::vector<std::string>{"/pod/ns:svc:d:a", "/pod/ns:svc:d:b", "/pod/ns:svc:d:c"}));
   EXPECT_EQ(l->revision, revision());
   EXPECT_EQ(l->items[0].value, "/pod/ns:svc:d:a");
 
@@ -310,8 +310,9 @@ TEST_P(StorageConformance, WatchSeesLiveChanges) {
     std::this_thread::sleep_for(20ms);
     ASSERT_TRUE(store_->put("/pod/ns:svc2:d:p", "no").isOk());
     ASSERT_TRUE(store_->put("/pod/ns:svc:d:p", "yes").isOk());
-    ASSERT_TRUE(store_->txn({{Op::Type::kPut, "/pod/ns:svc:d:q", "q", 0},
-                             {Op::Type::kDelete, "/pod/ns:svc:d:p", "", std::nullopt}})
+    ASSERT_TRUE(store_
+                    ->txn({{Op::Type::kPut, "/pod/ns:svc:d:q", "q", 0},
+                           {Op::Type::kDelete, "/pod/ns:svc:d:p", "", std::nullopt}})
                     .isOk());
   });
   auto events = collect(**w, 3);
@@ -420,8 +421,8 @@ TEST_P(StorageConformance, CasRetryLoopsLoseNoUpdates) {
         while (true) {
           auto cur = store_->get("/counter");
           ASSERT_TRUE(cur.isOk());
-          auto r = store_->set("/counter", std::to_string(std::stoi(cur->value) + 1),
-                               cur->revision);
+          auto r =
+              store_->set("/counter", std::to_string(std::stoi(cur->value) + 1), cur->revision);
           if (r.isOk()) break;
           ASSERT_EQ(r.status().code(), Code::kConflict) << r.status().toString();
           conflicts++;
@@ -433,8 +434,7 @@ TEST_P(StorageConformance, CasRetryLoopsLoseNoUpdates) {
   EXPECT_EQ(store_->get("/counter")->value, std::to_string(kThreads * kIncrements));
 }
 
-INSTANTIATE_TEST_SUITE_P(Drivers, StorageConformance,
-                         ::testing::ValuesIn([] {
+INSTANTIATE_TEST_SUITE_P(Drivers, StorageConformance, ::testing::ValuesIn([] {
                            std::vector<std::string> names;
                            for (const auto& d : drivers()) names.push_back(d.name);
                            return names;

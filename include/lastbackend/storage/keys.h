@@ -33,9 +33,9 @@ enum class Collection {
   kDiscovery,
   kIngress,
   kExporter,
-  kCluster,   // /cluster/info and /cluster/node/...
+  kCluster,  // /cluster/info and /cluster/node/...
   kSubnet,
-  kManifest,  // per-node manifests: /manifest/node/<node>/...
+  kManifest,         // per-node manifests: /manifest/node/<node>/...
   kClusterManifest,  // /manifests/cluster/...
   kSystem,
 };
@@ -98,7 +98,7 @@ StatusOr<std::string> nodeManifestKey(std::string_view node, ManifestKind kind,
 // /manifests/cluster/endpoint/<ns:svc>
 StatusOr<std::string> clusterEndpointManifestKey(std::string_view selflink);
 
-std::string ipamKey();  // /system/ipam
+std::string ipamKey();                                         // /system/ipam
 StatusOr<std::string> controllerKey(std::string_view id);      // /system/controller/<id>
 StatusOr<std::string> controllerLeadKey(std::string_view id);  // /system/controller/<id>:lead
 
@@ -108,8 +108,10 @@ StatusOr<std::string> controllerLeadKey(std::string_view id);  // /system/contro
 // with >= 2 parts).
 StatusOr<std::string> namespacePrefix(Collection c, std::string_view ns);
 StatusOr<std::string> servicesPrefix(std::string_view ns);  // /service/ns:
-StatusOr<std::string> deploymentsPrefix(std::string_view ns, std::string_view svc);  // /deployment/ns:svc:
-StatusOr<std::string> podsOfServicePrefix(std::string_view ns, std::string_view svc);  // /pod/ns:svc:
+StatusOr<std::string> deploymentsPrefix(std::string_view ns,
+                                        std::string_view svc);  // /deployment/ns:svc:
+StatusOr<std::string> podsOfServicePrefix(std::string_view ns,
+                                          std::string_view svc);  // /pod/ns:svc:
 StatusOr<std::string> podsOfDeploymentPrefix(std::string_view ns, std::string_view svc,
                                              std::string_view dep);  // /pod/ns:svc:dep:
 // /manifest/node/<node>/ (every manifest of the node) and one kind of them.

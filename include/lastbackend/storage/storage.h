@@ -49,10 +49,10 @@ struct Event {
 
 struct Info {
   std::string driver;
-  int64_t revision = 0;         // current store revision
-  int64_t oldestRevision = 0;   // oldest revision a watch can still start after
+  int64_t revision = 0;        // current store revision
+  int64_t oldestRevision = 0;  // oldest revision a watch can still start after
   uint64_t keys = 0;
-  uint64_t bytes = 0;           // size on disk (0 for memory)
+  uint64_t bytes = 0;  // size on disk (0 for memory)
 };
 
 // One write in a transaction.
@@ -123,7 +123,7 @@ class Storage {
 };
 
 struct Options {
-  std::string driver = "sqlite";      // sqlite | etcd | mock
+  std::string driver = "sqlite";  // sqlite | etcd | mock
   std::string prefix = "lastbackend";
   std::string sqlitePath = "/var/lib/lastbackend/lastbackend.db";
   std::vector<std::string> etcdEndpoints = {"127.0.0.1:2379"};

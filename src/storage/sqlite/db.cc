@@ -3,8 +3,8 @@
 namespace lb::storage::sqlite {
 
 Status sqliteStatus(int rc, std::string_view what, const char* message) {
-  std::string msg = "sqlite: " + std::string(what) + ": " +
-                    (message && *message ? message : sqlite3_errstr(rc));
+  std::string msg =
+      "sqlite: " + std::string(what) + ": " + (message && *message ? message : sqlite3_errstr(rc));
   switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
@@ -28,7 +28,8 @@ Status Stmt::prepare(sqlite3* db, std::string_view sql) {
   s_ = nullptr;
   int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()),
                               SQLITE_PREPARE_PERSISTENT, &s_, nullptr);
-  if (rc != SQLITE_OK) return sqliteStatus(rc, "prepare '" + std::string(sql) + "'", sqlite3_errmsg(db));
+  if (rc != SQLITE_OK)
+    return sqliteStatus(rc, "prepare '" + std::string(sql) + "'", sqlite3_errmsg(db));
   return Status::ok();
 }
 
@@ -55,9 +56,9 @@ Db::~Db() { sqlite3_close_v2(db_); }
 
 Status Db::open(const std::string& path) {
   path_ = path;
-  int rc = sqlite3_open_v2(path.c_str(), &db_,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     Status s = sqliteStatus(rc, "open '" + path + "'", db_ ? sqlite3_errmsg(db_) : nullptr);
     sqlite3_close_v2(db_);

@@ -30,7 +30,7 @@ class Stmt {
   // Resets for the next use; bindings are 1-based.
   void reset();
   void bind(int i, int64_t v);
-  void bind(int i, std::string_view text);     // as TEXT (memcmp ordering)
+  void bind(int i, std::string_view text);      // as TEXT (memcmp ordering)
   void bindBlob(int i, std::string_view data);  // as BLOB
   // SQLITE_ROW, SQLITE_DONE, or an error code.
   int step();

@@ -64,29 +64,34 @@ struct Conn {
     LB_RETURN_IF_ERROR(db.open(path));
     // Busy waits cover other processes holding the write lock; FULL makes
     // every commit fsync the WAL, which "durable on return" needs.
-    LB_RETURN_IF_ERROR(db.exec("PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL;"
-                               "PRAGMA journal_size_limit = 8388608;"
-                               "PRAGMA wal_autocheckpoint = 1000;"));
+    LB_RETURN_IF_ERROR(
+        db.exec("PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL;"
+                "PRAGMA journal_size_limit = 8388608;"
+                "PRAGMA wal_autocheckpoint = 1000;"));
     return Status::ok();
   }
 
   Status prepare() {
     sqlite3* d = db.raw();
-    LB_RETURN_IF_ERROR(getKv.prepare(d, "SELECT value, revision, create_revision FROM kv WHERE key = ?1"));
+    LB_RETURN_IF_ERROR(
+        getKv.prepare(d, "SELECT value, revision, create_revision FROM kv WHERE key = ?1"));
     LB_RETURN_IF_ERROR(getMeta.prepare(d, "SELECT value FROM meta WHERE name = ?1"));
     LB_RETURN_IF_ERROR(listRange.prepare(
-        d, "SELECT key, value, revision, create_revision FROM kv WHERE key >= ?1 AND key < ?2 "
-           "ORDER BY key"));
+        d,
+        "SELECT key, value, revision, create_revision FROM kv WHERE key >= ?1 AND key < ?2 "
+        "ORDER BY key"));
     LB_RETURN_IF_ERROR(listFrom.prepare(
         d, "SELECT key, value, revision, create_revision FROM kv WHERE key >= ?1 ORDER BY key"));
     LB_RETURN_IF_ERROR(changesRange.prepare(
-        d, "SELECT revision, type, key, value FROM changes WHERE revision > ?1 AND revision <= ?2 "
-           "ORDER BY revision, id"));
+        d,
+        "SELECT revision, type, key, value FROM changes WHERE revision > ?1 AND revision <= ?2 "
+        "ORDER BY revision, id"));
     LB_RETURN_IF_ERROR(countKv.prepare(d, "SELECT count(*) FROM kv"));
     LB_RETURN_IF_ERROR(upsertKv.prepare(
-        d, "INSERT INTO kv(key, value, revision, create_revision) VALUES(?1, ?2, ?3, ?4) "
-           "ON CONFLICT(key) DO UPDATE SET value = excluded.value, revision = excluded.revision, "
-           "create_revision = excluded.create_revision"));
+        d,
+        "INSERT INTO kv(key, value, revision, create_revision) VALUES(?1, ?2, ?3, ?4) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value, revision = excluded.revision, "
+        "create_revision = excluded.create_revision"));
     LB_RETURN_IF_ERROR(deleteKv.prepare(d, "DELETE FROM kv WHERE key = ?1"));
     LB_RETURN_IF_ERROR(insertChange.prepare(
         d, "INSERT INTO changes(revision, type, key, value) VALUES(?1, ?2, ?3, ?4)"));

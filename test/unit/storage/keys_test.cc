@@ -35,8 +35,7 @@ TEST(Keys, ObjectKeysFollowTheReferenceTree) {
             "/manifest/node/n1/secret/demo:s");
   EXPECT_EQ(nodeManifestKey("n1", ManifestKind::kConfig, "demo:c").value(),
             "/manifest/node/n1/config/demo:c");
-  EXPECT_EQ(clusterEndpointManifestKey("demo:web").value(),
-            "/manifests/cluster/endpoint/demo:web");
+  EXPECT_EQ(clusterEndpointManifestKey("demo:web").value(), "/manifests/cluster/endpoint/demo:web");
   EXPECT_EQ(ipamKey(), "/system/ipam");
   EXPECT_EQ(controllerKey("c1").value(), "/system/controller/c1");
   EXPECT_EQ(controllerLeadKey("c1").value(), "/system/controller/c1:lead");
@@ -52,9 +51,17 @@ TEST(Keys, ObjectKeyFromSelfLink) {
 }
 
 TEST(Keys, RejectsUnsafeSegments) {
-  const std::vector<std::string> bads = {"",          ".",     "..",     "a/b",
-                                         "a:b",       "x..y",  "sp ace", "nl\n",
-                                         std::string("nul\0x", 5), std::string(254, 'a'), "del\x7f"};
+  const std::vector<std::string> bads = {"",
+                                         ".",
+                                         "..",
+                                         "a/b",
+                                         "a:b",
+                                         "x..y",
+                                         "sp ace",
+                                         "nl\n",
+                                         std::string("nul\0x", 5),
+                                         std::string(254, 'a'),
+                                         "del\x7f"};
   for (const auto& bad : bads) {
     auto k = serviceKey("demo", bad);
     ASSERT_FALSE(k.isOk()) << bad;

@@ -38,8 +38,8 @@ int main(int argc, char** argv) {
           _exit(1);
         }
         // One write(2) per line: lines from threads never interleave.
-        std::string line = std::to_string(t) + " " + std::to_string(i) + " " +
-                           std::to_string(*r) + "\n";
+        std::string line =
+            std::to_string(t) + " " + std::to_string(i) + " " + std::to_string(*r) + "\n";
         if (::write(1, line.data(), line.size()) < 0) _exit(1);
       }
     });

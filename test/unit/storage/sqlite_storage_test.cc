@@ -167,8 +167,8 @@ std::map<std::pair<int, long>, int64_t> runAndKill(const std::string& path, size
   posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
   posix_spawn_file_actions_addclose(&fa, fds[0]);
   std::string helper = LB_SQLITE_CRASH_HELPER;
-  std::vector<char*> argv = {helper.data(), const_cast<char*>(path.c_str()),
-                             const_cast<char*>("8"), nullptr};
+  std::vector<char*> argv = {helper.data(), const_cast<char*>(path.c_str()), const_cast<char*>("8"),
+                             nullptr};
   pid_t pid = 0;
   EXPECT_EQ(posix_spawn(&pid, helper.c_str(), &fa, nullptr, argv.data(), environ), 0);
   posix_spawn_file_actions_destroy(&fa);
@@ -231,13 +231,15 @@ TEST_F(SqliteStorageTest, SurvivesKill9WithEveryAcknowledgedWrite) {
       sqlite3_finalize(s);
     }
     int64_t rev = queryInt(db, "SELECT value FROM meta WHERE name = 'revision'");
-    EXPECT_EQ(queryInt(db, "SELECT count(*) FROM kv WHERE revision > "
-                           "(SELECT value FROM meta WHERE name = 'revision')"),
+    EXPECT_EQ(queryInt(db,
+                       "SELECT count(*) FROM kv WHERE revision > "
+                       "(SELECT value FROM meta WHERE name = 'revision')"),
               0);
     EXPECT_EQ(queryInt(db, "SELECT coalesce(max(revision), 0) FROM changes"), rev);
     // Change ids (insertion order) and revisions agree.
-    EXPECT_EQ(queryInt(db, "SELECT count(*) FROM changes c1 JOIN changes c2 "
-                           "ON c2.id = c1.id + 1 WHERE c2.revision < c1.revision"),
+    EXPECT_EQ(queryInt(db,
+                       "SELECT count(*) FROM changes c1 JOIN changes c2 "
+                       "ON c2.id = c1.id + 1 WHERE c2.revision < c1.revision"),
               0);
     sqlite3_close(db);
 
@@ -249,7 +251,8 @@ TEST_F(SqliteStorageTest, SurvivesKill9WithEveryAcknowledgedWrite) {
     std::map<std::string, std::pair<long, int64_t>> latest;
     int64_t maxAcked = 0;
     for (auto& [ti, r] : acked) {
-      std::string key = "/crash/" + std::to_string(ti.first) + "/" + std::to_string(ti.second % 200);
+      std::string key =
+          "/crash/" + std::to_string(ti.first) + "/" + std::to_string(ti.second % 200);
       auto& l = latest[key];
       if (r > l.second) l = {ti.second, r};
       maxAcked = std::max(maxAcked, r);
