@@ -326,6 +326,31 @@ TEST_P(StorageConformance, WatchSeesLiveChanges) {
   EXPECT_EQ(events[2].type, Event::Type::kDelete);
 }
 
+// Replay (history) and live delivery must join without gap or duplicate even
+// when the watch starts while writes are streaming in.
+TEST_P(StorageConformance, WatchStartedDuringWritesMissesNothing) {
+  constexpr int kWrites = 300;
+  int64_t start = revision();
+  std::atomic<int> written{0};
+  std::thread writer([&] {
+    for (int i = 0; i < kWrites; ++i) {
+      ASSERT_TRUE(store_->set("/stream/" + std::to_string(i % 7), std::to_string(i)).isOk());
+      written++;
+    }
+  });
+  while (written < kWrites / 3) std::this_thread::yield();
+  auto w = store_->watch("/stream/", start + 10);
+  ASSERT_TRUE(w.isOk());
+  auto events = collect(**w, kWrites - 10);
+  writer.join();
+  ASSERT_EQ(events.size(), size_t{kWrites - 10});
+  for (size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(events[i].revision, start + 11 + static_cast<int64_t>(i));
+    EXPECT_EQ(events[i].value, std::to_string(10 + i));
+  }
+  EXPECT_TRUE((*w)->next(20ms)->empty());  // and nothing twice
+}
+
 TEST_P(StorageConformance, WatchFromFutureRevisionWaitsForIt) {
   int64_t now = revision();
   auto w = store_->watch("/", now + 1);

@@ -239,13 +239,15 @@ class SqliteStorage : public Storage {
 
   StatusOr<ListResult> list(std::string_view prefix) override {
     ListResult out;
-    std::string lo = prefix_ + std::string(prefix);
+    auto full = fullPrefix(prefix);
+    std::string lo = full ? *full : std::string();
     std::string hi = prefixEnd(lo);
     Status s = withReader([&](Conn& c) {
       return readTxn(c, [&]() -> Status {
         auto rev = c.meta("revision");
         if (!rev) return rev.status();
         out.revision = *rev;
+        if (!full) return Status::ok();
         Stmt& q = hi.empty() ? c.listFrom : c.listRange;
         Using u(q);
         q.bind(1, lo);
@@ -289,8 +291,9 @@ class SqliteStorage : public Storage {
                                              " was compacted (oldest is " +
                                              std::to_string(*compacted) + ")");
       }
-      if (afterRevision >= published_) return Status::ok();
-      auto events = readChanges(afterRevision, published_, prefix_ + std::string(prefix));
+      auto full = fullPrefix(prefix);
+      if (afterRevision >= published_ || !full) return Status::ok();
+      auto events = readChanges(afterRevision, published_, *full);
       if (!events) return events.status();
       replay = std::move(*events);
       return Status::ok();
@@ -300,6 +303,16 @@ class SqliteStorage : public Storage {
   }
 
  private:
+  // The stored-key prefix of a relative one. Stored keys are prefix_ + "/...",
+  // so "" becomes "/lastbackend/" — never matching another store's
+  // "/lastbackend2/..." in the same file. A relative prefix that does not
+  // start with '/' matches no key: nullopt.
+  std::optional<std::string> fullPrefix(std::string_view prefix) const {
+    if (prefix.empty()) return prefix_ + "/";
+    if (prefix.front() != '/') return std::nullopt;
+    return prefix_ + std::string(prefix);
+  }
+
   template <typename Fn>
   Status withReader(Fn&& fn) {
     std::unique_ptr<Conn> c;
@@ -505,7 +518,7 @@ class SqliteStorage : public Storage {
         fellBehind = true;
         return Status::ok();
       }
-      auto read = readChanges(published_, current, prefix_);
+      auto read = readChanges(published_, current, *fullPrefix(""));
       if (!read) return read.status();
       events = std::move(*read);
       return Status::ok();

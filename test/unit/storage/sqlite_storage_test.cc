@@ -83,13 +83,27 @@ TEST_F(SqliteStorageTest, PrefixIsolatesStoresInOneFile) {
   o.sqlitePath = path_;
   o.prefix = "one";
   auto one = storage::open(o);
-  o.prefix = "two";
+  o.prefix = "one2";  // shares the text "/one" with the first store's keys
   auto two = storage::open(o);
   ASSERT_TRUE(one.isOk() && two.isOk());
+  auto watchOne = (*one)->watch("", 0);
+  ASSERT_TRUE(watchOne.isOk());
+  ASSERT_TRUE((*two)->put("/k", "2").isOk());
   ASSERT_TRUE((*one)->put("/k", "1").isOk());
-  EXPECT_EQ((*two)->get("/k").status().code(), Code::kNotFound);
-  EXPECT_TRUE((*two)->list("")->items.empty());
+  EXPECT_EQ((*two)->get("/k")->value, "2");
+  EXPECT_EQ((*one)->get("/k")->value, "1");
+  ASSERT_EQ((*two)->list("")->items.size(), 1u);
+  EXPECT_EQ((*two)->list("")->items[0].key, "/k");
   EXPECT_EQ((*one)->list("")->items.size(), 1u);
+  EXPECT_TRUE((*one)->list("2")->items.empty());  // "/one" + "2" is the other store
+  // The revision is per file, but the watch of "one" sees only its own keys.
+  auto events = (*watchOne)->next(1s);
+  ASSERT_TRUE(events.isOk());
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].value, "1");
+  auto replay = (*one)->watch("", 0);
+  ASSERT_TRUE(replay.isOk());
+  EXPECT_EQ((*replay)->next(1s)->size(), 1u);
 }
 
 // Two Storage instances on one file stand in for two processes (api and
