@@ -1,8 +1,12 @@
 #include "types/tree.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <exception>
+#include <map>
+#include <optional>
+#include <sstream>
 
 #include "lastbackend/types/codec.h"
 
@@ -80,58 +84,138 @@ bool isNullScalar(const std::string& s) {
   return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL";
 }
 
-// Converts with a node budget: YAML aliases share nodes, so a small input can
-// describe an exponentially large tree ("billion laughs").
-class YamlConverter {
+// Builds JSON straight from parser events, with an event budget. The budget
+// bounds alias expansion ("billion laughs": a small input describing an
+// exponentially large tree) and also stops yaml-cpp 0.7's own endless loops
+// on some malformed flow collections, which keep emitting events.
+class BuildError : public std::exception {
  public:
-  explicit YamlConverter(size_t budget) : budget_(budget) {}
-
-  Status convert(const YAML::Node& node, int depth, const std::string& path, Json* out) {
-    if (depth > kMaxDepth)
-      return fieldError(path, "nesting deeper than " + std::to_string(kMaxDepth) + " levels");
-    if (budget_ == 0) return fieldError(path, "document expands to too many nodes");
-    --budget_;
-    switch (node.Type()) {
-      case YAML::NodeType::Undefined:
-      case YAML::NodeType::Null:
-        *out = nullptr;
-        return Status::ok();
-      case YAML::NodeType::Scalar: {
-        const std::string& s = node.Scalar();
-        // Tag "!" marks a quoted scalar: always a string, even "" or "null".
-        if (node.Tag() != "!" && isNullScalar(s)) *out = nullptr;
-        else *out = s;
-        return Status::ok();
-      }
-      case YAML::NodeType::Sequence: {
-        *out = Json::array();
-        size_t i = 0;
-        for (const auto& item : node) {
-          Json child;
-          LB_RETURN_IF_ERROR(convert(item, depth + 1, indexPath(path, i++), &child));
-          out->push_back(std::move(child));
-        }
-        return Status::ok();
-      }
-      case YAML::NodeType::Map: {
-        *out = Json::object();
-        for (const auto& kv : node) {
-          if (!kv.first.IsScalar()) return fieldError(path, "mapping keys must be scalars");
-          const std::string& key = kv.first.Scalar();
-          std::string childP = childPath(path, key);
-          if (out->contains(key)) return fieldError(childP, "duplicate key");
-          Json child;
-          LB_RETURN_IF_ERROR(convert(kv.second, depth + 1, childP, &child));
-          (*out)[key] = std::move(child);
-        }
-        return Status::ok();
-      }
-    }
-    return fieldError(path, "unsupported YAML node");
-  }
+  explicit BuildError(Status s) : status_(std::move(s)) {}
+  const char* what() const noexcept override { return "yaml build error"; }
+  const Status& status() const { return status_; }
 
  private:
+  Status status_;
+};
+
+class JsonBuilder : public YAML::EventHandler {
+ public:
+  JsonBuilder(size_t budget, std::vector<Json>* docs) : budget_(budget), docs_(docs) {}
+
+  void OnDocumentStart(const YAML::Mark&) override {
+    stack_.clear();
+    anchors_.clear();  // anchors do not cross documents
+    root_ = nullptr;
+  }
+  void OnDocumentEnd() override { docs_->push_back(std::move(root_)); }
+  void OnNull(const YAML::Mark&, YAML::anchor_t anchor) override { add(Json(nullptr), anchor); }
+  void OnAlias(const YAML::Mark&, YAML::anchor_t anchor) override {
+    auto it = anchors_.find(anchor);
+    if (it == anchors_.end()) fail(placePath(), "unknown alias");
+    charge(countNodes(it->second));
+    add(it->second, 0);
+  }
+  void OnScalar(const YAML::Mark&, const std::string& tag, YAML::anchor_t anchor,
+                const std::string& value) override {
+    // Tag "?" marks a plain scalar; quoted ones ("!") are always strings.
+    add(tag == "?" && isNullScalar(value) ? Json(nullptr) : Json(value), anchor);
+  }
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    push(Json::array(), anchor);
+  }
+  void OnSequenceEnd() override { pop(); }
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    push(Json::object(), anchor);
+  }
+  void OnMapEnd() override { pop(); }
+
+ private:
+  struct Frame {
+    Json value;
+    YAML::anchor_t anchor = 0;
+    std::optional<std::string> key;  // maps: the key waiting for its value
+    std::string path;
+  };
+
+  [[noreturn]] static void fail(const std::string& path, std::string msg) {
+    throw BuildError(fieldError(path, std::move(msg)));
+  }
+
+  void charge(size_t n) {
+    if (n > budget_) fail("", "document expands to too many nodes");
+    budget_ -= n;
+  }
+
+  static size_t countNodes(const Json& j) {
+    size_t n = 1;
+    if (j.is_structured())
+      for (const auto& x : j) n += countNodes(x);
+    return n;
+  }
+
+  // Path of the node about to be placed.
+  std::string placePath() const {
+    if (stack_.empty()) return "";
+    const Frame& top = stack_.back();
+    if (top.value.is_array()) return indexPath(top.path, top.value.size());
+    return top.key ? childPath(top.path, *top.key) : top.path;
+  }
+
+  void push(Json container, YAML::anchor_t anchor) {
+    charge(1);
+    if (!stack_.empty() && stack_.back().value.is_object() && !stack_.back().key)
+      fail(stack_.back().path, "mapping keys must be scalars");
+    std::string path = placePath();
+    if (stack_.size() >= static_cast<size_t>(kMaxDepth) + 1)
+      fail(path, "nesting deeper than " + std::to_string(kMaxDepth) + " levels");
+    stack_.push_back(Frame{std::move(container), anchor, std::nullopt, std::move(path)});
+  }
+
+  void pop() {
+    Frame f = std::move(stack_.back());
+    stack_.pop_back();
+    if (f.key) fail(childPath(f.path, *f.key), "missing value");
+    if (f.anchor) {
+      charge(countNodes(f.value));
+      anchors_[f.anchor] = f.value;
+    }
+    place(std::move(f.value));
+  }
+
+  void add(Json value, YAML::anchor_t anchor) {
+    charge(1);
+    if (anchor) anchors_[anchor] = value;
+    place(std::move(value));
+  }
+
+  void place(Json value) {
+    if (stack_.empty()) {
+      root_ = std::move(value);
+      return;
+    }
+    Frame& top = stack_.back();
+    if (top.value.is_array()) {
+      top.value.push_back(std::move(value));
+      return;
+    }
+    if (!top.key) {
+      if (!value.is_string()) fail(top.path, "mapping keys must be non-empty scalars");
+      top.key = value.get<std::string>();
+      return;
+    }
+    std::string key = std::move(*top.key);
+    top.key.reset();
+    if (top.value.contains(key)) fail(childPath(top.path, key), "duplicate key");
+    top.value[key] = std::move(value);
+  }
+
   size_t budget_;
+  std::vector<Json>* docs_;
+  std::vector<Frame> stack_;
+  std::map<YAML::anchor_t, Json> anchors_;
+  Json root_;
 };
 
 void emitYaml(YAML::Emitter& e, const Json& j) {
@@ -198,17 +282,18 @@ Status parseYamlTree(std::string_view text, size_t maxBytes, std::vector<Json>* 
   if (text.size() > maxBytes) return tooLarge(text.size(), maxBytes);
   LB_RETURN_IF_ERROR(checkUtf8(text));
   try {
-    std::vector<YAML::Node> docs = YAML::LoadAll(std::string(text));
-    // A budget proportional to the input keeps honest documents (a node per
-    // few bytes at most) while bounding alias expansion.
-    YamlConverter conv(text.size() + 1024);
+    std::string copy(text);
+    std::istringstream in(copy);
+    YAML::Parser parser(in);
     out->clear();
-    for (const auto& d : docs) {
-      Json j;
-      LB_RETURN_IF_ERROR(conv.convert(d, 0, "", &j));
-      out->push_back(std::move(j));
+    // A budget proportional to the input keeps honest documents (at most a
+    // couple of events per byte) while bounding alias expansion.
+    JsonBuilder builder(4 * text.size() + 1024, out);
+    while (parser.HandleNextDocument(builder)) {
     }
     return Status::ok();
+  } catch (const BuildError& e) {
+    return e.status();
   } catch (const YAML::Exception& e) {
     return fieldError("", "invalid YAML at line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
   } catch (const std::exception& e) {
