@@ -218,6 +218,13 @@ class JsonBuilder : public YAML::EventHandler {
   Json root_;
 };
 
+bool needsQuotes(const std::string& s) {
+  if (s.front() == ' ' || s.back() == ' ') return true;
+  for (unsigned char c : s)
+    if (c < 0x20 || c == 0x7f) return true;
+  return false;
+}
+
 void emitYaml(YAML::Emitter& e, const Json& j) {
   switch (j.type()) {
     case Json::value_t::object:
@@ -235,9 +242,10 @@ void emitYaml(YAML::Emitter& e, const Json& j) {
       break;
     case Json::value_t::string: {
       const auto& s = j.get_ref<const std::string&>();
-      // Quote what would read back as null; yaml-cpp quotes the other
-      // ambiguous plain scalars itself.
-      if (isNullScalar(s)) e << YAML::DoubleQuoted << s;
+      // Quote what would read back as null, and anything with control
+      // characters or edge whitespace (a plain scalar would lose or fold
+      // them); yaml-cpp quotes the other ambiguous plain scalars itself.
+      if (isNullScalar(s) || needsQuotes(s)) e << YAML::DoubleQuoted << s;
       else e << s;
       break;
     }

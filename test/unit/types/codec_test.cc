@@ -314,3 +314,21 @@ TEST(Codec, YamlScalarsAreReadAsText) {
 
 }  // namespace
 }  // namespace lb::types
+
+namespace lb::types {
+namespace {
+
+TEST(Codec, YamlKeepsControlCharactersAndEdgeSpaces) {
+  Meta m;
+  for (std::string s : {std::string("a\r\r"), std::string(" lead"), std::string("trail "),
+                        std::string("tab\there"), std::string("nl\nx\n"), std::string("\x01\x7f"),
+                        std::string("caf\xc3\xa9")}) {
+    m.description = s;
+    Meta back;
+    ASSERT_TRUE(fromYaml(toYaml(m), &back).isOk()) << toYaml(m);
+    EXPECT_EQ(back.description, s) << toYaml(m);
+  }
+}
+
+}  // namespace
+}  // namespace lb::types
