@@ -147,9 +147,9 @@ Status namespaceInspect(Context& c) {
 }
 
 Status namespaceUpdate(Context& c) {
+  LB_ASSIGN_OR_RETURN_STATUS(labels, parseKeyValues(c.a.labels));
   LB_ASSIGN_OR_RETURN_STATUS(api, c.api());
   LB_ASSIGN_OR_RETURN_STATUS(ns, api->getObject<types::Namespace>(namespacePath(c.a.name)));
-  LB_ASSIGN_OR_RETURN_STATUS(labels, parseKeyValues(c.a.labels));
   nlohmann::json jl = nlohmann::json::object();
   for (const auto& [k, v] : ns.meta.labels) jl[k] = v;
   for (const auto& [k, v] : labels) jl[k] = v;
@@ -258,8 +258,8 @@ StatusOr<types::Document> singleDocument(const std::string& file, Kind kind, con
 }
 
 Status serviceUpdate(Context& c) {
-  LB_ASSIGN_OR_RETURN_STATUS(api, c.api());
   LB_ASSIGN_OR_RETURN_STATUS(doc, singleDocument(c.a.files.at(0), Kind::kService, c.a.name));
+  LB_ASSIGN_OR_RETURN_STATUS(api, c.api());
   LB_ASSIGN_OR_RETURN_STATUS(
       answer, api->call("PUT", objectPath(c.a.ns, "service", c.a.name), types::toManifestJson(doc)));
   if (!c.table()) {
@@ -320,6 +320,11 @@ Status routeShow(Context& c, const std::string& answer) {
 }
 
 Status routeSave(Context& c, bool update) {
+  std::vector<types::RouteRule> rules;  // bad arguments fail before any I/O
+  for (const auto& r : c.a.rules) {
+    LB_ASSIGN_OR_RETURN_STATUS(rule, parseRule(r, c.a.path.empty() ? "/" : c.a.path));
+    rules.push_back(rule);
+  }
   LB_ASSIGN_OR_RETURN_STATUS(api, c.api());
   types::Document doc;
   doc.kind = Kind::kRoute;
@@ -333,13 +338,7 @@ Status routeSave(Context& c, bool update) {
   }
   if (c.a.port) spec.port = c.a.port;
   if (!c.a.domain.empty()) spec.domain = c.a.domain;
-  if (!c.a.rules.empty()) {
-    spec.rules.clear();
-    for (const auto& r : c.a.rules) {
-      LB_ASSIGN_OR_RETURN_STATUS(rule, parseRule(r, c.a.path.empty() ? "/" : c.a.path));
-      spec.rules.push_back(rule);
-    }
-  }
+  if (!rules.empty()) spec.rules = rules;
   if (spec.rules.empty()) return invalidArgument("a route needs at least one SERVICE:PORT rule");
   doc.spec = spec;
   std::string body = types::toManifestJson(doc);
@@ -413,8 +412,8 @@ std::string renderMany(const std::vector<types::Config>& l) { return renderConfi
 template <typename T>
 Status dataSave(Context& c, bool update) {
   using K = DataKind<T>;
+  LB_ASSIGN_OR_RETURN_STATUS(spec, dataFromArgs(c.a, K::auth));  // bad arguments fail before any I/O
   LB_ASSIGN_OR_RETURN_STATUS(api, c.api());
-  LB_ASSIGN_OR_RETURN_STATUS(spec, dataFromArgs(c.a, K::auth));
   std::string path = objectPath(c.a.ns, K::collection, c.a.name);
   if (update) {
     LB_ASSIGN_OR_RETURN_STATUS(current, api->getObject<T>(path));

@@ -1,0 +1,214 @@
+#include "cli/render.h"
+
+#include <gtest/gtest.h>
+
+#include "cli/format.h"
+
+namespace lb::cli {
+namespace {
+
+TimePoint at(const char* rfc3339) { return *parseRfc3339(rfc3339); }
+const TimePoint kNow = at("2026-11-26T12:00:00Z");
+
+types::Namespace ns(const std::string& name, const std::string& desc = "") {
+  types::Namespace n;
+  n.meta.name = name;
+  n.meta.description = desc;
+  return n;
+}
+
+TEST(RenderTest, NamespaceListAsReference) {
+  EXPECT_EQ(renderNamespaceList({ns("demo")}),
+            "NAME   DESCRIPTION   ENDPOINT\n"
+            "----   -----------   --------\n"
+            "demo                 demo.lb.local\n");
+}
+
+TEST(RenderTest, NamespaceEndpointUsesInternalDomain) {
+  auto n = ns("demo");
+  n.spec.domain.internal = "demo.lb.local";
+  EXPECT_EQ(namespaceEndpoint(n), "demo.lb.local");
+  n.spec.domain.internal = "cluster.local";
+  EXPECT_EQ(namespaceEndpoint(n), "demo.cluster.local");
+}
+
+TEST(RenderTest, NamespaceCreatedBlock) {
+  EXPECT_EQ(actionLine("Namespace", "test", "created") + renderNamespace(ns("test"), false, kNow),
+            "Namespace `test` is created\n"
+            "NAME          test\n"
+            "DESCRIPTION\n"
+            "ENDPOINT      test.lb.local\n");
+}
+
+types::Service service() {
+  types::Service s;
+  s.meta.name = "2048";
+  s.meta.namespace_ = "demo";
+  s.meta.labels = {{"type", "proxy"}, {"demo", "test"}};
+  s.meta.created = "2026-11-20T12:00:00Z";
+  s.meta.updated = "2026-11-21T11:00:00Z";
+  s.status.state = types::State::kReady;
+  s.spec.replicas = 2;
+  return s;
+}
+
+TEST(RenderTest, ServiceList) {
+  auto proxy = service();
+  proxy.meta.name = "proxy";
+  EXPECT_EQ(renderServiceList({service(), proxy}),
+            "NAME    ENDPOINT              STATUS   REPLICAS\n"
+            "----    --------              ------   --------\n"
+            "2048    2048.demo.lb.local    ready    2\n"
+            "proxy   proxy.demo.lb.local   ready    2\n");
+}
+
+TEST(RenderTest, ServiceInspectWithDeploymentAndPods) {
+  DeploymentView view;
+  view.deployment.meta.name = "228d38e";
+  view.deployment.meta.created = "2026-11-20T12:00:00Z";
+  view.deployment.meta.updated = "2026-11-21T11:00:00Z";
+  view.deployment.status.state = types::State::kReady;
+  types::Pod pod;
+  pod.meta.name = "b62e295";
+  pod.meta.created = "2026-11-21T10:00:00Z";
+  pod.status.state = types::State::kReady;
+  pod.status.containers.push_back({.ready = true, .restarts = 0});
+  view.pods.push_back(pod);
+  pod.meta.name = "f6a85e8";
+  pod.status.containers = {{.ready = false, .restarts = 2}, {.ready = true, .restarts = 1}};
+  view.pods.push_back(pod);
+
+  EXPECT_EQ(renderServiceInspect(service(), {view}, kNow),
+            "Name:       demo/2048\n"
+            "State:      ready\n"
+            "Endpoint:   2048.demo.lb.local\n"
+            "Created:    6 days ago\n"
+            "Updated:    5 days ago\n"
+            "Labels:     demo=test type=proxy\n"
+            "\n"
+            "Active deployments:\n"
+            "\n"
+            "  Name:      228d38e\n"
+            "  State:     ready\n"
+            "  Created:   6 days ago\n"
+            "  Updated:   5 days ago\n"
+            "\n"
+            "  Pods:\n"
+            "\n"
+            "  Name      Ready   Status   Restarts   Age\n"
+            "  ----      -----   ------   --------   ---\n"
+            "  b62e295   1/1     ready    0          5 days ago\n"
+            "  f6a85e8   1/2     ready    3          5 days ago\n");
+}
+
+TEST(RenderTest, ServiceInspectWithoutDeployments) {
+  std::string text = renderServiceInspect(service(), {}, kNow);
+  EXPECT_NE(text.find("Active deployments:\n\n  none\n"), std::string::npos) << text;
+}
+
+TEST(RenderTest, DestroyedDeploymentsAreNotActive) {
+  types::Deployment d;
+  d.status.state = types::State::kReady;
+  EXPECT_TRUE(isActiveDeployment(d));
+  d.status.state = types::State::kDestroy;
+  EXPECT_FALSE(isActiveDeployment(d));
+  d.status.state = types::State::kDestroyed;
+  EXPECT_FALSE(isActiveDeployment(d));
+}
+
+types::Route route() {
+  types::Route r;
+  r.meta.name = "2048";
+  r.meta.namespace_ = "demo";
+  r.spec.domain = "2048.demo.lstbknd.io";
+  r.spec.port = 80;
+  r.spec.rules = {{"/", "2048", 80}};
+  return r;
+}
+
+TEST(RenderTest, RouteListAndInspectAsReference) {
+  auto tank = route();
+  tank.meta.name = "tank";
+  tank.spec.domain = "tank.demo.lstbknd.io";
+  tank.spec.port = 443;
+  EXPECT_EQ(renderRouteList({route(), tank}),
+            "NAMESPACE   NAME   DOMAIN                 HTTPS   STATUS\n"
+            "---------   ----   ------                 -----   ------\n"
+            "demo        2048   2048.demo.lstbknd.io           initialized\n"
+            "demo        tank   tank.demo.lstbknd.io   yes     initialized\n");
+  EXPECT_EQ(renderRoute(route()),
+            "NAME        2048\n"
+            "NAMESPACE   demo\n"
+            "DOMAIN      2048.demo.lstbknd.io\n"
+            "PORT        80\n"
+            "STATUS      initialized\n"
+            "\n"
+            "PATH   SERVICE   ENDPOINT             PORT\n"
+            "----   -------   --------             ----\n"
+            "/      2048      2048.demo.lb.local   80\n");
+}
+
+TEST(RenderTest, SecretNeverShowsValues) {
+  types::Secret s;
+  s.meta.name = "db";
+  s.meta.namespace_ = "demo";
+  s.spec.type = types::kSecretAuth;
+  s.spec.data = {{"username", "admin"}, {"password", "hunter2"}};
+  std::string list = renderSecretList({s});
+  std::string one = renderSecret(s, kNow);
+  for (const std::string& text : {list, one}) {
+    EXPECT_EQ(text.find("hunter2"), std::string::npos) << text;
+    EXPECT_EQ(text.find("admin"), std::string::npos) << text;
+    EXPECT_NE(text.find("password,username"), std::string::npos) << text;
+  }
+  EXPECT_EQ(list,
+            "NAME   TYPE   KEYS\n"
+            "----   ----   ----\n"
+            "db     auth   password,username\n");
+  auto redacted = redact(s);
+  EXPECT_EQ(redacted.spec.data.at("password"), "");
+  EXPECT_EQ(types::toJson(redacted).find("hunter2"), std::string::npos);
+}
+
+TEST(RenderTest, ConfigShowsTextValuesAndFileSizes) {
+  types::Config c;
+  c.meta.name = "app";
+  c.spec.type = types::kSecretText;
+  c.spec.data = {{"mode", "fast"}};
+  EXPECT_NE(renderConfig(c, kNow).find("KEY    VALUE\n---    -----\nmode   fast\n"), std::string::npos)
+      << renderConfig(c, kNow);
+  c.spec.type = types::kSecretFile;
+  c.spec.data = {{"config.yml", "a: 1\nb: 2\n"}};
+  EXPECT_NE(renderConfig(c, kNow).find("config.yml   10 bytes"), std::string::npos) << renderConfig(c, kNow);
+  EXPECT_EQ(renderConfigList({c}),
+            "NAME   TYPE   KEYS\n"
+            "----   ----   ----\n"
+            "app    file   config.yml\n");
+}
+
+TEST(RenderTest, ClusterListMarksSelected) {
+  EXPECT_EQ(renderClusterList({{"local", "http://127.0.0.1:2967", true}, {"prod", "https://lb.example", false}}),
+            "NAME    ENDPOINT                SELECTED\n"
+            "----    --------                --------\n"
+            "local   http://127.0.0.1:2967   *\n"
+            "prod    https://lb.example\n");
+}
+
+TEST(RenderTest, NodeList) {
+  types::Node n;
+  n.meta.name = "host-1";
+  n.info.internalIp = "10.0.0.2";
+  n.info.os = "linux";
+  n.info.architecture = "amd64";
+  n.status.online = true;
+  n.status.allocated.pods = 3;
+  n.status.capacity.pods = 110;
+  n.status.heartbeat = "2026-11-26T11:59:50Z";
+  EXPECT_EQ(renderNodeList({n}, kNow),
+            "NAME     ADDRESS    OS      ARCH    STATUS   PODS    HEARTBEAT\n"
+            "----     -------    --      ----    ------   ----    ---------\n"
+            "host-1   10.0.0.2   linux   amd64   online   3/110   just now\n");
+}
+
+}  // namespace
+}  // namespace lb::cli
