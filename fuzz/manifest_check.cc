@@ -18,8 +18,10 @@ bool roundTrip(const Document& doc) {
   for (bool json : {false, true}) {
     std::string text = json ? toManifestJson(doc) : toManifestYaml(doc);
     auto again = parseManifests(text, ParseOptions{"/nonexistent"});
-    if (!again.isOk()) return fail("re-parse of emitted manifest failed", again.status().toString() + "\n" + text);
-    if (again->size() != 1 || !((*again)[0] == doc)) return fail("round trip changed the document", text);
+    if (!again.isOk())
+      return fail("re-parse of emitted manifest failed", again.status().toString() + "\n" + text);
+    if (again->size() != 1 || !((*again)[0] == doc))
+      return fail("round trip changed the document", text);
   }
   return true;
 }
@@ -41,8 +43,10 @@ bool checkManifestInput(const uint8_t* data, size_t size) {
       Service svc;
       if (!fromDocument(doc, "demo", &svc).isOk()) return fail("service conversion failed", "");
       Service back;
-      if (!fromJson(toJson(svc), &back).isOk() || !(back == svc)) return fail("service JSON round trip", toJson(svc));
-      if (!fromYaml(toYaml(svc), &back).isOk() || !(back == svc)) return fail("service YAML round trip", toYaml(svc));
+      if (!fromJson(toJson(svc), &back).isOk() || !(back == svc))
+        return fail("service JSON round trip", toJson(svc));
+      if (!fromYaml(toYaml(svc), &back).isOk() || !(back == svc))
+        return fail("service YAML round trip", toYaml(svc));
     }
   }
   return true;

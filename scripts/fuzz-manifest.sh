@@ -9,9 +9,10 @@ SECONDS_TO_RUN=${1:-60}
 shift || true
 BUILD_DIR=${BUILD_DIR:-build-fuzz}
 CXX_COMPILER=${CXX_COMPILER:-clang++-14}
+# Tests off: other folders' test targets are not needed (nor built) here.
 if [[ ! -f $BUILD_DIR/build.ninja ]]; then
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_CXX_COMPILER="$CXX_COMPILER" \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLB_BUILD_FUZZ=ON -DLB_BUILD_BENCH=OFF
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLB_BUILD_FUZZ=ON -DLB_BUILD_BENCH=OFF -DLB_BUILD_TESTS=OFF
 fi
 # Only the fuzz target: the machine is shared.
 ninja -C "$BUILD_DIR" -j "${JOBS:-2}" manifest_fuzzer

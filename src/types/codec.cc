@@ -77,12 +77,18 @@ bool base64Decode(std::string_view in, std::string* out) {
       continue;
     }
     if (pad) return false;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == '+') v = 62;
-    else if (c == '/') v = 63;
-    else return false;
+    if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      v = c - '0' + 52;
+    else if (c == '+')
+      v = 62;
+    else if (c == '/')
+      v = 63;
+    else
+      return false;
     buf = (buf << 6) | v;
     bits += 6;
     if (bits >= 8) {
@@ -138,8 +144,7 @@ Status decode(const Json& j, int64_t& out, const std::string& path, const Decode
   return Status::ok();
 }
 
-Status decode(const Json& j, State& out, const std::string& path, const DecodeContext&,
-              unsigned) {
+Status decode(const Json& j, State& out, const std::string& path, const DecodeContext&, unsigned) {
   if (!j.is_string()) return typeError(path, "a state string");
   auto s = parseState(j.get_ref<const std::string&>());
   if (!s) return fieldError(path, "unknown state '" + j.get<std::string>() + "'");
@@ -211,13 +216,13 @@ Status fromYamlImpl(std::string_view text, T* out) {
 
 }  // namespace
 
-#define LB_TYPES_DEFINE_CODEC(Type)                                                  \
-  std::string toJson(const Type& value, bool pretty) {                               \
-    return detail::dumpJson(detail::encode(value, detail::Mode::kObject, 0), pretty); \
-  }                                                                                  \
-  std::string toYaml(const Type& value) {                                            \
-    return detail::dumpYaml(detail::encode(value, detail::Mode::kObject, 0));         \
-  }                                                                                  \
+#define LB_TYPES_DEFINE_CODEC(Type)                                                     \
+  std::string toJson(const Type& value, bool pretty) {                                  \
+    return detail::dumpJson(detail::encode(value, detail::Mode::kObject, 0), pretty);   \
+  }                                                                                     \
+  std::string toYaml(const Type& value) {                                               \
+    return detail::dumpYaml(detail::encode(value, detail::Mode::kObject, 0));           \
+  }                                                                                     \
   Status fromJson(std::string_view text, Type* out) { return fromJsonImpl(text, out); } \
   Status fromYaml(std::string_view text, Type* out) { return fromYamlImpl(text, out); }
 

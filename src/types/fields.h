@@ -41,9 +41,9 @@ enum : unsigned {
 std::string base64Encode(std::string_view in);
 bool base64Decode(std::string_view in, std::string* out);
 
-#define LB_FIELDS(Type)                                                 \
-  template <class V, class T>                                           \
-    requires std::same_as<std::remove_const_t<T>, Type>                 \
+#define LB_FIELDS(Type)                               \
+  template <class V, class T>                         \
+  requires std::same_as<std::remove_const_t<T>, Type> \
   void fields(V& v, T& o)
 
 // ---- field tables ---------------------------------------------------------
@@ -427,7 +427,9 @@ struct FieldProbe {
 
 // Anything with a field table.
 template <class T>
-concept Struct = requires(FieldProbe& p, T& t) { fields(p, t); };
+concept Struct = requires(FieldProbe& p, T& t) {
+  fields(p, t);
+};
 
 inline Json encode(const std::string& s, Mode, unsigned flags) {
   return (flags & kBase64) ? Json(base64Encode(s)) : Json(s);
@@ -535,8 +537,8 @@ Status decode(const Json& j, std::optional<T>& out, const std::string& path,
 Status decodeShellWords(const Json& j, std::vector<std::string>& out, const std::string& path);
 
 template <class T>
-Status decode(const Json& j, std::vector<T>& out, const std::string& path,
-              const DecodeContext& ctx, unsigned flags) {
+Status decode(const Json& j, std::vector<T>& out, const std::string& path, const DecodeContext& ctx,
+              unsigned flags) {
   if constexpr (std::is_same_v<T, std::string>) {
     if ((flags & kShellWords) && j.is_string()) return decodeShellWords(j, out, path);
   }
@@ -593,8 +595,7 @@ class Decoder {
 };
 
 template <Struct T>
-Status decode(const Json& j, T& out, const std::string& path, const DecodeContext& ctx,
-              unsigned) {
+Status decode(const Json& j, T& out, const std::string& path, const DecodeContext& ctx, unsigned) {
   if (!j.is_object()) return fieldError(path, "expected a mapping");
   out = T{};
   Decoder d(j, path, ctx);

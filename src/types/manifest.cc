@@ -16,16 +16,22 @@ using detail::Mode;
 
 namespace {
 
-constexpr const char* kKindNames[] = {"Namespace", "Service", "Secret", "Config", "Route", "Volume"};
+constexpr const char* kKindNames[] = {"Namespace", "Service", "Secret",
+                                      "Config",    "Route",   "Volume"};
 
 ManifestSpec emptySpecFor(Kind kind) {
   switch (kind) {
-    case Kind::kNamespace: return NamespaceSpec{};
-    case Kind::kService: return ServiceSpec{};
+    case Kind::kNamespace:
+      return NamespaceSpec{};
+    case Kind::kService:
+      return ServiceSpec{};
     case Kind::kSecret:
-    case Kind::kConfig: return DataManifestSpec{};
-    case Kind::kRoute: return RouteSpec{};
-    case Kind::kVolume: return VolumeSpec{};
+    case Kind::kConfig:
+      return DataManifestSpec{};
+    case Kind::kRoute:
+      return RouteSpec{};
+    case Kind::kVolume:
+      return VolumeSpec{};
   }
   return ServiceSpec{};
 }
@@ -55,7 +61,8 @@ Status decodeDocument(const Json& j, const DecodeContext& ctx, Document* doc) {
   if (!version) return fieldError("version", "required");
   LB_RETURN_IF_ERROR(detail::decode(*version, doc->version, "version", ctx, 0));
   doc->meta = ManifestMeta{};
-  if (const Json* meta = member("meta")) LB_RETURN_IF_ERROR(detail::decode(*meta, doc->meta, "meta", ctx, 0));
+  if (const Json* meta = member("meta"))
+    LB_RETURN_IF_ERROR(detail::decode(*meta, doc->meta, "meta", ctx, 0));
   doc->spec = emptySpecFor(*k);
   if (const Json* spec = member("spec")) {
     return std::visit([&](auto& s) { return detail::decode(*spec, s, "spec", ctx, 0); }, doc->spec);
@@ -72,7 +79,8 @@ Status readFile(const std::string& baseDir, const std::string& name, size_t maxB
   auto size = fs::file_size(p, ec);
   if (ec) return fieldError(field, "cannot read '" + name + "': " + ec.message());
   if (size > maxBytes)
-    return Status(Code::kTooLarge, "file '" + name + "' exceeds " + std::to_string(maxBytes) + " bytes", field);
+    return Status(Code::kTooLarge,
+                  "file '" + name + "' exceeds " + std::to_string(maxBytes) + " bytes", field);
   std::ifstream in(p, std::ios::binary);
   if (!in) return fieldError(field, "cannot read '" + name + "'");
   std::ostringstream ss;
@@ -90,11 +98,13 @@ Status resolveFiles(Document* doc, const ParseOptions& opts) {
     if (!d.file) continue;
     std::string content;
     LB_RETURN_IF_ERROR(readFile(opts.baseDir, *d.file, opts.maxBytes,
-                                detail::childPath(detail::indexPath("spec.data", i), "file"), &content));
+                                detail::childPath(detail::indexPath("spec.data", i), "file"),
+                                &content));
     // Config data is text on the wire; binary files belong in secrets (base64).
     if (doc->kind == Kind::kConfig && !detail::checkUtf8(content).isOk())
-      return fieldError(detail::childPath(detail::indexPath("spec.data", i), "file"),
-                        "config files must be UTF-8 text; use a secret of type file for binary data");
+      return fieldError(
+          detail::childPath(detail::indexPath("spec.data", i), "file"),
+          "config files must be UTF-8 text; use a secret of type file for binary data");
     d.value = std::move(content);
     d.file.reset();
   }
@@ -114,7 +124,8 @@ Json encodeDocument(const Document& doc) {
   j["kind"] = kindName(doc.kind);
   j["version"] = doc.version;
   j["meta"] = detail::encode(doc.meta, Mode::kManifest, 0);
-  j["spec"] = std::visit([](const auto& s) { return detail::encode(s, Mode::kManifest, 0); }, doc.spec);
+  j["spec"] =
+      std::visit([](const auto& s) { return detail::encode(s, Mode::kManifest, 0); }, doc.spec);
   return j;
 }
 
@@ -122,8 +133,8 @@ Json encodeDocument(const Document& doc) {
 template <class Spec>
 StatusOr<const Spec*> prepare(const Document& doc, Kind expected, std::string_view ns, Meta* meta) {
   if (doc.kind != expected)
-    return fieldError("kind", std::string("expected kind ") + kindName(expected) + ", got " +
-                                  kindName(doc.kind));
+    return fieldError(
+        "kind", std::string("expected kind ") + kindName(expected) + ", got " + kindName(doc.kind));
   const Spec* spec = std::get_if<Spec>(&doc.spec);
   if (!spec) return fieldError("spec", "does not match kind " + std::string(kindName(doc.kind)));
   meta->name = doc.meta.name;
@@ -256,7 +267,9 @@ Status fromDocument(const Document& doc, std::string_view ns, Config* out) {
 
 Document toDocument(const Namespace& ns) { return documentFor(Kind::kNamespace, ns.meta, ns.spec); }
 Document toDocument(const Service& svc) { return documentFor(Kind::kService, svc.meta, svc.spec); }
-Document toDocument(const Route& route) { return documentFor(Kind::kRoute, route.meta, route.spec); }
+Document toDocument(const Route& route) {
+  return documentFor(Kind::kRoute, route.meta, route.spec);
+}
 Document toDocument(const Volume& vol) { return documentFor(Kind::kVolume, vol.meta, vol.spec); }
 Document toDocument(const Secret& secret) { return dataDocument(Kind::kSecret, secret); }
 Document toDocument(const Config& config) { return dataDocument(Kind::kConfig, config); }
@@ -268,8 +281,8 @@ StatusOr<ServiceDiff> applyManifest(const Document& doc, Service* svc) {
     return fieldError("meta.name", "manifest is for service '" + next.meta.name + "', not '" +
                                        svc->meta.name + "'");
   ServiceDiff diff;
-  diff.metaChanged = next.meta.description != svc->meta.description ||
-                     next.meta.labels != svc->meta.labels;
+  diff.metaChanged =
+      next.meta.description != svc->meta.description || next.meta.labels != svc->meta.labels;
   diff.replicasChanged = next.spec.replicas != svc->spec.replicas;
   diff.specChanged = !(next.spec == svc->spec);
   diff.templateChanged = templateHash(next.spec.template_) != templateHash(svc->spec.template_);

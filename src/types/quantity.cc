@@ -68,23 +68,23 @@ struct Unit {
 // Units are binary, the way container limits are meant ("512MB" of RAM is
 // 512 MiB, as docker reads it); the k8s-style "Mi" spellings are accepted too.
 constexpr Unit kMemoryUnits[] = {
-    {"", 1},          {"b", 1},
-    {"k", 1LL << 10}, {"kb", 1LL << 10}, {"ki", 1LL << 10}, {"kib", 1LL << 10},
-    {"m", 1LL << 20}, {"mb", 1LL << 20}, {"mi", 1LL << 20}, {"mib", 1LL << 20},
-    {"g", 1LL << 30}, {"gb", 1LL << 30}, {"gi", 1LL << 30}, {"gib", 1LL << 30},
-    {"t", 1LL << 40}, {"tb", 1LL << 40}, {"ti", 1LL << 40}, {"tib", 1LL << 40},
+    {"", 1},           {"b", 1},           {"k", 1LL << 10}, {"kb", 1LL << 10},
+    {"ki", 1LL << 10}, {"kib", 1LL << 10}, {"m", 1LL << 20}, {"mb", 1LL << 20},
+    {"mi", 1LL << 20}, {"mib", 1LL << 20}, {"g", 1LL << 30}, {"gb", 1LL << 30},
+    {"gi", 1LL << 30}, {"gib", 1LL << 30}, {"t", 1LL << 40}, {"tb", 1LL << 40},
+    {"ti", 1LL << 40}, {"tib", 1LL << 40},
 };
 
 }  // namespace
 
 StatusOr<int64_t> parseMemory(std::string_view text) {
   size_t split = 0;
-  while (split < text.size() && (std::isdigit(static_cast<unsigned char>(text[split])) ||
-                                 text[split] == '.'))
+  while (split < text.size() &&
+         (std::isdigit(static_cast<unsigned char>(text[split])) || text[split] == '.'))
     ++split;
   Decimal d;
-  const std::string bad = "invalid memory quantity '" + std::string(text) +
-                          "' (expected e.g. 512MB, 1GB, 256Mi)";
+  const std::string bad =
+      "invalid memory quantity '" + std::string(text) + "' (expected e.g. 512MB, 1GB, 256Mi)";
   if (!parseDecimal(text.substr(0, split), &d)) return invalidArgument(bad);
   std::string unit = lower(text.substr(split));
   for (const auto& u : kMemoryUnits) {
@@ -97,19 +97,20 @@ StatusOr<int64_t> parseMemory(std::string_view text) {
 }
 
 StatusOr<int64_t> parseCpu(std::string_view text) {
-  const std::string bad =
-      "invalid cpu quantity '" + std::string(text) + "' (expected cores like 0.5 or millicores like 500m)";
+  const std::string bad = "invalid cpu quantity '" + std::string(text) +
+                          "' (expected cores like 0.5 or millicores like 500m)";
   bool milli = !text.empty() && text.back() == 'm';
   Decimal d;
-  if (!parseDecimal(milli ? text.substr(0, text.size() - 1) : text, &d)) return invalidArgument(bad);
+  if (!parseDecimal(milli ? text.substr(0, text.size() - 1) : text, &d))
+    return invalidArgument(bad);
   int64_t out = 0;
   if (!scale(d, milli ? 1 : 1000, &out)) return invalidArgument(bad);
   return out;
 }
 
 std::string formatMemory(int64_t bytes) {
-  static constexpr Unit kOut[] = {{"TB", 1LL << 40}, {"GB", 1LL << 30}, {"MB", 1LL << 20},
-                                  {"KB", 1LL << 10}};
+  static constexpr Unit kOut[] = {
+      {"TB", 1LL << 40}, {"GB", 1LL << 30}, {"MB", 1LL << 20}, {"KB", 1LL << 10}};
   if (bytes > 0) {
     for (const auto& u : kOut)
       if (bytes % u.mult == 0) return std::to_string(bytes / u.mult) + u.name;

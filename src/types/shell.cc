@@ -31,8 +31,10 @@ StatusOr<std::vector<std::string>> splitShell(std::string_view line) {
         }
         break;
       case kSingle:
-        if (c == '\'') mode = kPlain;
-        else cur += c;
+        if (c == '\'')
+          mode = kPlain;
+        else
+          cur += c;
         break;
       case kDouble:
         if (c == '"') {

@@ -44,15 +44,19 @@ Status checkJsonDepth(std::string_view text) {
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (inString) {
-      if (c == '\\') ++i;
-      else if (c == '"') inString = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        inString = false;
       continue;
     }
-    if (c == '"') inString = true;
+    if (c == '"')
+      inString = true;
     else if (c == '[' || c == '{') {
       if (++depth > kMaxDepth)
         return fieldError("", "nesting deeper than " + std::to_string(kMaxDepth) + " levels");
-    } else if (c == ']' || c == '}') --depth;
+    } else if (c == ']' || c == '}')
+      --depth;
   }
   return Status::ok();
 }
@@ -245,8 +249,10 @@ void emitYaml(YAML::Emitter& e, const Json& j) {
       // Quote what would read back as null, and anything with control
       // characters or edge whitespace (a plain scalar would lose or fold
       // them); yaml-cpp quotes the other ambiguous plain scalars itself.
-      if (isNullScalar(s) || needsQuotes(s)) e << YAML::DoubleQuoted << s;
-      else e << s;
+      if (isNullScalar(s) || needsQuotes(s))
+        e << YAML::DoubleQuoted << s;
+      else
+        e << s;
       break;
     }
     case Json::value_t::boolean:

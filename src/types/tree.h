@@ -3,11 +3,10 @@
 // Private: text <-> nlohmann::json trees, the one place where JSON and YAML
 // library exceptions are caught and turned into Status.
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "lastbackend/common/status.h"
 

@@ -82,8 +82,9 @@ Status checkContainer(const ContainerSpec& c, const std::set<std::string>& volum
     const EnvVar& e = c.env[i];
     std::string p = indexPath(childPath(path, "env"), i);
     LB_RETURN_IF_ERROR(requireNonEmpty(e.name, childPath(p, "name")));
-    LB_RETURN_IF_ERROR(checkExactlyOne(
-        e.value.has_value() + e.secret.has_value() + e.config.has_value(), "value, secret or config", p));
+    LB_RETURN_IF_ERROR(
+        checkExactlyOne(e.value.has_value() + e.secret.has_value() + e.config.has_value(),
+                        "value, secret or config", p));
     if (e.secret) LB_RETURN_IF_ERROR(checkKeyRef(*e.secret, childPath(p, "secret")));
     if (e.config) LB_RETURN_IF_ERROR(checkKeyRef(*e.config, childPath(p, "config")));
   }
@@ -98,7 +99,8 @@ Status checkContainer(const ContainerSpec& c, const std::set<std::string>& volum
     std::string p = indexPath(childPath(path, "volume"), i);
     LB_RETURN_IF_ERROR(requireNonEmpty(m.name, childPath(p, "name")));
     if (!volumes.count(m.name))
-      return fieldError(childPath(p, "name"), "volume '" + m.name + "' is not declared in template.volumes");
+      return fieldError(childPath(p, "name"),
+                        "volume '" + m.name + "' is not declared in template.volumes");
     LB_RETURN_IF_ERROR(requireNonEmpty(m.path, childPath(p, "path")));
     if (m.path[0] != '/') return fieldError(childPath(p, "path"), "must be an absolute path");
     LB_RETURN_IF_ERROR(checkOneOf(m.mode, {"", "rw", "ro"}, childPath(p, "mode")));
@@ -134,10 +136,12 @@ Status checkDataKey(const std::string& key, const std::string& path) {
 }
 
 template <class Map>
-Status checkDataMap(const std::string& type, const Map& data, bool secret, const std::string& path) {
+Status checkDataMap(const std::string& type, const Map& data, bool secret,
+                    const std::string& path) {
   LB_RETURN_IF_ERROR(secret ? checkOneOf(type, {"text", "file", "auth"}, childPath(path, "type"))
                             : checkOneOf(type, {"text", "file"}, childPath(path, "type")));
-  for (const auto& [k, v] : data) LB_RETURN_IF_ERROR(checkDataKey(k, childPath(childPath(path, "data"), k)));
+  for (const auto& [k, v] : data)
+    LB_RETURN_IF_ERROR(checkDataKey(k, childPath(childPath(path, "data"), k)));
   return Status::ok();
 }
 
@@ -221,7 +225,8 @@ Status validateRouteSpec(const RouteSpec& spec, const std::string& path) {
 }
 
 Status validateVolumeSpec(const VolumeSpec& spec, const std::string& path) {
-  LB_RETURN_IF_ERROR(checkOneOf(spec.accessMode, {"", "rwo", "rwm"}, childPath(path, "access_mode")));
+  LB_RETURN_IF_ERROR(
+      checkOneOf(spec.accessMode, {"", "rwo", "rwm"}, childPath(path, "access_mode")));
   if (spec.capacity.storage < 0)
     return fieldError(childPath(path, "capacity.storage"), "must not be negative");
   return Status::ok();
@@ -234,8 +239,10 @@ Status validateDataSpec(const DataManifestSpec& spec, bool secret, const std::st
     const DataItem& d = spec.data[i];
     std::string p = indexPath(childPath(path, "data"), i);
     LB_RETURN_IF_ERROR(checkDataKey(d.key, childPath(p, "key")));
-    if (!keys.insert(d.key).second) return fieldError(childPath(p, "key"), "duplicate key '" + d.key + "'");
-    LB_RETURN_IF_ERROR(checkExactlyOne(d.value.has_value() + d.file.has_value(), "value or file", p));
+    if (!keys.insert(d.key).second)
+      return fieldError(childPath(p, "key"), "duplicate key '" + d.key + "'");
+    LB_RETURN_IF_ERROR(
+        checkExactlyOne(d.value.has_value() + d.file.has_value(), "value or file", p));
     if (d.file && d.file->empty()) return required(childPath(p, "file"));
   }
   return Status::ok();
@@ -251,20 +258,26 @@ Status validateConfigSpec(const ConfigSpec& spec, const std::string& path) {
 
 Status validateDocument(const Document& doc) {
   if (doc.version != "v1")
-    return fieldError("version", doc.version.empty() ? "required"
-                                                     : "unsupported version '" + doc.version +
-                                                           "' (valid: v1)");
+    return fieldError("version", doc.version.empty()
+                                     ? "required"
+                                     : "unsupported version '" + doc.version + "' (valid: v1)");
   LB_RETURN_IF_ERROR(validateName(doc.meta.name, "meta.name"));
   for (const auto& [k, v] : doc.meta.labels)
-    if (k.empty() || k.size() > 253) return fieldError("meta.labels", "label keys must be 1-253 characters");
+    if (k.empty() || k.size() > 253)
+      return fieldError("meta.labels", "label keys must be 1-253 characters");
   return std::visit(
       [&](const auto& spec) -> Status {
         using T = std::decay_t<decltype(spec)>;
-        if constexpr (std::is_same_v<T, NamespaceSpec>) return validateNamespaceSpec(spec);
-        else if constexpr (std::is_same_v<T, ServiceSpec>) return validateServiceSpec(spec);
-        else if constexpr (std::is_same_v<T, RouteSpec>) return validateRouteSpec(spec);
-        else if constexpr (std::is_same_v<T, VolumeSpec>) return validateVolumeSpec(spec);
-        else return validateDataSpec(spec, doc.kind == Kind::kSecret);
+        if constexpr (std::is_same_v<T, NamespaceSpec>)
+          return validateNamespaceSpec(spec);
+        else if constexpr (std::is_same_v<T, ServiceSpec>)
+          return validateServiceSpec(spec);
+        else if constexpr (std::is_same_v<T, RouteSpec>)
+          return validateRouteSpec(spec);
+        else if constexpr (std::is_same_v<T, VolumeSpec>)
+          return validateVolumeSpec(spec);
+        else
+          return validateDataSpec(spec, doc.kind == Kind::kSecret);
       },
       doc.spec);
 }

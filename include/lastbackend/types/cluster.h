@@ -9,7 +9,6 @@
 
 namespace lb::types {
 
-
 struct ClusterStatus {
   int nodes = 0;
   NodeResources capacity;

@@ -34,10 +34,10 @@ inline constexpr size_t kMaxDocumentBytes = 4u << 20;
 inline constexpr int kMaxDepth = 64;
 
 // Declares toJson/toYaml/fromJson/fromYaml for one type.
-#define LB_TYPES_DECLARE_CODEC(Type)                       \
+#define LB_TYPES_DECLARE_CODEC(Type)                          \
   std::string toJson(const Type& value, bool pretty = false); \
-  std::string toYaml(const Type& value);                   \
-  Status fromJson(std::string_view text, Type* out);       \
+  std::string toYaml(const Type& value);                      \
+  Status fromJson(std::string_view text, Type* out);          \
   Status fromYaml(std::string_view text, Type* out);
 
 LB_TYPES_DECLARE_CODEC(Meta)

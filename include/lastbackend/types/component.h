@@ -10,7 +10,6 @@
 
 namespace lb::types {
 
-
 struct ComponentSpec {
   std::string hostname;
   std::string version;

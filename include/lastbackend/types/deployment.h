@@ -9,7 +9,6 @@
 
 namespace lb::types {
 
-
 struct DeploymentSpec {
   PodTemplate template_;  // wire key "template"
   NodeSelector selector;

@@ -10,7 +10,6 @@
 
 namespace lb::types {
 
-
 struct Upstream {
   std::string ip;
   int port = 0;

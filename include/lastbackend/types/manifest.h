@@ -96,7 +96,7 @@ Document toDocument(const Volume& volume);
 // What applying a manifest changed, so the controller can decide whether a
 // new deployment is needed (only when the template hash changes).
 struct ServiceDiff {
-  bool metaChanged = false;      // description / labels
+  bool metaChanged = false;  // description / labels
   bool replicasChanged = false;
   bool specChanged = false;      // anything in spec
   bool templateChanged = false;  // templateHash differs: a new deployment is due

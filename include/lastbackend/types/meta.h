@@ -38,7 +38,7 @@ std::string objectSelflink(std::string_view ns, std::string_view name);  // "dem
 std::string deploymentSelflink(std::string_view ns, std::string_view service,
                                std::string_view deployment);  // "demo:web:dep"
 std::string podSelflink(std::string_view ns, std::string_view service, std::string_view deployment,
-                        std::string_view pod);                  // "demo:web:dep:pod"
+                        std::string_view pod);        // "demo:web:dep:pod"
 std::string nodeSelflink(std::string_view hostname);  // "host-1"
 
 }  // namespace lb::types

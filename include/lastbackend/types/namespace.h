@@ -9,7 +9,6 @@
 
 namespace lb::types {
 
-
 struct NamespaceDomain {
   std::string internal;  // "<ns>.lb.local" style suffix for service endpoints
   std::string external;  // suffix for routes

@@ -9,7 +9,6 @@
 
 namespace lb::types {
 
-
 struct NodeInfo {
   std::string hostname;
   std::string os;

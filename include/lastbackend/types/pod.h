@@ -10,7 +10,6 @@
 
 namespace lb::types {
 
-
 struct PodSpec {
   PodTemplate template_;  // wire key "template"
   NodeSelector selector;

@@ -9,7 +9,6 @@
 
 namespace lb::types {
 
-
 struct RouteRule {
   std::string path;     // URL path prefix; empty = "/"
   std::string service;  // service name in the same namespace

@@ -9,7 +9,6 @@
 
 namespace lb::types {
 
-
 // Secret types: "text" (key=value), "file" (files), "auth" (username/password).
 inline constexpr const char* kSecretText = "text";
 inline constexpr const char* kSecretFile = "file";

@@ -10,7 +10,6 @@
 
 namespace lb::types {
 
-
 struct ServiceNetwork {
   std::vector<PortMapping> ports;  // manifests write "80:8080/tcp"
   bool operator==(const ServiceNetwork&) const = default;

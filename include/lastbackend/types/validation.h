@@ -23,7 +23,8 @@ Status validateNamespaceSpec(const NamespaceSpec& spec, const std::string& path 
 Status validateRouteSpec(const RouteSpec& spec, const std::string& path = "spec");
 Status validateVolumeSpec(const VolumeSpec& spec, const std::string& path = "spec");
 // Secrets allow types text|file|auth; configs text|file.
-Status validateDataSpec(const DataManifestSpec& spec, bool secret, const std::string& path = "spec");
+Status validateDataSpec(const DataManifestSpec& spec, bool secret,
+                        const std::string& path = "spec");
 Status validateSecretSpec(const SecretSpec& spec, const std::string& path = "spec");
 Status validateConfigSpec(const ConfigSpec& spec, const std::string& path = "spec");
 

@@ -10,14 +10,13 @@
 
 namespace lb::types {
 
-
 struct VolumeCapacity {
   int64_t storage = 0;  // bytes; manifests write "1GB"
   bool operator==(const VolumeCapacity&) const = default;
 };
 
 struct VolumeSpec {
-  std::string type;        // driver, e.g. "dir"; empty = default
+  std::string type;  // driver, e.g. "dir"; empty = default
   NodeSelector selector;
   VolumeCapacity capacity;
   std::string accessMode;  // "rwo" | "rwm" | ""

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "lastbackend/types/codec.h"
+
+#include <gtest/gtest.h>
 
 namespace lb::types {
 namespace {
@@ -56,9 +56,13 @@ template <class T>
 T sample();
 
 template <>
-Meta sample<Meta>() { return sampleMeta("demo", "x"); }
+Meta sample<Meta>() {
+  return sampleMeta("demo", "x");
+}
 template <>
-PodTemplate sample<PodTemplate>() { return fullTemplate(); }
+PodTemplate sample<PodTemplate>() {
+  return fullTemplate();
+}
 template <>
 Namespace sample<Namespace>() {
   Namespace n;
@@ -107,7 +111,10 @@ template <>
 Endpoint sample<Endpoint>() {
   Endpoint e;
   e.meta = sampleMeta("demo", "2048");
-  e.spec = {"10.1.0.1", {PortMapping{80, 8080, "tcp"}}, {Upstream{"10.0.0.2", 8080}}, "rr",
+  e.spec = {"10.1.0.1",
+            {PortMapping{80, 8080, "tcp"}},
+            {Upstream{"10.0.0.2", 8080}},
+            "rr",
             "2048.demo.lb.local"};
   e.status.state = State::kReady;
   return e;
@@ -150,8 +157,8 @@ Node sample<Node>() {
   n.meta = sampleMeta("", "node-1");
   n.info = {"node-1", "linux", "amd64", "1.2.3.4", "10.0.0.1", {{"ssd", "true"}}};
   n.spec.unschedulable = true;
-  n.status = {true, {4000, 8LL << 30, 100LL << 30, 110}, {500, 1LL << 29, 0, 3},
-              "2026-11-26T15:14:08Z"};
+  n.status = {
+      true, {4000, 8LL << 30, 100LL << 30, 110}, {500, 1LL << 29, 0, 3}, "2026-11-26T15:14:08Z"};
   return n;
 }
 template <>
@@ -195,9 +202,9 @@ Subnet sample<Subnet>() {
 
 template <class T>
 class RoundTrip : public ::testing::Test {};
-using AllTypes = ::testing::Types<Meta, PodTemplate, Namespace, Service, Deployment, Pod, Endpoint,
-                                  Volume, Secret, Config, Route, Node, Ingress, Discovery,
-                                  Exporter, Cluster, Subnet>;
+using AllTypes =
+    ::testing::Types<Meta, PodTemplate, Namespace, Service, Deployment, Pod, Endpoint, Volume,
+                     Secret, Config, Route, Node, Ingress, Discovery, Exporter, Cluster, Subnet>;
 TYPED_TEST_SUITE(RoundTrip, AllTypes);
 
 TYPED_TEST(RoundTrip, Json) {
@@ -320,9 +327,9 @@ namespace {
 
 TEST(Codec, YamlKeepsControlCharactersAndEdgeSpaces) {
   Meta m;
-  for (std::string s : {std::string("a\r\r"), std::string(" lead"), std::string("trail "),
-                        std::string("tab\there"), std::string("nl\nx\n"), std::string("\x01\x7f"),
-                        std::string("caf\xc3\xa9")}) {
+  for (std::string s :
+       {std::string("a\r\r"), std::string(" lead"), std::string("trail "), std::string("tab\there"),
+        std::string("nl\nx\n"), std::string("\x01\x7f"), std::string("caf\xc3\xa9")}) {
     m.description = s;
     Meta back;
     ASSERT_TRUE(fromYaml(toYaml(m), &back).isOk()) << toYaml(m);

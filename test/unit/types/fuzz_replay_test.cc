@@ -16,7 +16,8 @@ namespace {
 
 std::vector<std::string> seeds() {
   std::vector<std::string> out;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(std::string(LB_TYPES_TEST_DATA))) {
+  for (const auto& e :
+       std::filesystem::recursive_directory_iterator(std::string(LB_TYPES_TEST_DATA))) {
     if (!e.is_regular_file()) continue;
     std::ifstream in(e.path(), std::ios::binary);
     std::stringstream ss;
@@ -27,9 +28,33 @@ std::vector<std::string> seeds() {
 }
 
 std::string mutate(std::string s, std::mt19937& rng) {
-  static const char* kTokens[] = {"[", "]", "{", "}", ":", ": ", "- ", "\n  ", "\n", "&a ", "*a",
-                                  "\"", "'", "---\n", "~", "null", "99999999999999999999", "-1",
-                                  "\\", "#", "!!binary ", "|\n  ", ">", "? ", ",", "\t", "\0"};
+  static const char* kTokens[] = {"[",
+                                  "]",
+                                  "{",
+                                  "}",
+                                  ":",
+                                  ": ",
+                                  "- ",
+                                  "\n  ",
+                                  "\n",
+                                  "&a ",
+                                  "*a",
+                                  "\"",
+                                  "'",
+                                  "---\n",
+                                  "~",
+                                  "null",
+                                  "99999999999999999999",
+                                  "-1",
+                                  "\\",
+                                  "#",
+                                  "!!binary ",
+                                  "|\n  ",
+                                  ">",
+                                  "? ",
+                                  ",",
+                                  "\t",
+                                  "\0"};
   int ops = 1 + rng() % 4;
   for (int i = 0; i < ops; ++i) {
     size_t pos = s.empty() ? 0 : rng() % (s.size() + 1);
@@ -64,8 +89,10 @@ TEST(FuzzReplay, SeedsAndMutationsHoldTheProperties) {
   std::mt19937 rng(20261126);  // fixed: failures must reproduce
   for (int i = 0; i < 4000; ++i) {
     std::string input = mutate(corpus[i % corpus.size()], rng);
-    ASSERT_TRUE(fuzz::checkManifestInput(reinterpret_cast<const uint8_t*>(input.data()), input.size()))
-        << "mutation " << i << ":\n" << input;
+    ASSERT_TRUE(
+        fuzz::checkManifestInput(reinterpret_cast<const uint8_t*>(input.data()), input.size()))
+        << "mutation " << i << ":\n"
+        << input;
   }
 }
 

@@ -1,10 +1,11 @@
+#include "lastbackend/types/manifest.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
-#include "lastbackend/types/manifest.h"
 #include "lastbackend/types/validation.h"
 
 namespace lb::types {
@@ -36,7 +37,8 @@ TEST(Manifest, EveryReferenceExampleParses) {
     for (const auto& d : docs) {
       // Emitting and re-parsing yields the same document.
       auto again = parseManifests(toManifestYaml(d));
-      ASSERT_TRUE(again.isOk()) << name << ": " << again.status().toString() << "\n" << toManifestYaml(d);
+      ASSERT_TRUE(again.isOk()) << name << ": " << again.status().toString() << "\n"
+                                << toManifestYaml(d);
       EXPECT_TRUE((*again)[0] == d) << toManifestYaml(d);
       auto againJson = parseManifests(toManifestJson(d, true));
       ASSERT_TRUE(againJson.isOk()) << againJson.status().toString();
@@ -96,7 +98,8 @@ TEST(Manifest, ConfigFileIsReadRelativeToBaseDir) {
   EXPECT_EQ(cfg.spec.data.at("config.yml"), readData("valid/contrib/config.yml"));
   EXPECT_EQ(cfg.meta.selflink, "demo:lastbackend");
 
-  auto missing = parseManifests(readData("valid/config-lastbackend.yaml"), ParseOptions{"/nonexistent"});
+  auto missing =
+      parseManifests(readData("valid/config-lastbackend.yaml"), ParseOptions{"/nonexistent"});
   ASSERT_FALSE(missing.isOk());
   EXPECT_EQ(missing.status().field(), "spec.data[0].file");
 }
@@ -117,8 +120,9 @@ TEST(Manifest, MultiDocumentAndConversions) {
   Service svc;
   ASSERT_TRUE(fromDocument(docs[2], "demo", &svc).isOk());
   EXPECT_EQ(svc.spec.replicas, 0);
-  EXPECT_EQ(svc.spec.template_.containers[0].command,
-            (std::vector<std::string>{"sh", "-c", "while true; do echo \"hi there\"; sleep 1; done"}));
+  EXPECT_EQ(
+      svc.spec.template_.containers[0].command,
+      (std::vector<std::string>{"sh", "-c", "while true; do echo \"hi there\"; sleep 1; done"}));
   // Wrong kind is refused.
   EXPECT_EQ(fromDocument(docs[1], "demo", &svc).field(), "kind");
 
@@ -170,8 +174,7 @@ TEST(Manifest, ApplyComputesTheDiff) {
 
 // ---- malformed manifests --------------------------------------------------
 
-const char* kServiceHead =
-    "kind: Service\nversion: v1\nmeta:\n  name: web\nspec:\n";
+const char* kServiceHead = "kind: Service\nversion: v1\nmeta:\n  name: web\nspec:\n";
 
 // A service whose only container is `container` (indented under "- ").
 std::string service(const std::string& specBody) { return kServiceHead + specBody; }
@@ -199,8 +202,8 @@ std::vector<Malformed> malformedCases() {
       {"missing meta.name", "kind: Namespace\nversion: v1\nmeta: {description: x}\n", "meta.name"},
       {"uppercase name", "kind: Namespace\nversion: v1\nmeta: {name: Demo}\n", "meta.name"},
       {"name with underscore", "kind: Namespace\nversion: v1\nmeta: {name: a_b}\n", "meta.name"},
-      {"name too long", "kind: Namespace\nversion: v1\nmeta: {name: " + std::string(64, 'a') + "}\n",
-       "meta.name"},
+      {"name too long",
+       "kind: Namespace\nversion: v1\nmeta: {name: " + std::string(64, 'a') + "}\n", "meta.name"},
       {"unknown top-level field", "kind: Namespace\nversion: v1\nmeta: {name: a}\nstatus: {}\n",
        "status"},
       {"unknown meta field", "kind: Namespace\nversion: v1\nmeta: {name: a, namespace: b}\n",
@@ -212,12 +215,15 @@ std::vector<Malformed> malformedCases() {
        "spec.template.containers"},
       {"missing image name", service("  template:\n    containers:\n    - name: c\n"),
        "spec.template.containers[0].image.name"},
-      {"image is a string", service("  template:\n    containers:\n    - name: c\n      image: nginx\n"),
+      {"image is a string",
+       service("  template:\n    containers:\n    - name: c\n      image: nginx\n"),
        "spec.template.containers[0].image"},
-      {"negative replicas", service("  replicas: -1\n" + withContainer("").substr(std::string(kServiceHead).size())),
+      {"negative replicas",
+       service("  replicas: -1\n" + withContainer("").substr(std::string(kServiceHead).size())),
        "spec.replicas"},
       {"replicas not a number", service("  replicas: many\n"), "spec.replicas"},
-      {"bad protocol", service("  network:\n    ports: [\"80:8080/xyz\"]\n"), "spec.network.ports[0]"},
+      {"bad protocol", service("  network:\n    ports: [\"80:8080/xyz\"]\n"),
+       "spec.network.ports[0]"},
       {"port zero", service("  network:\n    ports: [\"0:8080/tcp\"]\n"), "spec.network.ports[0]"},
       {"port too big", service("  network:\n    ports: [\"80:65536\"]\n"), "spec.network.ports[0]"},
       {"ports not a list", service("  network:\n    ports: \"80:80\"\n"), "spec.network.ports"},
@@ -228,74 +234,97 @@ std::vector<Malformed> malformedCases() {
        "spec.template.containers[0].resources.limits.ram"},
       {"bad cpu", withContainer("      resources: {request: {cpu: lots}}\n"),
        "spec.template.containers[0].resources.request.cpu"},
-      {"request above limit", withContainer("      resources: {limits: {ram: 1MB}, request: {ram: 2MB}}\n"),
+      {"request above limit",
+       withContainer("      resources: {limits: {ram: 1MB}, request: {ram: 2MB}}\n"),
        "spec.template.containers[0].resources.request.ram"},
-      {"duplicate container", service("  template:\n    containers:\n    - name: c\n      image: {name: a}\n"
-                                      "    - name: c\n      image: {name: b}\n"),
+      {"duplicate container",
+       service("  template:\n    containers:\n    - name: c\n      image: {name: a}\n"
+               "    - name: c\n      image: {name: b}\n"),
        "spec.template.containers[1].name"},
       {"env without source", withContainer("      env:\n      - name: A\n"),
        "spec.template.containers[0].env[0]"},
-      {"env with two sources", withContainer("      env:\n      - name: A\n        value: x\n"
-                                             "        secret: {name: s, key: k}\n"),
+      {"env with two sources",
+       withContainer("      env:\n      - name: A\n        value: x\n"
+                     "        secret: {name: s, key: k}\n"),
        "spec.template.containers[0].env[0]"},
-      {"env secret without key", withContainer("      env:\n      - name: A\n        secret: {name: s}\n"),
+      {"env secret without key",
+       withContainer("      env:\n      - name: A\n        secret: {name: s}\n"),
        "spec.template.containers[0].env[0].secret.key"},
       {"env missing name", withContainer("      env:\n      - value: x\n"),
        "spec.template.containers[0].env[0].name"},
-      {"undeclared volume", withContainer("      volume:\n      - name: data\n        path: /data\n"),
+      {"undeclared volume",
+       withContainer("      volume:\n      - name: data\n        path: /data\n"),
        "spec.template.containers[0].volume[0].name"},
       {"relative mount path",
-       withContainer("      volume:\n      - name: data\n        path: data\n", "    volumes:\n    - name: data\n"),
+       withContainer("      volume:\n      - name: data\n        path: data\n",
+                     "    volumes:\n    - name: data\n"),
        "spec.template.containers[0].volume[0].path"},
       {"volume with two sources",
-       withContainer("", "    volumes:\n    - name: v\n      secret: {name: s}\n      config: {name: c}\n"),
+       withContainer(
+           "", "    volumes:\n    - name: v\n      secret: {name: s}\n      config: {name: c}\n"),
        "spec.template.volumes[0]"},
-      {"duplicate volume",
-       withContainer("", "    volumes:\n    - name: v\n    - name: v\n"), "spec.template.volumes[1].name"},
+      {"duplicate volume", withContainer("", "    volumes:\n    - name: v\n    - name: v\n"),
+       "spec.template.volumes[1].name"},
       {"command with open quote", withContainer("      command: \"sh -c 'oops\"\n"),
        "spec.template.containers[0].command"},
       {"command wrong type", withContainer("      command: {sh: c}\n"),
        "spec.template.containers[0].command"},
       {"probe with two actions",
-       withContainer("      probes:\n        liveness: {exec: {command: [true]}, tcp: {port: 80}}\n"),
+       withContainer(
+           "      probes:\n        liveness: {exec: {command: [true]}, tcp: {port: 80}}\n"),
        "spec.template.containers[0].probes.liveness"},
       {"bad restart policy", withContainer("      restart: {policy: sometimes}\n"),
        "spec.template.containers[0].restart.policy"},
-      {"secret bad type", "kind: Secret\nversion: v1\nmeta: {name: s}\nspec: {type: binary}\n", "spec.type"},
-      {"config auth type", "kind: Config\nversion: v1\nmeta: {name: s}\nspec: {type: auth}\n", "spec.type"},
+      {"secret bad type", "kind: Secret\nversion: v1\nmeta: {name: s}\nspec: {type: binary}\n",
+       "spec.type"},
+      {"config auth type", "kind: Config\nversion: v1\nmeta: {name: s}\nspec: {type: auth}\n",
+       "spec.type"},
       {"data item without value",
        "kind: Secret\nversion: v1\nmeta: {name: s}\nspec:\n  data:\n  - key: a\n", "spec.data[0]"},
-      {"data item with both", "kind: Secret\nversion: v1\nmeta: {name: s}\nspec:\n  data:\n  - key: a\n"
-                              "    value: x\n    file: y\n",
+      {"data item with both",
+       "kind: Secret\nversion: v1\nmeta: {name: s}\nspec:\n  data:\n  - key: a\n"
+       "    value: x\n    file: y\n",
        "spec.data[0]"},
-      {"data duplicate key", "kind: Config\nversion: v1\nmeta: {name: s}\nspec:\n  data:\n  - {key: a, value: x}\n"
-                             "  - {key: a, value: y}\n",
+      {"data duplicate key",
+       "kind: Config\nversion: v1\nmeta: {name: s}\nspec:\n  data:\n  - {key: a, value: x}\n"
+       "  - {key: a, value: y}\n",
        "spec.data[1].key"},
-      {"data key with slash", "kind: Config\nversion: v1\nmeta: {name: s}\nspec:\n  data:\n  - {key: ../a, value: x}\n",
+      {"data key with slash",
+       "kind: Config\nversion: v1\nmeta: {name: s}\nspec:\n  data:\n  - {key: ../a, value: x}\n",
        "spec.data[0].key"},
-      {"route without rules", "kind: Route\nversion: v1\nmeta: {name: r}\nspec: {port: 80}\n", "spec.rules"},
-      {"route bad port", "kind: Route\nversion: v1\nmeta: {name: r}\nspec:\n  port: 0\n  rules: [{service: a, port: 80}]\n",
+      {"route without rules", "kind: Route\nversion: v1\nmeta: {name: r}\nspec: {port: 80}\n",
+       "spec.rules"},
+      {"route bad port",
+       "kind: Route\nversion: v1\nmeta: {name: r}\nspec:\n  port: 0\n  rules: [{service: a, port: "
+       "80}]\n",
        "spec.port"},
-      {"route rule bad service", "kind: Route\nversion: v1\nmeta: {name: r}\nspec:\n  rules: [{service: A!, port: 80}]\n",
+      {"route rule bad service",
+       "kind: Route\nversion: v1\nmeta: {name: r}\nspec:\n  rules: [{service: A!, port: 80}]\n",
        "spec.rules[0].service"},
-      {"volume bad capacity", "kind: Volume\nversion: v1\nmeta: {name: v}\nspec: {capacity: {storage: lots}}\n",
+      {"volume bad capacity",
+       "kind: Volume\nversion: v1\nmeta: {name: v}\nspec: {capacity: {storage: lots}}\n",
        "spec.capacity.storage"},
       {"duplicate key", "kind: Namespace\nversion: v1\nmeta: {name: a}\nmeta: {name: b}\n", "meta"},
       {"not a mapping", "- kind: Namespace\n", ""},
       {"syntax error", "kind: [Namespace\n", ""},
-      {"second document bad", "kind: Namespace\nversion: v1\nmeta: {name: a}\n---\nkind: Namespace\nversion: v1\n",
+      {"second document bad",
+       "kind: Namespace\nversion: v1\nmeta: {name: a}\n---\nkind: Namespace\nversion: v1\n",
        "meta.name"},
-      {"json wrong type", R"({"kind":"Service","version":"v1","meta":{"name":"a"},"spec":{"replicas":"2"}})",
+      {"json wrong type",
+       R"({"kind":"Service","version":"v1","meta":{"name":"a"},"spec":{"replicas":"2"}})",
        "spec.replicas"},
-      {"json unknown field", R"({"kind":"Namespace","version":"v1","meta":{"name":"a"},"extra":1})", "extra"},
+      {"json unknown field", R"({"kind":"Namespace","version":"v1","meta":{"name":"a"},"extra":1})",
+       "extra"},
       {"empty input", "", ""},
       {"too large", "kind: Namespace\n" + std::string(kMaxDocumentBytes, '#'), "", Code::kTooLarge},
-      {"too deep", "a: " + std::string(100, '[') + std::string(100, ']') + "\n", [] {
+      {"too deep", "a: " + std::string(100, '[') + std::string(100, ']') + "\n",
+       [] {
          std::string p = "a";
          for (int i = 0; i < 64; ++i) p += "[0]";
          return p;
        }()},
-      {"invalid utf-8", "kind: Namespace\nversion: v1\nmeta: {name: a, description: \"\xff\"}\n", ""},
+      {"invalid utf-8", "kind: Namespace\nversion: v1\nmeta: {name: a, description: \"\xff\"}\n",
+       ""},
   };
 }
 

@@ -13,9 +13,10 @@ TEST(Quantity, Memory) {
     const char* text;
     int64_t bytes;
   } cases[] = {
-      {"512MB", 512LL << 20}, {"1GB", 1LL << 30},   {"256Mi", 256LL << 20}, {"1Gi", 1LL << 30},
-      {"1024", 1024},         {"64k", 64LL << 10},  {"2kib", 2048},         {"1.5GB", 3LL << 29},
-      {"0", 0},               {"1TB", 1LL << 40},   {"10b", 10},            {"0.5Ki", 512},
+      {"512MB", 512LL << 20}, {"1GB", 1LL << 30},   {"256Mi", 256LL << 20},
+      {"1Gi", 1LL << 30},     {"1024", 1024},       {"64k", 64LL << 10},
+      {"2kib", 2048},         {"1.5GB", 3LL << 29}, {"0", 0},
+      {"1TB", 1LL << 40},     {"10b", 10},          {"0.5Ki", 512},
   };
   for (const auto& c : cases) {
     auto v = parseMemory(c.text);
@@ -70,7 +71,8 @@ TEST(Shell, Split) {
     ASSERT_TRUE(v.isOk()) << c.in;
     EXPECT_EQ(*v, c.out) << c.in;
   }
-  for (const char* bad : {"'open", "\"open", "trailing\\"}) EXPECT_FALSE(splitShell(bad).isOk()) << bad;
+  for (const char* bad : {"'open", "\"open", "trailing\\"})
+    EXPECT_FALSE(splitShell(bad).isOk()) << bad;
 }
 
 TEST(Ports, ParseAndFormat) {
@@ -85,8 +87,8 @@ TEST(Ports, ParseAndFormat) {
   EXPECT_EQ(single->port, 53);
   EXPECT_EQ(single->containerPort, 53);
   EXPECT_EQ(single->protocol, "udp");
-  for (const char* bad : {"80:8080/xyz", "0:80", "80:0", "65536:80", "80:65536", "", ":80", "80:",
-                          "a:b", "80:80/", "-1:80", "80:80:80", "080000"})
+  for (const char* bad : {"80:8080/xyz", "0:80", "80:0", "65536:80", "80:65536", "", ":80",
+                          "80:", "a:b", "80:80/", "-1:80", "80:80:80", "080000"})
     EXPECT_FALSE(parsePortMapping(bad).isOk()) << bad;
 }
 
@@ -94,8 +96,9 @@ TEST(Names, DnsLabelLike) {
   for (std::string ok : {std::string("2048"), std::string("a"), std::string("web-1"),
                          std::string("0abc"), std::string(63, 'a')})
     EXPECT_TRUE(isValidName(ok)) << ok;
-  for (std::string bad : {std::string(""), std::string("-a"), std::string("a-"), std::string("Web"),
-                          std::string("a_b"), std::string("a.b"), std::string("a b"), std::string(64, 'a')})
+  for (std::string bad :
+       {std::string(""), std::string("-a"), std::string("a-"), std::string("Web"),
+        std::string("a_b"), std::string("a.b"), std::string("a b"), std::string(64, 'a')})
     EXPECT_FALSE(isValidName(bad)) << bad;
   auto s = validateName("Bad", "meta.name");
   EXPECT_EQ(s.code(), Code::kInvalidArgument);
