@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "api/api.h"
 #include "lastbackend/common/logging.h"
 #include "lastbackend/config/config.h"
 #include "lastbackend/config/options.h"
@@ -51,8 +52,8 @@ struct Entry {
 // function blocks until shutdown (see lastbackend/config/run.h) and returns
 // the exit code.
 constexpr Entry kRunTable[] = {
-    {"server", launch<ServerConfig, &notBuilt<ServerConfig>>},
-    {"api", launch<ApiConfig, &notBuilt<ApiConfig>>},
+    {"server", launch<ServerConfig, &lb::api::runServer>},
+    {"api", launch<ApiConfig, &lb::api::run>},
     {"controller", launch<ControllerConfig, &notBuilt<ControllerConfig>>},
     {"node", launch<NodeConfig, &notBuilt<NodeConfig>>},
     {"discovery", launch<DiscoveryConfig, &notBuilt<DiscoveryConfig>>},
