@@ -48,9 +48,8 @@ std::string formatPortMapping(const PortMapping& p) {
 }
 
 std::string templateHash(const PodTemplate& tmpl) {
-  // The canonical form is the object encoding: field order is fixed by the
-  // field table and maps are sorted, so the bytes (and the hash) are stable
-  // across runs and machines.
+  // The canonical form is the object encoding: keys are sorted (std::map
+  // objects), so the bytes (and the hash) are stable across runs and machines.
   std::string canonical = detail::dumpJson(detail::encode(tmpl, detail::Mode::kObject, 0), false);
   uint64_t h = 14695981039346656037ull;
   for (unsigned char c : canonical) {

@@ -12,8 +12,10 @@
 
 namespace lb::types::detail {
 
-// Ordered, so encoded objects keep the field order of the structs (readable -o yaml).
-using Json = nlohmann::ordered_json;
+// Sorted std::map objects, not ordered_json: ordered_json inserts by linear
+// search, so a 4 MiB document with one huge mapping would parse in quadratic
+// time. Output keys are therefore alphabetical.
+using Json = nlohmann::json;
 
 // Error naming `field` (may be empty). The one helper for field-path errors.
 Status fieldError(const std::string& field, std::string message);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -350,6 +351,31 @@ TEST(Manifest, RequiredMessageAndDocumentContext) {
   ASSERT_FALSE(multi.isOk());
   EXPECT_EQ(multi.status().field(), "kind");
   EXPECT_EQ(multi.status().message().rfind("document 2: ", 0), 0u) << multi.status().message();
+}
+
+}  // namespace
+}  // namespace lb::types
+
+namespace lb::types {
+namespace {
+
+// A single huge mapping must not make parsing quadratic (a 4 MiB request
+// would otherwise pin an api thread for minutes).
+TEST(Manifest, HugeMappingParsesQuickly) {
+  std::string yaml = "kind: Namespace\nversion: v1\nmeta:\n  name: a\n  labels:\n";
+  std::string json = R"({"kind":"Namespace","version":"v1","meta":{"name":"a","labels":{)";
+  for (int i = 0; i < 150000; ++i) {
+    yaml += "    k" + std::to_string(i) + ": v\n";
+    json += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":\"v\"";
+  }
+  json += "}}}";
+  for (const std::string* text : {&yaml, &json}) {
+    auto start = std::chrono::steady_clock::now();
+    auto docs = parseManifests(*text);
+    ASSERT_TRUE(docs.isOk()) << docs.status().toString();
+    EXPECT_EQ((*docs)[0].meta.labels.size(), 150000u);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+  }
 }
 
 }  // namespace
