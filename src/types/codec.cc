@@ -104,6 +104,9 @@ Status decode(const Json& j, std::string& out, const std::string& path, const De
   if (!j.is_string()) return typeError(path, "a string");
   const auto& s = j.get_ref<const std::string&>();
   if (!(flags & kBase64)) {
+    // "\u0000" is legal JSON but no YAML emitter can write it back; binary
+    // belongs in base64 fields.
+    if (s.find('\0') != std::string::npos) return fieldError(path, "must not contain NUL");
     out = s;
     return Status::ok();
   }

@@ -61,13 +61,14 @@ Status checkJsonDepth(std::string_view text) {
   return Status::ok();
 }
 
-// Text must be valid UTF-8: JSON cannot carry anything else losslessly, and
+// Text must be valid UTF-8 without NUL: JSON cannot carry anything else losslessly, and
 // a YAML document may otherwise smuggle bytes that a JSON re-encode mangles.
 // Returns the offset of the first bad byte, or npos.
 size_t firstInvalidUtf8(std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
     unsigned char c = s[i];
+    if (c == 0) return i;  // NUL: not text, and YAML cannot carry it
     size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
     if (len == 0 || i + len > s.size()) return i;
     uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1f) : len == 3 ? (c & 0x0f) : (c & 0x07);
@@ -278,7 +279,7 @@ void emitYaml(YAML::Emitter& e, const Json& j) {
 Status checkUtf8(std::string_view text) {
   size_t bad = firstInvalidUtf8(text);
   if (bad == std::string_view::npos) return Status::ok();
-  return fieldError("", "invalid UTF-8 at byte " + std::to_string(bad));
+  return fieldError("", "invalid UTF-8 or NUL at byte " + std::to_string(bad));
 }
 
 Status parseJsonTree(std::string_view text, size_t maxBytes, Json* out) {

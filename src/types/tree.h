@@ -23,7 +23,7 @@ Status fieldError(const std::string& field, std::string message);
 std::string childPath(const std::string& parent, std::string_view key);
 std::string indexPath(const std::string& parent, size_t index);
 
-// kInvalidArgument unless `text` is valid UTF-8.
+// kInvalidArgument unless `text` is valid UTF-8 without NUL bytes.
 Status checkUtf8(std::string_view text);
 // Strict JSON; caps size (kTooLarge) and nesting depth.
 Status parseJsonTree(std::string_view text, size_t maxBytes, Json* out);

@@ -324,6 +324,12 @@ std::vector<Malformed> malformedCases() {
          for (int i = 0; i < 64; ++i) p += "[0]";
          return p;
        }()},
+      {"NUL byte",
+       std::string("kind: Namespace\nversion: v1\nmeta: {name: a, description: \"x\0\"}\n", 63),
+       ""},
+      {"json NUL escape",
+       R"({"kind":"Namespace","version":"v1","meta":{"name":"a","description":"\u0000"}})",
+       "meta.description"},
       {"invalid utf-8", "kind: Namespace\nversion: v1\nmeta: {name: a, description: \"\xff\"}\n",
        ""},
   };
