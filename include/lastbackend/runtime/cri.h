@@ -1,0 +1,223 @@
+#pragma once
+
+// CRI — the container runtime interface a node agent drives. A driver (docker)
+// is chosen by name from the table in src/runtime/factory.cc.
+//
+// Pods: the runtime knows containers, not pods. The agent ties the containers
+// of one pod together with labels (kLabelPod...) and shares one network
+// namespace between them with ContainerSpec::networkMode "container:<id>"
+// (see docs/runtime.md, "Pod network model").
+//
+// Errors are lb::Status with context, e.g.
+//   "docker: create container 'web': 404 No such image: lb/nope:1"
+// kNotFound: no such container (or image on create); kAlreadyExists: name in
+// use; kUnavailable: the daemon cannot be reached; kInvalidArgument: the
+// daemon rejected the spec; kDeadlineExceeded: a call timed out.
+// Every method is thread-safe; streaming calls block the calling thread.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lastbackend/common/status.h"
+#include "lastbackend/runtime/cancel.h"
+
+namespace lb::runtime::cri {
+
+using Labels = std::map<std::string, std::string>;
+
+// Labels the agent puts on every container it runs, so the node state can be
+// rebuilt from the runtime alone after a restart.
+inline constexpr const char* kLabelPod = "io.lastbackend.pod";              // pod selflink
+inline constexpr const char* kLabelContainer = "io.lastbackend.container";  // name in the spec
+inline constexpr const char* kLabelDeployment = "io.lastbackend.deployment";
+inline constexpr const char* kLabelService = "io.lastbackend.service";
+inline constexpr const char* kLabelNamespace = "io.lastbackend.namespace";
+inline constexpr const char* kLabelSpecHash = "io.lastbackend.spec";  // template hash
+// "owner" on the container that owns the pod's network namespace.
+inline constexpr const char* kLabelNetwork = "io.lastbackend.network";
+
+// A bind of a host path (e.g. a CSI volume dir) into the container.
+struct Mount {
+  std::string source;  // absolute host path
+  std::string target;  // absolute path in the container
+  bool readOnly = false;
+  bool operator==(const Mount&) const = default;
+};
+
+struct Port {
+  int containerPort = 0;
+  std::string protocol = "tcp";  // tcp | udp
+  bool operator==(const Port&) const = default;
+};
+
+struct Restart {
+  // "" (runtime default: never) | "no" | "always" | "on-failure" | "unless-stopped"
+  std::string policy;
+  int maxRetries = 0;  // on-failure only
+  bool operator==(const Restart&) const = default;
+};
+
+struct ContainerSpec {
+  std::string name;  // runtime name; empty = the runtime picks one
+  std::string image;
+  // The process is entrypoint + command + args. An empty entrypoint keeps
+  // the image's; command + args replace the image's default command when
+  // either is set (args alone are appended to the image's entrypoint).
+  std::vector<std::string> entrypoint;
+  std::vector<std::string> command;
+  std::vector<std::string> args;
+  std::string workdir;
+  std::map<std::string, std::string> env;
+  Labels labels;
+  int64_t memoryBytes = 0;  // 0 = unlimited
+  int64_t milliCpu = 0;     // 1000 = one CPU; 0 = unlimited
+  Restart restart;
+  bool privileged = false;  // only when the manifest asks for it
+  std::vector<Mount> mounts;
+  // "" (runtime default bridge) | "none" | "host" | "bridge" |
+  // "container:<id>" to join another container's network namespace.
+  std::string networkMode;
+  std::string hostname;  // not allowed with "container:<id>"
+  std::vector<Port> exposedPorts;
+  bool tty = false;  // logs of a TTY container are one raw stream
+  bool operator==(const ContainerSpec&) const = default;
+};
+
+// Runtime words for ContainerInfo::state.
+inline constexpr const char* kStateCreated = "created";
+inline constexpr const char* kStateRunning = "running";
+inline constexpr const char* kStateRestarting = "restarting";
+inline constexpr const char* kStateExited = "exited";
+inline constexpr const char* kStatePaused = "paused";
+inline constexpr const char* kStateRemoving = "removing";
+inline constexpr const char* kStateDead = "dead";
+
+struct ContainerInfo {
+  std::string id;
+  std::string name;     // without docker's leading '/'
+  std::string image;    // as requested in the spec
+  std::string imageId;  // resolved digest ("sha256:...")
+  std::string state;    // kState*
+  int exitCode = 0;
+  std::string error;       // runtime's error for the last start, if any
+  std::string createdAt;   // RFC 3339 as the runtime gives it
+  std::string startedAt;   // empty or RFC 3339
+  std::string finishedAt;  // empty or RFC 3339
+  std::string ip;          // first network's address; empty without one
+  Labels labels;
+  int restartCount = 0;
+  // What the runtime runs, as inspect reports it (lists only, not the spec).
+  std::string networkMode;
+  int64_t memoryBytes = 0;
+  int64_t milliCpu = 0;
+  Restart restart;
+  bool privileged = false;
+  std::vector<Mount> mounts;
+  bool running() const { return state == kStateRunning || state == kStateRestarting; }
+};
+
+struct ListOptions {
+  Labels labels;       // every label must match (value "" = key present)
+  bool all = true;     // include stopped containers
+};
+
+enum class LogStream { kStdout = 1, kStderr = 2 };
+
+struct LogChunk {
+  LogStream stream = LogStream::kStdout;
+  std::string data;  // bytes as written by the process; may split lines
+};
+
+struct LogOptions {
+  bool follow = false;      // keep streaming until the container stops or cancel
+  std::optional<int> tail;  // last N lines; nullopt = all
+  bool stdoutStream = true;
+  bool stderrStream = true;
+  bool timestamps = false;  // runtime prefixes each line with an RFC 3339 time
+  int64_t sinceUnix = 0;    // only lines after this time (seconds); 0 = all
+};
+
+// Returns false to stop the stream early (the call then returns OK).
+using LogSink = std::function<bool(const LogChunk&)>;
+
+struct Event {
+  std::string type;    // "container"
+  std::string action;  // "create" | "start" | "die" | "stop" | "destroy" | "oom" ...
+  std::string id;      // container id
+  std::string name;    // container name
+  Labels labels;       // the container's labels
+  std::optional<int> exitCode;  // for "die"
+  int64_t timeNano = 0;         // unix time in nanoseconds
+};
+
+struct EventOptions {
+  Labels labels;                     // every label must match
+  std::vector<std::string> actions;  // empty = every action
+  int64_t sinceUnix = 0;             // replay from this time (seconds); 0 = from now
+  int64_t untilUnix = 0;             // stop at this time (seconds); 0 = never
+};
+
+using EventSink = std::function<bool(const Event&)>;
+
+struct RuntimeInfo {
+  std::string driver;      // "docker"
+  std::string version;     // daemon version ("20.10.24")
+  std::string apiVersion;  // negotiated API version ("1.41")
+  std::string os;
+  std::string arch;
+};
+
+class ContainerRuntime {
+ public:
+  virtual ~ContainerRuntime() = default;
+
+  // Driver name, daemon version and negotiated API version.
+  virtual StatusOr<RuntimeInfo> info() = 0;
+
+  // Creates (does not start) a container; returns its id. kNotFound when the
+  // image is not present (the runtime never pulls here: see CII),
+  // kAlreadyExists when the name is taken, kInvalidArgument for a bad spec.
+  virtual StatusOr<std::string> create(const ContainerSpec& spec) = 0;
+
+  // Starts a created or stopped container. Starting a running one is OK.
+  virtual Status start(const std::string& id) = 0;
+
+  // Sends SIGTERM, then SIGKILL after `grace`. Stopping a stopped one is OK.
+  virtual Status stop(const std::string& id, std::chrono::seconds grace) = 0;
+
+  // Removes a container; `force` kills it first if running. kNotFound when
+  // there is no such container (callers that reconcile treat it as done).
+  virtual Status remove(const std::string& id, bool force) = 0;
+
+  // Current state of one container, by id or name.
+  virtual StatusOr<ContainerInfo> inspect(const std::string& id) = 0;
+
+  // Containers whose labels match, with state, exit code and IP.
+  virtual StatusOr<std::vector<ContainerInfo>> list(const ListOptions& options) = 0;
+
+  // Blocks until the container is not running, and returns its exit code
+  // (at once for a container that already stopped). kDeadlineExceeded after
+  // `timeout` (zero = no limit).
+  virtual StatusOr<int> wait(const std::string& id, std::chrono::milliseconds timeout) = 0;
+
+  // Streams the container's output to `sink` (stdout and stderr apart, or
+  // one stdout stream for a TTY container). Without follow it returns at
+  // the end of the log; with follow when the container stops, `sink` returns
+  // false, or `cancel` is cancelled (all OK).
+  virtual Status logs(const std::string& id, const LogOptions& options, const LogSink& sink,
+                      CancelToken* cancel = nullptr) = 0;
+
+  // Streams container events (start, die, ...) to `sink` until `sink`
+  // returns false, `untilUnix` passes, or `cancel` is cancelled.
+  virtual Status events(const EventOptions& options, const EventSink& sink,
+                        CancelToken* cancel = nullptr) = 0;
+};
+
+}  // namespace lb::runtime::cri

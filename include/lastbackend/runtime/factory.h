@@ -1,0 +1,57 @@
+#pragma once
+
+// Opening runtimes by driver name. One explicit table per interface lives in
+// src/runtime/factory.cc; an unknown name is kInvalidArgument listing the
+// valid ones. Link lb_runtime.
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "lastbackend/common/status.h"
+#include "lastbackend/runtime/cii.h"
+#include "lastbackend/runtime/cri.h"
+#include "lastbackend/runtime/csi.h"
+
+namespace lb::runtime {
+
+// Options of the docker drivers (CRI and CII share them).
+struct DockerOptions {
+  // "unix:///path/docker.sock" or "/path/docker.sock"; empty = $DOCKER_HOST,
+  // else /var/run/docker.sock. tcp:// is refused for now.
+  std::string host;
+  // Pinned API version ("1.41"); empty = negotiate with GET /version.
+  std::string apiVersion;
+  // Limit for one non-streaming call (streams have none once started).
+  std::chrono::milliseconds timeout{std::chrono::seconds(60)};
+};
+
+namespace cri {
+struct Options {
+  std::string driver = "docker";  // container.cri.type
+  DockerOptions docker;
+};
+std::vector<std::string> driverNames();
+StatusOr<std::unique_ptr<ContainerRuntime>> open(const Options& options);
+}  // namespace cri
+
+namespace cii {
+struct Options {
+  std::string driver = "docker";  // container.iri.type
+  DockerOptions docker;
+};
+std::vector<std::string> driverNames();
+StatusOr<std::unique_ptr<ImageRuntime>> open(const Options& options);
+}  // namespace cii
+
+namespace csi {
+struct Options {
+  std::string driver = "dir";
+  std::string root = "/var/run/lastbackend";  // container.csi.dir.root
+};
+std::vector<std::string> driverNames();
+StatusOr<std::unique_ptr<VolumeRuntime>> open(const Options& options);
+}  // namespace csi
+
+}  // namespace lb::runtime

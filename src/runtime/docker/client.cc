@@ -1,0 +1,231 @@
+#include "runtime/docker/client.h"
+
+#include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+#include "runtime/docker/wire.h"
+
+namespace lb::runtime::docker {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using Stream = beast::basic_stream<asio::local::stream_protocol>;
+
+constexpr const char* kDefaultSocket = "/var/run/docker.sock";
+
+bhttp::verb toVerb(Method m) {
+  switch (m) {
+    case Method::kGet:
+      return bhttp::verb::get;
+    case Method::kPost:
+      return bhttp::verb::post;
+    case Method::kDelete:
+      return bhttp::verb::delete_;
+    case Method::kHead:
+      return bhttp::verb::head;
+  }
+  return bhttp::verb::get;
+}
+
+}  // namespace
+
+StatusOr<std::string> resolveSocket(std::string_view explicitHost) {
+  std::string host(explicitHost);
+  std::string source = "docker host option";
+  if (host.empty()) {
+    const char* env = std::getenv("DOCKER_HOST");
+    if (env && *env) {
+      host = env;
+      source = "DOCKER_HOST";
+    }
+  }
+  if (host.empty()) return std::string(kDefaultSocket);
+  if (host.starts_with("unix://")) {
+    std::string path = host.substr(7);
+    if (path.empty() || path[0] != '/') {
+      return invalidArgument(source + " '" + host + "': a unix socket needs an absolute path");
+    }
+    return path;
+  }
+  if (host[0] == '/') return host;
+  return invalidArgument(source + " '" + host +
+                         "': only unix:// sockets are supported (tcp:// and other schemes are not)");
+}
+
+StatusOr<std::shared_ptr<Client>> Client::connect(Options options) {
+  std::shared_ptr<Client> client(new Client(std::move(options)));
+  Request req;
+  req.target = "/version";
+  req.versioned = false;
+  auto resp = client->call(req);
+  if (!resp) return resp.status();
+  if (resp->status != 200) {
+    return errorFromResponse(resp->status, resp->body).withContext("GET /version");
+  }
+  auto j = nlohmann::json::parse(resp->body, nullptr, false);
+  if (!j.is_object()) return unavailable("GET /version: the answer is not JSON");
+  client->versionJson_ = resp->body;
+  if (!client->options_.apiVersion.empty()) {
+    ApiVersion pinned = parseApiVersion(client->options_.apiVersion);
+    if (pinned == ApiVersion{}) {
+      return invalidArgument("API version '" + client->options_.apiVersion +
+                             "' is not of the form 1.41");
+    }
+    client->apiVersion_ = pinned.str();
+    return client;
+  }
+  auto v = negotiateApiVersion(j.value("ApiVersion", ""));
+  if (!v) return v.status();
+  client->apiVersion_ = v->str();
+  return client;
+}
+
+StatusOr<Response> Client::call(const Request& request) const {
+  return exchange(request, nullptr, nullptr);
+}
+
+StatusOr<Response> Client::stream(const Request& request, const BodySink& sink,
+                                  CancelToken* cancel) const {
+  return exchange(request, &sink, cancel);
+}
+
+StatusOr<Response> Client::exchange(const Request& request, const BodySink* sink,
+                                    CancelToken* cancel) const {
+  const auto timeout = request.timeout.count() > 0 ? request.timeout : options_.timeout;
+  const std::string target =
+      request.versioned ? "/v" + apiVersion_ + request.target : request.target;
+  const std::string what = std::string(bhttp::to_string(toVerb(request.method))) + " " + target;
+
+  asio::io_context ioc;
+  Stream stream(ioc);
+  Response out;
+  Status failure;
+  std::atomic<bool> cancelled{false};
+
+  auto body = [&]() -> asio::awaitable<void> {
+    beast::error_code ec;
+    auto onError = asio::redirect_error(asio::use_awaitable, ec);
+    auto fail = [&](const std::string& step) {
+      if (cancelled) return;
+      if (ec == beast::error::timeout) {
+        failure = Status(Code::kDeadlineExceeded,
+                         step + ": no answer within " + std::to_string(timeout.count()) + "ms");
+      } else {
+        failure = unavailable(step + ": " + ec.message());
+      }
+    };
+
+    stream.expires_after(timeout);
+    co_await stream.async_connect(asio::local::stream_protocol::endpoint(options_.socketPath),
+                                  onError);
+    if (ec) co_return fail("connect unix://" + options_.socketPath);
+    if (cancelled) co_return;
+
+    bhttp::request<bhttp::string_body> req{toVerb(request.method), target, 11};
+    req.set(bhttp::field::host, "docker");
+    req.set(bhttp::field::user_agent, "lastbackend");
+    for (const auto& [k, v] : request.headers) req.set(k, v);
+    if (!request.body.empty()) {
+      req.set(bhttp::field::content_type, "application/json");
+      req.body() = request.body;
+    }
+    req.prepare_payload();
+    co_await bhttp::async_write(stream, req, onError);
+    if (ec) co_return fail(what + ": write");
+
+    beast::flat_buffer buf;
+    bhttp::response_parser<bhttp::buffer_body> parser;
+    parser.body_limit(boost::none);
+    if (request.method == Method::kHead) parser.skip(true);
+    co_await bhttp::async_read_header(stream, buf, parser, onError);
+    if (ec) co_return fail(what + ": read header");
+    if (cancelled) co_return;
+    out.status = parser.get().result_int();
+
+    const bool streaming = sink != nullptr && out.status < 300;
+    if (streaming) stream.expires_never();
+    char tmp[16384];
+    while (!parser.is_done()) {
+      parser.get().body().data = tmp;
+      parser.get().body().size = sizeof(tmp);
+      co_await bhttp::async_read(stream, buf, parser, onError);
+      if (ec == bhttp::error::need_buffer) ec = {};
+      if (ec) co_return fail(what + ": read body");
+      if (cancelled) co_return;
+      size_t n = sizeof(tmp) - parser.get().body().size;
+      if (n == 0) continue;
+      std::string_view piece(tmp, n);
+      if (streaming) {
+        if (!(*sink)(piece)) co_return;
+      } else {
+        if (out.body.size() + n > options_.maxBody) {
+          failure = Status(Code::kTooLarge, what + ": body over " +
+                                                std::to_string(options_.maxBody) + " bytes");
+          co_return;
+        }
+        out.body.append(piece);
+      }
+    }
+  };
+
+  std::exception_ptr crashed;
+  asio::co_spawn(ioc, body, [&](std::exception_ptr e) { crashed = e; });
+  {
+    // Cancelling closes the socket from the io_context's own thread, which
+    // ends whatever read is pending; the coroutine then returns.
+    CancelRegistration reg(cancel, [&] {
+      asio::post(ioc, [&] {
+        cancelled = true;
+        beast::error_code ignored;
+        stream.socket().shutdown(asio::socket_base::shutdown_both, ignored);
+        stream.cancel();
+      });
+    });
+    try {
+      ioc.run();
+    } catch (const std::exception& e) {
+      return internalError(what + ": " + e.what());
+    }
+  }
+  if (crashed) {
+    try {
+      std::rethrow_exception(crashed);
+    } catch (const std::exception& e) {
+      // A sink that throws, or Beast on a malformed message.
+      return internalError(what + ": " + e.what());
+    }
+  }
+  if (!failure.isOk()) return failure;
+  return out;
+}
+
+}  // namespace lb::runtime::docker
+
+#include "runtime/docker/open.h"
+
+namespace lb::runtime::docker {
+
+StatusOr<std::shared_ptr<Client>> openClient(const DockerOptions& options) {
+  auto path = resolveSocket(options.host);
+  if (!path) return path.status().withContext("docker");
+  Client::Options o;
+  o.socketPath = *path;
+  o.apiVersion = options.apiVersion;
+  o.timeout = options.timeout;
+  auto c = Client::connect(std::move(o));
+  if (!c) return c.status().withContext("docker");
+  return c;
+}
+
+}  // namespace lb::runtime::docker
