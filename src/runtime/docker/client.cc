@@ -159,7 +159,7 @@ StatusOr<Response> Client::exchange(const Request& request, const BodySink* sink
     while (!parser.is_done()) {
       parser.get().body().data = tmp;
       parser.get().body().size = sizeof(tmp);
-      co_await bhttp::async_read(stream, buf, parser, onError);
+      co_await bhttp::async_read_some(stream, buf, parser, onError);
       if (ec == bhttp::error::need_buffer) ec = {};
       if (ec) co_return fail(what + ": read body");
       if (cancelled) co_return;

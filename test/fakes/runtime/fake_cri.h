@@ -1,0 +1,351 @@
+#pragma once
+
+// An in-memory ContainerRuntime for the node agent's tests. Containers move
+// through created -> running -> exited as the real runtime's do; the test
+// drives what processes would do: exit(id, code) ends a container (waking
+// wait(), ending followed logs, emitting "die"), writeLog() appends output.
+// A restart policy of "always" (or "on-failure" with a non-zero code) brings
+// the container back at once with restartCount + 1, like dockerd.
+// Create checks the image against an optional FakeImageRuntime. Errors can be
+// injected per method ("create", "start", "stop", "remove", "inspect",
+// "list", "wait", "logs", "events"). Time comes from an injected Clock.
+// Thread-safe; blocking calls wake on cancel.
+
+#include <algorithm>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "fakes/runtime/error_injector.h"
+#include "fakes/runtime/fake_cii.h"
+#include "lastbackend/common/clock.h"
+#include "lastbackend/runtime/cri.h"
+
+namespace lb::fakes {
+
+class FakeContainerRuntime : public runtime::cri::ContainerRuntime {
+ public:
+  using ContainerInfo = runtime::cri::ContainerInfo;
+  using ContainerSpec = runtime::cri::ContainerSpec;
+
+  explicit FakeContainerRuntime(Clock& clock = realClock(), FakeImageRuntime* images = nullptr)
+      : clock_(clock), images_(images) {}
+
+  ErrorInjector& errors() { return errors_; }
+
+  // --- what processes do -------------------------------------------------
+  // The container's process exits with `code`.
+  void exit(const std::string& id, int code) {
+    std::lock_guard lock(mu_);
+    auto* c = find(id);
+    if (!c || c->info.state != runtime::cri::kStateRunning) return;
+    c->info.exitCode = code;
+    c->info.finishedAt = now();
+    emit(*c, "die", code);
+    const auto& policy = c->spec.restart.policy;
+    bool restart = policy == "always" || policy == "unless-stopped" ||
+                   (policy == "on-failure" && code != 0 &&
+                    (c->spec.restart.maxRetries == 0 ||
+                     c->info.restartCount < c->spec.restart.maxRetries));
+    if (restart) {
+      ++c->info.restartCount;
+      c->info.startedAt = now();
+      emit(*c, "start", std::nullopt);
+    } else {
+      c->info.state = runtime::cri::kStateExited;
+    }
+    cv_.notify_all();
+  }
+  void writeLog(const std::string& id, runtime::cri::LogStream stream, const std::string& data) {
+    std::lock_guard lock(mu_);
+    if (auto* c = find(id)) c->log.push_back({stream, data});
+    cv_.notify_all();
+  }
+  std::vector<ContainerSpec> specs() const {
+    std::lock_guard lock(mu_);
+    std::vector<ContainerSpec> out;
+    for (const auto& [id, c] : containers_) out.push_back(c.spec);
+    return out;
+  }
+  size_t size() const {
+    std::lock_guard lock(mu_);
+    return containers_.size();
+  }
+
+  // --- ContainerRuntime --------------------------------------------------
+  StatusOr<runtime::cri::RuntimeInfo> info() override {
+    return runtime::cri::RuntimeInfo{"fake", "0", "1.41", "linux", "amd64"};
+  }
+
+  StatusOr<std::string> create(const ContainerSpec& spec) override {
+    const std::string what =
+        "fake: create container '" + (spec.name.empty() ? spec.image : spec.name) + "'";
+    LB_RETURN_IF_ERROR(errors_.check("create").withContext(what));
+    if (spec.image.empty()) return invalidArgument(what + ": no image");
+    if (images_ && !images_->has(spec.image)) {
+      return notFound(what + ": 404 No such image: " + spec.image);
+    }
+    std::lock_guard lock(mu_);
+    if (!spec.name.empty()) {
+      for (const auto& [id, c] : containers_) {
+        if (c.info.name == spec.name) {
+          return alreadyExists(what + ": 409 name \"/" + spec.name + "\" is already in use");
+        }
+      }
+    }
+    if (spec.networkMode.starts_with("container:") && !find(spec.networkMode.substr(10))) {
+      return notFound(what + ": 404 No such container: " + spec.networkMode.substr(10));
+    }
+    Container c;
+    c.spec = spec;
+    c.info.id = "fake" + std::to_string(++seq_);
+    c.info.name = spec.name.empty() ? "fake_" + std::to_string(seq_) : spec.name;
+    c.info.image = spec.image;
+    c.info.state = runtime::cri::kStateCreated;
+    c.info.createdAt = now();
+    c.info.labels = spec.labels;
+    c.info.networkMode = spec.networkMode.empty() ? "default" : spec.networkMode;
+    c.info.memoryBytes = spec.memoryBytes;
+    c.info.milliCpu = spec.milliCpu;
+    c.info.restart = spec.restart;
+    c.info.privileged = spec.privileged;
+    c.info.mounts = spec.mounts;
+    std::string id = c.info.id;
+    containers_[id] = std::move(c);
+    emit(containers_[id], "create", std::nullopt);
+    return id;
+  }
+
+  Status start(const std::string& id) override {
+    const std::string what = "fake: start container '" + id + "'";
+    LB_RETURN_IF_ERROR(errors_.check("start").withContext(what));
+    std::lock_guard lock(mu_);
+    auto* c = find(id);
+    if (!c) return notFound(what + ": 404 No such container: " + id);
+    if (c->info.state == runtime::cri::kStateRunning) return Status::ok();
+    const auto& mode = c->spec.networkMode;
+    if (mode.starts_with("container:")) {
+      auto* owner = find(mode.substr(10));
+      if (!owner || owner->info.state != runtime::cri::kStateRunning) {
+        return conflict(what + ": 409 cannot join network of a non running container");
+      }
+      c->info.ip = owner->info.ip;
+    } else if (mode != "none" && mode != "host") {
+      c->info.ip = "10.88.0." + std::to_string(seq_ % 250 + 2);
+    }
+    c->info.state = runtime::cri::kStateRunning;
+    c->info.startedAt = now();
+    c->info.exitCode = 0;
+    emit(*c, "start", std::nullopt);
+    return Status::ok();
+  }
+
+  Status stop(const std::string& id, std::chrono::seconds) override {
+    const std::string what = "fake: stop container '" + id + "'";
+    LB_RETURN_IF_ERROR(errors_.check("stop").withContext(what));
+    std::lock_guard lock(mu_);
+    auto* c = find(id);
+    if (!c) return notFound(what + ": 404 No such container: " + id);
+    if (c->info.state != runtime::cri::kStateRunning) return Status::ok();
+    c->info.state = runtime::cri::kStateExited;
+    c->info.exitCode = 143;  // SIGTERM
+    c->info.finishedAt = now();
+    emit(*c, "die", 143);
+    emit(*c, "stop", std::nullopt);
+    cv_.notify_all();
+    return Status::ok();
+  }
+
+  Status remove(const std::string& id, bool force) override {
+    const std::string what = "fake: remove container '" + id + "'";
+    LB_RETURN_IF_ERROR(errors_.check("remove").withContext(what));
+    std::lock_guard lock(mu_);
+    auto* c = find(id);
+    if (!c) return notFound(what + ": 404 No such container: " + id);
+    if (c->info.state == runtime::cri::kStateRunning) {
+      if (!force) return conflict(what + ": 409 cannot remove a running container");
+      c->info.state = runtime::cri::kStateExited;
+      c->info.exitCode = 137;
+      emit(*c, "die", 137);
+    }
+    emit(*c, "destroy", std::nullopt);
+    containers_.erase(c->info.id);
+    cv_.notify_all();
+    return Status::ok();
+  }
+
+  StatusOr<ContainerInfo> inspect(const std::string& id) override {
+    const std::string what = "fake: inspect container '" + id + "'";
+    LB_RETURN_IF_ERROR(errors_.check("inspect").withContext(what));
+    std::lock_guard lock(mu_);
+    auto* c = find(id);
+    if (!c) return notFound(what + ": 404 No such container: " + id);
+    return c->info;
+  }
+
+  StatusOr<std::vector<ContainerInfo>> list(const runtime::cri::ListOptions& options) override {
+    LB_RETURN_IF_ERROR(errors_.check("list").withContext("fake: list containers"));
+    std::lock_guard lock(mu_);
+    std::vector<ContainerInfo> out;
+    for (const auto& [id, c] : containers_) {
+      if (!options.all && c.info.state != runtime::cri::kStateRunning) continue;
+      if (matches(c.info.labels, options.labels)) out.push_back(c.info);
+    }
+    return out;
+  }
+
+  StatusOr<int> wait(const std::string& id, std::chrono::milliseconds timeout) override {
+    const std::string what = "fake: wait for container '" + id + "'";
+    LB_RETURN_IF_ERROR(errors_.check("wait").withContext(what));
+    std::unique_lock lock(mu_);
+    auto done = [&] {
+      auto* c = find(id);
+      return !c || c->info.state != runtime::cri::kStateRunning;
+    };
+    if (!find(id)) return notFound(what + ": 404 No such container: " + id);
+    if (timeout.count() > 0) {
+      if (!cv_.wait_for(lock, timeout, done)) {
+        return Status(Code::kDeadlineExceeded, what + ": still running after " +
+                                                   std::to_string(timeout.count()) + "ms");
+      }
+    } else {
+      cv_.wait(lock, done);
+    }
+    auto* c = find(id);
+    return c ? c->info.exitCode : 137;
+  }
+
+  Status logs(const std::string& id, const runtime::cri::LogOptions& options,
+              const runtime::cri::LogSink& sink, runtime::CancelToken* cancel = nullptr) override {
+    const std::string what = "fake: logs of container '" + id + "'";
+    LB_RETURN_IF_ERROR(errors_.check("logs").withContext(what));
+    std::unique_lock lock(mu_);
+    auto* c = find(id);
+    if (!c) return notFound(what + ": 404 No such container: " + id);
+    // Not taking mu_ here: the registration is dropped while mu_ is held.
+    // A wake-up lost to that is covered by the bounded waits below.
+    runtime::CancelRegistration reg(cancel, [this] { cv_.notify_all(); });
+    size_t next = 0;
+    if (options.tail) {
+      next = c->log.size() > size_t(*options.tail) ? c->log.size() - *options.tail : 0;
+    }
+    while (true) {
+      c = find(id);
+      if (!c) return Status::ok();
+      while (next < c->log.size()) {
+        auto chunk = c->log[next++];
+        bool wanted = chunk.stream == runtime::cri::LogStream::kStdout ? options.stdoutStream
+                                                                      : options.stderrStream;
+        if (!wanted) continue;
+        lock.unlock();
+        bool more = sink(chunk);
+        lock.lock();
+        if (!more) return Status::ok();
+        c = find(id);
+        if (!c) return Status::ok();
+      }
+      if (!options.follow || c->info.state != runtime::cri::kStateRunning) return Status::ok();
+      if (cancel && cancel->cancelled()) return Status::ok();
+      cv_.wait_for(lock, std::chrono::milliseconds(50));
+      if (cancel && cancel->cancelled()) return Status::ok();
+    }
+  }
+
+  Status events(const runtime::cri::EventOptions& options, const runtime::cri::EventSink& sink,
+                runtime::CancelToken* cancel = nullptr) override {
+    LB_RETURN_IF_ERROR(errors_.check("events").withContext("fake: events"));
+    std::unique_lock lock(mu_);
+    // Not taking mu_ here: the registration is dropped while mu_ is held.
+    // A wake-up lost to that is covered by the bounded waits below.
+    runtime::CancelRegistration reg(cancel, [this] { cv_.notify_all(); });
+    // Replays history from sinceUnix (0 = only new events), then waits.
+    size_t next = events_.size();
+    if (options.sinceUnix > 0) {
+      next = 0;
+      while (next < events_.size() && events_[next].timeNano / 1000000000 < options.sinceUnix) {
+        ++next;
+      }
+    }
+    while (true) {
+      while (next < events_.size()) {
+        auto e = events_[next++];
+        if (options.untilUnix > 0 && e.timeNano / 1000000000 > options.untilUnix) {
+          return Status::ok();
+        }
+        if (!matches(e.labels, options.labels)) continue;
+        if (!options.actions.empty() &&
+            std::find(options.actions.begin(), options.actions.end(), e.action) ==
+                options.actions.end()) {
+          continue;
+        }
+        lock.unlock();
+        bool more = sink(e);
+        lock.lock();
+        if (!more) return Status::ok();
+      }
+      if (cancel && cancel->cancelled()) return Status::ok();
+      if (options.untilUnix > 0 &&
+          std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch())
+                  .count() > options.untilUnix) {
+        return Status::ok();
+      }
+      cv_.wait_for(lock, std::chrono::milliseconds(50));
+    }
+  }
+
+ private:
+  struct Container {
+    ContainerSpec spec;
+    ContainerInfo info;
+    std::vector<runtime::cri::LogChunk> log;
+  };
+
+  static bool matches(const runtime::cri::Labels& have, const runtime::cri::Labels& want) {
+    for (const auto& [k, v] : want) {
+      auto it = have.find(k);
+      if (it == have.end() || (!v.empty() && it->second != v)) return false;
+    }
+    return true;
+  }
+
+  // By id, id prefix or name, as dockerd resolves them.
+  Container* find(const std::string& ref) {
+    if (ref.empty()) return nullptr;
+    auto it = containers_.find(ref);
+    if (it != containers_.end()) return &it->second;
+    for (auto& [id, c] : containers_) {
+      if (c.info.name == ref || id.starts_with(ref)) return &c;
+    }
+    return nullptr;
+  }
+
+  std::string now() const { return formatRfc3339(clock_.now()); }
+
+  void emit(const Container& c, const std::string& action, std::optional<int> exitCode) {
+    runtime::cri::Event e;
+    e.type = "container";
+    e.action = action;
+    e.id = c.info.id;
+    e.name = c.info.name;
+    e.labels = c.info.labels;
+    e.exitCode = exitCode;
+    e.timeNano = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                     clock_.now().time_since_epoch())
+                     .count();
+    events_.push_back(std::move(e));
+    cv_.notify_all();
+  }
+
+  Clock& clock_;
+  FakeImageRuntime* images_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<std::string, Container> containers_;
+  std::vector<runtime::cri::Event> events_;
+  uint64_t seq_ = 0;
+  ErrorInjector errors_;
+};
+
+}  // namespace lb::fakes
