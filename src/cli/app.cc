@@ -194,7 +194,7 @@ Status namespaceApply(Context& c) {
     LB_ASSIGN_OR_RETURN_STATUS(text, readFile(file));
     LB_ASSIGN_OR_RETURN_STATUS(body, manifestBody(file, text));
     LB_ASSIGN_OR_RETURN_STATUS(
-        answer, api->call("PUT", namespacePath(c.a.ns) + "/apply", body, "application/yaml"));
+        answer, api->call("PUT", namespacePath(c.a.name) + "/apply", body, "application/yaml"));
     nlohmann::json doc = nlohmann::json::parse(answer, nullptr, false);
     if (!c.table()) {
       c.out << (c.output == "json" ? doc.dump(2) + "\n" : answer);
