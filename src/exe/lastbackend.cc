@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "api/api.h"
+#include "controller/controller.h"
 #include "lastbackend/common/logging.h"
 #include "lastbackend/config/config.h"
 #include "lastbackend/config/options.h"
@@ -54,7 +55,7 @@ struct Entry {
 constexpr Entry kRunTable[] = {
     {"server", launch<ServerConfig, &lb::api::runServer>},
     {"api", launch<ApiConfig, &lb::api::run>},
-    {"controller", launch<ControllerConfig, &notBuilt<ControllerConfig>>},
+    {"controller", launch<ControllerConfig, &lb::controller::run>},
     {"node", launch<NodeConfig, &notBuilt<NodeConfig>>},
     {"discovery", launch<DiscoveryConfig, &notBuilt<DiscoveryConfig>>},
     {"ingress", launch<IngressConfig, &notBuilt<IngressConfig>>},
