@@ -24,7 +24,9 @@ StatusOr<std::string> Api::call(std::string_view method, const std::string& path
                                 std::string_view body, std::string_view contentType,
                                 const http::QueryParams& query) {
   auto r = client_->send(method, path, query, body, contentType);
-  if (!r.isOk()) return Status(r.status().code(), "cannot reach cluster at " + url_ + ": " + r.status().message());
+  if (!r.isOk())
+    return Status(r.status().code(),
+                  "cannot reach cluster at " + url_ + ": " + r.status().message());
   if (r->status < 200 || r->status > 299) return http::statusFromResponse(r->status, r->body);
   return std::move(r->body);
 }

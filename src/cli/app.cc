@@ -1,14 +1,13 @@
 #include "cli/app.h"
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <sstream>
-
-#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "cli/api.h"
 #include "cli/cluster_store.h"
@@ -96,8 +95,8 @@ class Context {
   std::unique_ptr<Api> api_;
 };
 
-#define LB_ASSIGN_OR_RETURN_STATUS(lhs, expr) \
-  auto lhs##_or = (expr);                     \
+#define LB_ASSIGN_OR_RETURN_STATUS(lhs, expr)     \
+  auto lhs##_or = (expr);                         \
   if (!lhs##_or.isOk()) return lhs##_or.status(); \
   auto& lhs = *lhs##_or;
 
@@ -233,7 +232,8 @@ Status serviceInspect(Context& c) {
   for (auto& d : deployments) {
     if (!isActiveDeployment(d)) continue;
     LB_ASSIGN_OR_RETURN_STATUS(
-        pods, api->getList<types::Pod>(path + "/deployment/" + http::percentEncode(d.meta.name) + "/pod"));
+        pods, api->getList<types::Pod>(path + "/deployment/" + http::percentEncode(d.meta.name) +
+                                       "/pod"));
     active.push_back({std::move(d), std::move(pods)});
   }
   c.out << renderServiceInspect(svc, active, c.now());
@@ -241,27 +241,30 @@ Status serviceInspect(Context& c) {
 }
 
 // The one document of `kind` in a manifest file, named `name`.
-StatusOr<types::Document> singleDocument(const std::string& file, Kind kind, const std::string& name) {
+StatusOr<types::Document> singleDocument(const std::string& file, Kind kind,
+                                         const std::string& name) {
   LB_ASSIGN_OR_RETURN_STATUS(text, readFile(file));
   types::ParseOptions opts;
   opts.baseDir = fs::path(file).parent_path().string();
   if (opts.baseDir.empty()) opts.baseDir = ".";
   auto docs = types::parseManifests(text, opts);
   if (!docs.isOk())
-    return Status(docs.status().code(), file + ": " + docs.status().message(), docs.status().field());
+    return Status(docs.status().code(), file + ": " + docs.status().message(),
+                  docs.status().field());
   if (docs->size() != 1 || (*docs)[0].kind != kind)
     return invalidArgument(file + ": expected exactly one " + types::kindName(kind) + " document");
   types::Document doc = std::move((*docs)[0]);
   if (!name.empty() && doc.meta.name != name)
-    return invalidArgument(file + ": the manifest names `" + doc.meta.name + "`, not `" + name + "`");
+    return invalidArgument(file + ": the manifest names `" + doc.meta.name + "`, not `" + name +
+                           "`");
   return doc;
 }
 
 Status serviceUpdate(Context& c) {
   LB_ASSIGN_OR_RETURN_STATUS(doc, singleDocument(c.a.files.at(0), Kind::kService, c.a.name));
   LB_ASSIGN_OR_RETURN_STATUS(api, c.api());
-  LB_ASSIGN_OR_RETURN_STATUS(
-      answer, api->call("PUT", objectPath(c.a.ns, "service", c.a.name), types::toManifestJson(doc)));
+  LB_ASSIGN_OR_RETURN_STATUS(answer, api->call("PUT", objectPath(c.a.ns, "service", c.a.name),
+                                               types::toManifestJson(doc)));
   if (!c.table()) {
     LB_ASSIGN_OR_RETURN_STATUS(svc, types::parseJson<types::Service>(answer));
     c.print(svc);
@@ -331,8 +334,8 @@ Status routeSave(Context& c, bool update) {
   doc.meta.name = c.a.name;
   types::RouteSpec spec;
   if (update) {
-    LB_ASSIGN_OR_RETURN_STATUS(
-        current, api->getObject<types::Route>(objectPath(c.a.ns, "route", c.a.name)));
+    LB_ASSIGN_OR_RETURN_STATUS(current,
+                               api->getObject<types::Route>(objectPath(c.a.ns, "route", c.a.name)));
     doc = types::toDocument(current);
     spec = std::get<types::RouteSpec>(doc.spec);
   }
@@ -342,9 +345,9 @@ Status routeSave(Context& c, bool update) {
   if (spec.rules.empty()) return invalidArgument("a route needs at least one SERVICE:PORT rule");
   doc.spec = spec;
   std::string body = types::toManifestJson(doc);
-  LB_ASSIGN_OR_RETURN_STATUS(
-      answer, update ? api->call("PUT", objectPath(c.a.ns, "route", c.a.name), body)
-                     : api->call("POST", collectionPath(c.a.ns, "route"), body));
+  LB_ASSIGN_OR_RETURN_STATUS(answer,
+                             update ? api->call("PUT", objectPath(c.a.ns, "route", c.a.name), body)
+                                    : api->call("POST", collectionPath(c.a.ns, "route"), body));
   return routeShow(c, answer);
 }
 
@@ -412,7 +415,8 @@ std::string renderMany(const std::vector<types::Config>& l) { return renderConfi
 template <typename T>
 Status dataSave(Context& c, bool update) {
   using K = DataKind<T>;
-  LB_ASSIGN_OR_RETURN_STATUS(spec, dataFromArgs(c.a, K::auth));  // bad arguments fail before any I/O
+  LB_ASSIGN_OR_RETURN_STATUS(spec,
+                             dataFromArgs(c.a, K::auth));  // bad arguments fail before any I/O
   LB_ASSIGN_OR_RETURN_STATUS(api, c.api());
   std::string path = objectPath(c.a.ns, K::collection, c.a.name);
   if (update) {
@@ -426,8 +430,9 @@ Status dataSave(Context& c, bool update) {
   doc.meta.name = c.a.name;
   doc.spec = spec;
   std::string body = types::toManifestJson(doc);
-  LB_ASSIGN_OR_RETURN_STATUS(answer, update ? api->call("PUT", path, body)
-                                            : api->call("POST", collectionPath(c.a.ns, K::collection), body));
+  LB_ASSIGN_OR_RETURN_STATUS(
+      answer, update ? api->call("PUT", path, body)
+                     : api->call("POST", collectionPath(c.a.ns, K::collection), body));
   if (!c.table()) {
     LB_ASSIGN_OR_RETURN_STATUS(obj, types::parseJson<T>(answer));
     c.print(forOutput(obj));
@@ -440,7 +445,8 @@ Status dataSave(Context& c, bool update) {
 template <typename T>
 Status dataList(Context& c) {
   LB_ASSIGN_OR_RETURN_STATUS(api, c.api());
-  LB_ASSIGN_OR_RETURN_STATUS(list, api->getList<T>(collectionPath(c.a.ns, DataKind<T>::collection)));
+  LB_ASSIGN_OR_RETURN_STATUS(list,
+                             api->getList<T>(collectionPath(c.a.ns, DataKind<T>::collection)));
   if (c.table()) {
     c.out << renderMany(list);
     return Status::ok();
@@ -521,7 +527,8 @@ Status clusterAdd(Context& c) {
 Status clusterList(Context& c) {
   LB_ASSIGN_OR_RETURN_STATUS(config, c.store().load());
   std::vector<ClusterRow> rows;
-  for (const auto& e : config.clusters) rows.push_back({e.name, e.endpoint, e.name == config.current});
+  for (const auto& e : config.clusters)
+    rows.push_back({e.name, e.endpoint, e.name == config.current});
   c.out << renderClusterList(rows);
   return Status::ok();
 }
@@ -533,7 +540,8 @@ std::string errorLine(const Status& s) {
     std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
     if (lower.find("unauthorized") == std::string::npos) msg = "unauthorized: " + msg;
   }
-  if (!s.field().empty() && msg.find(s.field()) == std::string::npos) msg += " (field " + s.field() + ")";
+  if (!s.field().empty() && msg.find(s.field()) == std::string::npos)
+    msg += " (field " + s.field() + ")";
   return "lb: " + msg + "\n";
 }
 
@@ -566,7 +574,8 @@ int run(int argc, const char* const argv[], const Environment& env, std::ostream
   app.fallthrough();  // global flags are accepted after the verb too
   app.add_option("--host", c.flags.host, "Cluster REST API URL, e.g. http://127.0.0.1:2967");
   app.add_option("--token", c.flags.token, "Access token (sent as Authorization: Bearer)");
-  app.add_option("-C,--cluster", c.flags.cluster, "Use this stored cluster instead of the selected one");
+  app.add_option("-C,--cluster", c.flags.cluster,
+                 "Use this stored cluster instead of the selected one");
   app.add_flag("--tls", c.flags.tls, "Use HTTPS");
   app.add_option("--tlscacert", c.flags.caFile, "CA certificate to verify the cluster with");
   app.add_option("--tlscert", c.flags.certFile, "Client certificate (mutual TLS)");
@@ -598,13 +607,15 @@ int run(int argc, const char* const argv[], const Environment& env, std::ostream
     nameArg(s, "Namespace");
     descOptions.push_back(s->add_option("--desc", a.desc, "Description"));
   }
-  nameArg(verb(ns, "inspect", "Show a namespace", [&] { return namespaceInspect(c); }), "Namespace");
+  nameArg(verb(ns, "inspect", "Show a namespace", [&] { return namespaceInspect(c); }),
+          "Namespace");
   {
     auto* s = verb(ns, "update", "Change a namespace's description or labels",
                    [&] { return namespaceUpdate(c); });
     nameArg(s, "Namespace");
     descOptions.push_back(s->add_option("--desc", a.desc, "New description"));
-    s->add_option("-l,--label", a.labels, "Set a label KEY=VALUE (repeatable)")->allow_extra_args(false);
+    s->add_option("-l,--label", a.labels, "Set a label KEY=VALUE (repeatable)")
+        ->allow_extra_args(false);
   }
   nameArg(verb(ns, "remove", "Remove a namespace and everything in it",
                [&] { return removeObject(c, namespacePath(a.name), "Namespace", a.name); }),
@@ -613,7 +624,8 @@ int run(int argc, const char* const argv[], const Environment& env, std::ostream
     auto* s = verb(ns, "apply", "Create or update the objects of manifest files in a namespace",
                    [&] { return namespaceApply(c); });
     nameArg(s, "Namespace");
-    s->add_option("-f,--file", a.files, "Manifest file (YAML, several documents allowed; repeatable)")
+    s->add_option("-f,--file", a.files,
+                  "Manifest file (YAML, several documents allowed; repeatable)")
         ->required()
         ->allow_extra_args(false)
         ->check(CLI::ExistingFile);
@@ -629,10 +641,14 @@ int run(int argc, const char* const argv[], const Environment& env, std::ostream
     nameArg(s, "Service");
   }
   {
-    auto* s = verb(svc, "update", "Update a service from a manifest", [&] { return serviceUpdate(c); });
+    auto* s =
+        verb(svc, "update", "Update a service from a manifest", [&] { return serviceUpdate(c); });
     nsArg(s);
     nameArg(s, "Service");
-    s->add_option("-f,--file", a.files, "Service manifest file")->required()->expected(1)->check(CLI::ExistingFile);
+    s->add_option("-f,--file", a.files, "Service manifest file")
+        ->required()
+        ->expected(1)
+        ->check(CLI::ExistingFile);
   }
   {
     auto* s = verb(svc, "remove", "Remove a service", [&] {
@@ -662,9 +678,10 @@ int run(int argc, const char* const argv[], const Environment& env, std::ostream
     nameArg(s, "Route");
   }
   for (bool update : {false, true}) {
-    auto* s = verb(route, update ? "update" : "create",
-                   update ? "Change a route (given parts replace the current ones)" : "Create a route",
-                   [&, update] { return routeSave(c, update); });
+    auto* s =
+        verb(route, update ? "update" : "create",
+             update ? "Change a route (given parts replace the current ones)" : "Create a route",
+             [&, update] { return routeSave(c, update); });
     nsArg(s);
     nameArg(s, "Route");
     auto* p = s->add_option("-p,--port", a.port, "Port the route listens on (e.g. 80, 443)")
@@ -691,10 +708,10 @@ int run(int argc, const char* const argv[], const Environment& env, std::ostream
     constexpr bool auth = DataKind<T>::auth;
     CLI::App* g = group(noun, help);
     for (bool update : {false, true}) {
-      auto* s = verb(g, update ? "update" : "create",
-                     update ? "Replace the data of a " + noun + " (its type stays)"
-                            : "Create a " + noun,
-                     [&, update] { return dataSave<T>(c, update); });
+      auto* s =
+          verb(g, update ? "update" : "create",
+               update ? "Replace the data of a " + noun + " (its type stays)" : "Create a " + noun,
+               [&, update] { return dataSave<T>(c, update); });
       nsArg(s);
       nameArg(s, noun == "secret" ? "Secret" : "Config");
       if (auth) {
@@ -702,8 +719,10 @@ int run(int argc, const char* const argv[], const Environment& env, std::ostream
         s->add_option("-u,--username", a.user, "Username (with -a)");
         s->add_option("-p,--password", a.pass, "Password (with -a)");
       }
-      s->add_option("-t,--text", a.texts, "Text type: KEY=VALUE (repeatable)")->allow_extra_args(false);
-      s->add_option("-f,--file", a.files, "File type: a file, stored under its base name (repeatable)")
+      s->add_option("-t,--text", a.texts, "Text type: KEY=VALUE (repeatable)")
+          ->allow_extra_args(false);
+      s->add_option("-f,--file", a.files,
+                    "File type: a file, stored under its base name (repeatable)")
           ->allow_extra_args(false)
           ->check(CLI::ExistingFile);
     }
@@ -729,17 +748,20 @@ int run(int argc, const char* const argv[], const Environment& env, std::ostream
   }));
   {
     auto* s = verb(vol, "inspect", "Show a volume", [&] {
-      return showObject<types::Volume>(c, objectPath(a.ns, "volume", a.name), [&](const auto& v) {
-        return renderVolume(v, c.now());
-      });
+      return showObject<types::Volume>(c, objectPath(a.ns, "volume", a.name),
+                                       [&](const auto& v) { return renderVolume(v, c.now()); });
     });
     nsArg(s);
     nameArg(s, "Volume");
   }
   {
-    auto* s = verb(vol, "create", "Create volumes from Volume manifests", [&] { return volumeCreate(c); });
+    auto* s = verb(vol, "create", "Create volumes from Volume manifests",
+                   [&] { return volumeCreate(c); });
     nsArg(s);
-    s->add_option("-f,--file", a.files, "Volume manifest file (repeatable)")->required()->allow_extra_args(false)->check(CLI::ExistingFile);
+    s->add_option("-f,--file", a.files, "Volume manifest file (repeatable)")
+        ->required()
+        ->allow_extra_args(false)
+        ->check(CLI::ExistingFile);
   }
   {
     auto* s = verb(vol, "remove", "Remove a volume", [&] {
@@ -752,19 +774,21 @@ int run(int argc, const char* const argv[], const Environment& env, std::ostream
   // node
   CLI::App* node = group("node", "Show cluster nodes");
   verb(node, "ls", "List nodes", [&] {
-    return showList<types::Node>(c, "/cluster/node", [&](const auto& l) { return renderNodeList(l, c.now()); });
+    return showList<types::Node>(c, "/cluster/node",
+                                 [&](const auto& l) { return renderNodeList(l, c.now()); });
   });
-  nameArg(verb(node, "inspect", "Show a node", [&] {
-            return showObject<types::Node>(c, "/cluster/node/" + http::percentEncode(a.name),
-                                           [&](const auto& n) { return renderNode(n, c.now()); });
-          }),
+  nameArg(verb(node, "inspect", "Show a node",
+               [&] {
+                 return showObject<types::Node>(
+                     c, "/cluster/node/" + http::percentEncode(a.name),
+                     [&](const auto& n) { return renderNode(n, c.now()); });
+               }),
           "Node");
 
   // cluster
   CLI::App* cl = group("cluster", "Show the cluster; manage the clusters lb knows");
-  verb(cl, "inspect", "Show the current cluster", [&] {
-    return showObject<types::Cluster>(c, "/cluster", renderCluster);
-  });
+  verb(cl, "inspect", "Show the current cluster",
+       [&] { return showObject<types::Cluster>(c, "/cluster", renderCluster); });
   {
     auto* s = verb(cl, "add",
                    "Remember a cluster: NAME URL, with the global --token, --tls, --tlscacert, "
@@ -773,18 +797,20 @@ int run(int argc, const char* const argv[], const Environment& env, std::ostream
     nameArg(s, "Cluster");
     s->add_option("URL", a.url, "REST API URL, e.g. http://127.0.0.1:2967")->required();
   }
-  nameArg(verb(cl, "select", "Make a stored cluster the default", [&] {
-            LB_RETURN_IF_ERROR(c.store().select(a.name));
-            c.out << "Cluster `" << a.name << "` is selected\n";
-            return Status::ok();
-          }),
+  nameArg(verb(cl, "select", "Make a stored cluster the default",
+               [&] {
+                 LB_RETURN_IF_ERROR(c.store().select(a.name));
+                 c.out << "Cluster `" << a.name << "` is selected\n";
+                 return Status::ok();
+               }),
           "Cluster");
   verb(cl, "ls", "List stored clusters (* marks the selected one)", [&] { return clusterList(c); });
-  nameArg(verb(cl, "del", "Forget a stored cluster", [&] {
-            LB_RETURN_IF_ERROR(c.store().remove(a.name));
-            c.out << "Cluster `" << a.name << "` is removed\n";
-            return Status::ok();
-          }),
+  nameArg(verb(cl, "del", "Forget a stored cluster",
+               [&] {
+                 LB_RETURN_IF_ERROR(c.store().remove(a.name));
+                 c.out << "Cluster `" << a.name << "` is removed\n";
+                 return Status::ok();
+               }),
           "Cluster");
 
   try {

@@ -3,14 +3,13 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
-
-#include <yaml-cpp/yaml.h>
 
 namespace lb::cli {
 namespace {
@@ -138,7 +137,8 @@ Status ClusterStore::remove(const std::string& name) {
   auto config = load();
   if (!config.isOk()) return config.status();
   auto& list = config->clusters;
-  auto it = std::find_if(list.begin(), list.end(), [&](const ClusterEntry& c) { return c.name == name; });
+  auto it =
+      std::find_if(list.begin(), list.end(), [&](const ClusterEntry& c) { return c.name == name; });
   if (it == list.end()) return notFound("cluster `" + name + "` not found");
   list.erase(it);
   if (config->current == name) config->current.clear();

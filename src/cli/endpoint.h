@@ -17,13 +17,13 @@
 namespace lb::cli {
 
 struct EndpointFlags {
-  std::string host;     // --host
-  std::string token;    // --token
-  std::string cluster;  // -C/--cluster
-  bool tls = false;     // --tls: https even when the URL says otherwise
-  std::string caFile;   // --tlscacert
-  std::string certFile; // --tlscert
-  std::string keyFile;  // --tlskey
+  std::string host;      // --host
+  std::string token;     // --token
+  std::string cluster;   // -C/--cluster
+  bool tls = false;      // --tls: https even when the URL says otherwise
+  std::string caFile;    // --tlscacert
+  std::string certFile;  // --tlscert
+  std::string keyFile;   // --tlskey
 };
 
 struct EndpointEnv {

@@ -64,12 +64,13 @@ bool isActiveDeployment(const types::Deployment& d) {
 
 std::string renderServiceInspect(const types::Service& svc,
                                  const std::vector<DeploymentView>& active, TimePoint now) {
-  std::string out = renderFields({{"Name:", svc.meta.namespace_ + "/" + svc.meta.name},
-                                  {"State:", types::stateName(svc.status.state)},
-                                  {"Endpoint:", serviceEndpoint(svc.meta.namespace_, svc.meta.name)},
-                                  {"Created:", formatAge(svc.meta.created, now)},
-                                  {"Updated:", formatAge(svc.meta.updated, now)},
-                                  {"Labels:", joinLabels(svc.meta.labels)}});
+  std::string out =
+      renderFields({{"Name:", svc.meta.namespace_ + "/" + svc.meta.name},
+                    {"State:", types::stateName(svc.status.state)},
+                    {"Endpoint:", serviceEndpoint(svc.meta.namespace_, svc.meta.name)},
+                    {"Created:", formatAge(svc.meta.created, now)},
+                    {"Updated:", formatAge(svc.meta.updated, now)},
+                    {"Labels:", joinLabels(svc.meta.labels)}});
   out += "\nActive deployments:\n";
   if (active.empty()) out += "\n  none\n";
   for (const auto& view : active) {
@@ -184,10 +185,11 @@ std::string renderVolume(const types::Volume& v, TimePoint now) {
 std::string renderNodeList(const std::vector<types::Node>& list, TimePoint now) {
   Table t({"NAME", "ADDRESS", "OS", "ARCH", "STATUS", "PODS", "HEARTBEAT"});
   for (const auto& n : list)
-    t.addRow({n.meta.name, n.info.internalIp, n.info.os, n.info.architecture,
-              n.status.online ? "online" : "offline",
-              std::to_string(n.status.allocated.pods) + "/" + std::to_string(n.status.capacity.pods),
-              formatAge(n.status.heartbeat, now)});
+    t.addRow(
+        {n.meta.name, n.info.internalIp, n.info.os, n.info.architecture,
+         n.status.online ? "online" : "offline",
+         std::to_string(n.status.allocated.pods) + "/" + std::to_string(n.status.capacity.pods),
+         formatAge(n.status.heartbeat, now)});
   return t.render();
 }
 

@@ -6,6 +6,7 @@
 // not part of this build yet"), the tests are skipped with that reason.
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -13,14 +14,13 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace {
 
@@ -102,9 +102,11 @@ class CliIntegrationTest : public ::testing::Test {
     fs::create_directories(dir_ / "home");
     port_ = freePort();
     url_ = "http://127.0.0.1:" + std::to_string(port_);
-    api_ = spawn({LASTBACKEND_BINARY, "api", "--storage", "sqlite", "--sqlite-path",
-                  (dir_ / "db").string(), "--bind-address", "127.0.0.1", "--bind-port", std::to_string(port_),
-                  "--access-token", kToken},
+    // LB_TEST_LASTBACKEND: another daemon binary (e.g. one built from a clean checkout).
+    const char* daemon = std::getenv("LB_TEST_LASTBACKEND");
+    api_ = spawn({daemon && *daemon ? daemon : LASTBACKEND_BINARY, "api", "--storage", "sqlite",
+                  "--sqlite-path", (dir_ / "db").string(), "--bind-address", "127.0.0.1",
+                  "--bind-port", std::to_string(port_), "--access-token", kToken},
                  {}, dir_ / "api.out", dir_ / "api.err");
     // Ready when `lb namespace ls` succeeds; a daemon that exits is reported.
     auto deadline = std::chrono::steady_clock::now() + 20s;
@@ -161,7 +163,8 @@ class CliIntegrationTest : public ::testing::Test {
   static inline std::string skipReason_;
 };
 
-#define EXPECT_OK(run) EXPECT_EQ((run).code, 0) << "stdout:\n" << (run).out << "stderr:\n" << (run).err
+#define EXPECT_OK(run) \
+  EXPECT_EQ((run).code, 0) << "stdout:\n" << (run).out << "stderr:\n" << (run).err
 #define EXPECT_HAS(text, part) EXPECT_NE((text).find(part), std::string::npos) << (text)
 
 constexpr const char* kManifest = R"(kind: Service
@@ -310,14 +313,16 @@ TEST_F(CliIntegrationTest, Workflow) {
   // Routes.
   auto routes = lb({"route", "ls", "demo"});
   EXPECT_OK(routes);
-  EXPECT_EQ(squeeze(routes.out.substr(0, routes.out.find('\n'))), "NAMESPACE NAME DOMAIN HTTPS STATUS");
+  EXPECT_EQ(squeeze(routes.out.substr(0, routes.out.find('\n'))),
+            "NAMESPACE NAME DOMAIN HTTPS STATUS");
   EXPECT_HAS(squeeze(routes.out), "demo www www.demo.example");
   auto route = lb({"route", "inspect", "demo", "www"});
   EXPECT_OK(route);
   EXPECT_HAS(squeeze(route.out), "DOMAIN www.demo.example");
   EXPECT_HAS(squeeze(route.out), "PATH SERVICE ENDPOINT PORT");
   EXPECT_HAS(squeeze(route.out), "/ web web.demo.lb.local 80");
-  auto rcreate = lb({"route", "create", "demo", "test", "-p", "443", "web:80", "--domain", "t.demo.example"});
+  auto rcreate =
+      lb({"route", "create", "demo", "test", "-p", "443", "web:80", "--domain", "t.demo.example"});
   EXPECT_OK(rcreate);
   EXPECT_HAS(squeeze(rcreate.out), "PORT 443");
   auto rupdate = lb({"route", "update", "demo", "test", "-p", "80", "/api=web:8080"});
@@ -358,11 +363,14 @@ TEST_F(CliIntegrationTest, Errors) {
   // Environment variables work for scripts; flags win over them.
   auto env = lb({"namespace", "ls"}, {"LB_HOST=" + url_, "LB_TOKEN=" + std::string(kToken)});
   EXPECT_OK(env);
-  auto flagWins = lb({"--token", "wrong", "namespace", "ls"}, {"LB_HOST=" + url_, "LB_TOKEN=" + std::string(kToken)});
+  auto flagWins = lb({"--token", "wrong", "namespace", "ls"},
+                     {"LB_HOST=" + url_, "LB_TOKEN=" + std::string(kToken)});
   EXPECT_EQ(flagWins.code, 1);
 
-  auto badManifest = writeFile("bad.yaml", "kind: Service\nversion: v1\nmeta: {name: x}\nspec: {replicas: -1}\n");
-  auto apply = lb({"--host", url_, "--token", kToken, "namespace", "apply", "nowhere", "-f", badManifest.string()});
+  auto badManifest =
+      writeFile("bad.yaml", "kind: Service\nversion: v1\nmeta: {name: x}\nspec: {replicas: -1}\n");
+  auto apply = lb({"--host", url_, "--token", kToken, "namespace", "apply", "nowhere", "-f",
+                   badManifest.string()});
   EXPECT_EQ(apply.code, 1);
   EXPECT_HAS(apply.err, "bad.yaml");
 }

@@ -3,10 +3,10 @@
 
 #include "cli/app.h"
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 namespace lb::cli {
 namespace {
@@ -46,7 +46,8 @@ class AppTest : public ::testing::Test {
 TEST_F(AppTest, HelpListsVerbs) {
   auto r = lb({"--help"});
   EXPECT_EQ(r.code, 0);
-  for (const char* verb : {"namespace", "service", "route", "secret", "config", "volume", "node", "cluster"})
+  for (const char* verb :
+       {"namespace", "service", "route", "secret", "config", "volume", "node", "cluster"})
     EXPECT_NE(r.out.find(verb), std::string::npos) << verb;
   EXPECT_NE(r.out.find("LB_HOST"), std::string::npos);
   auto sub = lb({"secret", "create", "--help"});
@@ -109,9 +110,11 @@ TEST_F(AppTest, BadArgumentsFailBeforeAnyRequest) {
   auto kv = lb({"--host", "127.0.0.1:1", "secret", "create", "demo", "s", "-t", "novalue"});
   EXPECT_EQ(kv.code, 1);
   EXPECT_EQ(kv.err, "lb: invalid `novalue`: expected key=value\n");
-  auto twice = lb({"--host", "127.0.0.1:1", "config", "create", "demo", "c", "-t", "a=1", "-t", "a=2"});
+  auto twice =
+      lb({"--host", "127.0.0.1:1", "config", "create", "demo", "c", "-t", "a=1", "-t", "a=2"});
   EXPECT_EQ(twice.err, "lb: key `a` given twice\n");
-  auto modes = lb({"--host", "127.0.0.1:1", "secret", "create", "demo", "s", "-a", "-u", "u", "-t", "a=1"});
+  auto modes =
+      lb({"--host", "127.0.0.1:1", "secret", "create", "demo", "s", "-a", "-u", "u", "-t", "a=1"});
   EXPECT_EQ(modes.code, 1);
   EXPECT_NE(modes.err.find("exactly one of"), std::string::npos) << modes.err;
   auto none = lb({"--host", "127.0.0.1:1", "secret", "create", "demo", "s"});
@@ -119,7 +122,8 @@ TEST_F(AppTest, BadArgumentsFailBeforeAnyRequest) {
   auto rule = lb({"--host", "127.0.0.1:1", "route", "create", "demo", "r", "-p", "80", "web"});
   EXPECT_EQ(rule.code, 1);
   EXPECT_EQ(rule.err, "lb: invalid rule `web`: expected SERVICE:PORT\n");
-  auto port = lb({"--host", "127.0.0.1:1", "route", "create", "demo", "r", "-p", "80", "web:99999"});
+  auto port =
+      lb({"--host", "127.0.0.1:1", "route", "create", "demo", "r", "-p", "80", "web:99999"});
   EXPECT_EQ(port.err, "lb: invalid rule `web:99999`: port must be 1-65535\n");
 }
 

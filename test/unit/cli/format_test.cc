@@ -23,7 +23,8 @@ TEST(TableTest, DashesAsLongAsEachHeaderAndNoTrailingBlanks) {
   Table t({"NAME", "ENDPOINT", "STATUS", "REPLICAS"});
   t.addRow({"2048", "2048.demo.lb.local", "ready", ""});
   std::string text = t.render();
-  EXPECT_NE(text.find("\n----   --------             ------   --------\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\n----   --------             ------   --------\n"), std::string::npos)
+      << text;
   for (size_t pos = text.find('\n'); pos != std::string::npos; pos = text.find('\n', pos + 1))
     EXPECT_NE(text[pos - 1], ' ') << text;
 }
@@ -88,8 +89,9 @@ TEST(Rfc3339Test, ParsesOffsetsAndFractions) {
   auto frac = parseRfc3339("2026-11-26T15:14:08.250Z");
   ASSERT_TRUE(frac);
   EXPECT_EQ(*frac - *utc, 250ms);
-  for (const char* bad : {"", "2026-11-26", "2026-11-26T15:14:08", "2026-13-01T00:00:00Z",
-                          "2026-11-26T15:14:08Zjunk", "2026-11-26T15:14:08.Z", "x026-11-26T15:14:08Z"})
+  for (const char* bad :
+       {"", "2026-11-26", "2026-11-26T15:14:08", "2026-13-01T00:00:00Z", "2026-11-26T15:14:08Zjunk",
+        "2026-11-26T15:14:08.Z", "x026-11-26T15:14:08Z"})
     EXPECT_FALSE(parseRfc3339(bad)) << bad;
 }
 

@@ -175,11 +175,13 @@ TEST(RenderTest, ConfigShowsTextValuesAndFileSizes) {
   c.meta.name = "app";
   c.spec.type = types::kSecretText;
   c.spec.data = {{"mode", "fast"}};
-  EXPECT_NE(renderConfig(c, kNow).find("KEY    VALUE\n---    -----\nmode   fast\n"), std::string::npos)
+  EXPECT_NE(renderConfig(c, kNow).find("KEY    VALUE\n---    -----\nmode   fast\n"),
+            std::string::npos)
       << renderConfig(c, kNow);
   c.spec.type = types::kSecretFile;
   c.spec.data = {{"config.yml", "a: 1\nb: 2\n"}};
-  EXPECT_NE(renderConfig(c, kNow).find("config.yml   10 bytes"), std::string::npos) << renderConfig(c, kNow);
+  EXPECT_NE(renderConfig(c, kNow).find("config.yml   10 bytes"), std::string::npos)
+      << renderConfig(c, kNow);
   EXPECT_EQ(renderConfigList({c}),
             "NAME   TYPE   KEYS\n"
             "----   ----   ----\n"
@@ -187,7 +189,8 @@ TEST(RenderTest, ConfigShowsTextValuesAndFileSizes) {
 }
 
 TEST(RenderTest, ClusterListMarksSelected) {
-  EXPECT_EQ(renderClusterList({{"local", "http://127.0.0.1:2967", true}, {"prod", "https://lb.example", false}}),
+  EXPECT_EQ(renderClusterList(
+                {{"local", "http://127.0.0.1:2967", true}, {"prod", "https://lb.example", false}}),
             "NAME    ENDPOINT                SELECTED\n"
             "----    --------                --------\n"
             "local   http://127.0.0.1:2967   *\n"
