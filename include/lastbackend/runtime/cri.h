@@ -43,7 +43,8 @@ inline constexpr const char* kLabelSpecHash = "io.lastbackend.spec";  // templat
 // "owner" on the container that owns the pod's network namespace.
 inline constexpr const char* kLabelNetwork = "io.lastbackend.network";
 
-// A bind of a host path (e.g. a CSI volume dir) into the container.
+// A bind of a host path (e.g. a CSI volume dir) into the container. The
+// source must exist; paths may contain ':' (volume names from selflinks do).
 struct Mount {
   std::string source;  // absolute host path
   std::string target;  // absolute path in the container

@@ -55,7 +55,12 @@ TEST(CreateBodyTest, MapsEveryField) {
   EXPECT_EQ(h["NanoCpus"], 500000000);
   EXPECT_EQ(h["RestartPolicy"], nlohmann::json({{"Name", "on-failure"}, {"MaximumRetryCount", 3}}));
   EXPECT_FALSE(h.contains("Privileged"));  // only when asked
-  EXPECT_EQ(h["Binds"], nlohmann::json({"/var/run/lb/v1:/etc/secret:ro", "/var/run/lb/v2:/data:rw"}));
+  ASSERT_EQ(h["Mounts"].size(), 2u);
+  EXPECT_EQ(h["Mounts"][0], nlohmann::json({{"Type", "bind"},
+                                            {"Source", "/var/run/lb/v1"},
+                                            {"Target", "/etc/secret"},
+                                            {"ReadOnly", true}}));
+  EXPECT_EQ(h["Mounts"][1]["ReadOnly"], false);
   EXPECT_EQ(h["NetworkMode"], "container:abc");
 }
 
@@ -69,7 +74,7 @@ TEST(CreateBodyTest, RejectsWhatDockerWouldMisread) {
   EXPECT_EQ(bad([](auto& s) { s.env["A=B"] = "c"; }), Code::kInvalidArgument);
   EXPECT_EQ(bad([](auto& s) { s.restart.policy = "sometimes"; }), Code::kInvalidArgument);
   EXPECT_EQ(bad([](auto& s) { s.mounts = {{"relative", "/x", false}}; }), Code::kInvalidArgument);
-  EXPECT_EQ(bad([](auto& s) { s.mounts = {{"/a:b", "/x", false}}; }), Code::kInvalidArgument);
+  EXPECT_EQ(bad([](auto& s) { s.mounts = {{"/a", "x", false}}; }), Code::kInvalidArgument);
   EXPECT_EQ(bad([](auto& s) { s.networkMode = "container:"; }), Code::kInvalidArgument);
   EXPECT_EQ(bad([](auto& s) {
               s.networkMode = "container:abc";

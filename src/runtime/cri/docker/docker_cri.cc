@@ -20,14 +20,16 @@ std::string ctx(const std::string& op, const std::string& id) {
   return "docker: " + op + " '" + id + "'";
 }
 
-// A bind "src:dst[:ro]" cannot carry ':' or ',' in its paths.
+// Binds go as HostConfig.Mounts, not Binds: a "src:dst:ro" string cannot
+// carry a ':' in a path, and volume names made from pod selflinks have them.
+// Mounts also fail when the source is missing instead of creating it.
 Status checkMount(const Mount& m) {
   for (const auto* p : {&m.source, &m.target}) {
     if (p->empty() || (*p)[0] != '/') {
-      return invalidArgument("mount path '" + *p + "' is not absolute");
+      return invalidArgument("mount path '" + *p + "' is not absolute", "mounts");
     }
-    if (p->find_first_of(":,") != std::string::npos || p->find('\0') != std::string::npos) {
-      return invalidArgument("mount path '" + *p + "' has ':' or ','");
+    if (p->find('\0') != std::string::npos) {
+      return invalidArgument("mount path has a NUL byte", "mounts");
     }
   }
   return Status::ok();
@@ -361,12 +363,13 @@ StatusOr<std::string> createBody(const ContainerSpec& spec) {
   }
   if (spec.privileged) host["Privileged"] = true;
   if (!spec.mounts.empty()) {
-    std::vector<std::string> binds;
+    json mounts = json::array();
     for (const auto& m : spec.mounts) {
       LB_RETURN_IF_ERROR(checkMount(m));
-      binds.push_back(m.source + ":" + m.target + (m.readOnly ? ":ro" : ":rw"));
+      mounts.push_back(
+          {{"Type", "bind"}, {"Source", m.source}, {"Target", m.target}, {"ReadOnly", m.readOnly}});
     }
-    host["Binds"] = binds;
+    host["Mounts"] = mounts;
   }
   if (!spec.networkMode.empty()) {
     if (joins && spec.networkMode.size() == 10) {
