@@ -1,11 +1,11 @@
 // What every CII driver shares: registry auth encoding, image references,
 // pull policies.
 
+#include "lastbackend/runtime/cii.h"
+
 #include <algorithm>
 #include <cctype>
 #include <nlohmann/json.hpp>
-
-#include "lastbackend/runtime/cii.h"
 
 namespace lb::runtime::cii {
 namespace {
@@ -103,9 +103,9 @@ StatusOr<PullPolicy> parsePullPolicy(std::string_view text) {
   if (k.empty() || k == "ifnotpresent") return PullPolicy::kIfNotPresent;
   if (k == "always") return PullPolicy::kAlways;
   if (k == "never") return PullPolicy::kNever;
-  return invalidArgument("pull policy '" + std::string(text) +
-                             "' is not one of Always, IfNotPresent, Never",
-                         "image.policy");
+  return invalidArgument(
+      "pull policy '" + std::string(text) + "' is not one of Always, IfNotPresent, Never",
+      "image.policy");
 }
 
 const char* pullPolicyName(PullPolicy policy) {

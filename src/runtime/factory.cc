@@ -1,10 +1,11 @@
 // The driver tables of the runtimes: one per interface. Adding a driver adds
 // a line here and a folder beside the others; no other driver changes.
 
+#include "lastbackend/runtime/factory.h"
+
 #include <array>
 #include <string_view>
 
-#include "lastbackend/runtime/factory.h"
 #include "runtime/cii/docker/docker_cii.h"
 #include "runtime/cri/docker/docker_cri.h"
 #include "runtime/csi/dir/dir_csi.h"
@@ -34,9 +35,8 @@ auto openFrom(const Table& table, const char* kind, const std::string& driver, c
     if (!valid.empty()) valid += ", ";
     valid += d.name;
   }
-  return invalidArgument("unknown " + std::string(kind) + " driver '" + driver + "' (valid: " +
-                             valid + ")",
-                         field);
+  return invalidArgument(
+      "unknown " + std::string(kind) + " driver '" + driver + "' (valid: " + valid + ")", field);
 }
 
 }  // namespace

@@ -6,8 +6,8 @@
 // A driver registers what unblocks it (closing its socket, waking a condition
 // variable) with onCancel(); the action runs at once if already cancelled.
 
-#include <cstdint>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <mutex>

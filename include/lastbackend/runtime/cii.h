@@ -35,9 +35,9 @@ std::string encodeRegistryAuth(const RegistryAuth& auth);
 // "registry:5000/team/app:1.2@sha256:..." split into its parts. A missing tag
 // (and no digest) means "latest".
 struct ImageRef {
-  std::string repository;  // "registry:5000/team/app"
-  std::string tag;         // "1.2" (empty only with a digest)
-  std::string digest;      // "sha256:..." or empty
+  std::string repository;   // "registry:5000/team/app"
+  std::string tag;          // "1.2" (empty only with a digest)
+  std::string digest;       // "sha256:..." or empty
   std::string str() const;  // repository[:tag][@digest]
 };
 StatusOr<ImageRef> parseImageRef(std::string_view ref);

@@ -125,8 +125,8 @@ struct ContainerInfo {
 };
 
 struct ListOptions {
-  Labels labels;       // every label must match (value "" = key present)
-  bool all = true;     // include stopped containers
+  Labels labels;    // every label must match (value "" = key present)
+  bool all = true;  // include stopped containers
 };
 
 enum class LogStream { kStdout = 1, kStderr = 2 };
@@ -149,11 +149,11 @@ struct LogOptions {
 using LogSink = std::function<bool(const LogChunk&)>;
 
 struct Event {
-  std::string type;    // "container"
-  std::string action;  // "create" | "start" | "die" | "stop" | "destroy" | "oom" ...
-  std::string id;      // container id
-  std::string name;    // container name
-  Labels labels;       // the container's labels
+  std::string type;             // "container"
+  std::string action;           // "create" | "start" | "die" | "stop" | "destroy" | "oom" ...
+  std::string id;               // container id
+  std::string name;             // container name
+  Labels labels;                // the container's labels
   std::optional<int> exitCode;  // for "die"
   int64_t timeNano = 0;         // unix time in nanoseconds
 };

@@ -59,8 +59,9 @@ StatusOr<std::string> resolveSocket(std::string_view explicitHost) {
     return path;
   }
   if (host[0] == '/') return host;
-  return invalidArgument(source + " '" + host +
-                         "': only unix:// sockets are supported (tcp:// and other schemes are not)");
+  return invalidArgument(
+      source + " '" + host +
+      "': only unix:// sockets are supported (tcp:// and other schemes are not)");
 }
 
 StatusOr<std::shared_ptr<Client>> Client::connect(Options options) {
@@ -170,8 +171,8 @@ StatusOr<Response> Client::exchange(const Request& request, const BodySink* sink
         if (!(*sink)(piece)) co_return;
       } else {
         if (out.body.size() + n > options_.maxBody) {
-          failure = Status(Code::kTooLarge, what + ": body over " +
-                                                std::to_string(options_.maxBody) + " bytes");
+          failure = Status(Code::kTooLarge,
+                           what + ": body over " + std::to_string(options_.maxBody) + " bytes");
           co_return;
         }
         out.body.append(piece);

@@ -41,7 +41,7 @@ struct Request {
 };
 
 struct Response {
-  int status = 0;  // 0 when a stream was cancelled before the daemon answered
+  int status = 0;    // 0 when a stream was cancelled before the daemon answered
   std::string body;  // whole body of a call; of a stream, only an error body (status >= 300)
 };
 

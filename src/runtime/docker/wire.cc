@@ -91,8 +91,8 @@ Status errorFromResponse(int status, std::string_view body) {
     message = j["message"].get<std::string>();
   } else {
     message = std::string(body);
-    while (!message.empty() && (message.back() == '\n' || message.back() == '\r' ||
-                                message.back() == ' ')) {
+    while (!message.empty() &&
+           (message.back() == '\n' || message.back() == '\r' || message.back() == ' ')) {
       message.pop_back();
     }
     if (message.size() > 512) message = message.substr(0, 512) + "...";
@@ -123,9 +123,7 @@ Status errorFromResponse(int status, std::string_view body) {
   return Status(code, text);
 }
 
-std::string ApiVersion::str() const {
-  return std::to_string(major) + "." + std::to_string(minor);
-}
+std::string ApiVersion::str() const { return std::to_string(major) + "." + std::to_string(minor); }
 
 ApiVersion parseApiVersion(std::string_view text) {
   auto dot = text.find('.');

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "lastbackend/runtime/cii.h"
 #include "fakes/runtime/error_injector.h"
+#include "lastbackend/runtime/cii.h"
 
 namespace lb::fakes {
 

@@ -45,10 +45,10 @@ class FakeContainerRuntime : public runtime::cri::ContainerRuntime {
     c->info.finishedAt = now();
     emit(*c, "die", code);
     const auto& policy = c->spec.restart.policy;
-    bool restart = policy == "always" || policy == "unless-stopped" ||
-                   (policy == "on-failure" && code != 0 &&
-                    (c->spec.restart.maxRetries == 0 ||
-                     c->info.restartCount < c->spec.restart.maxRetries));
+    bool restart =
+        policy == "always" || policy == "unless-stopped" ||
+        (policy == "on-failure" && code != 0 &&
+         (c->spec.restart.maxRetries == 0 || c->info.restartCount < c->spec.restart.maxRetries));
     if (restart) {
       ++c->info.restartCount;
       c->info.startedAt = now();
@@ -207,8 +207,8 @@ class FakeContainerRuntime : public runtime::cri::ContainerRuntime {
     if (!find(id)) return notFound(what + ": 404 No such container: " + id);
     if (timeout.count() > 0) {
       if (!cv_.wait_for(lock, timeout, done)) {
-        return Status(Code::kDeadlineExceeded, what + ": still running after " +
-                                                   std::to_string(timeout.count()) + "ms");
+        return Status(Code::kDeadlineExceeded,
+                      what + ": still running after " + std::to_string(timeout.count()) + "ms");
       }
     } else {
       cv_.wait(lock, done);
@@ -237,7 +237,7 @@ class FakeContainerRuntime : public runtime::cri::ContainerRuntime {
       while (next < c->log.size()) {
         auto chunk = c->log[next++];
         bool wanted = chunk.stream == runtime::cri::LogStream::kStdout ? options.stdoutStream
-                                                                      : options.stderrStream;
+                                                                       : options.stderrStream;
         if (!wanted) continue;
         lock.unlock();
         bool more = sink(chunk);
@@ -275,9 +275,8 @@ class FakeContainerRuntime : public runtime::cri::ContainerRuntime {
           return Status::ok();
         }
         if (!matches(e.labels, options.labels)) continue;
-        if (!options.actions.empty() &&
-            std::find(options.actions.begin(), options.actions.end(), e.action) ==
-                options.actions.end()) {
+        if (!options.actions.empty() && std::find(options.actions.begin(), options.actions.end(),
+                                                  e.action) == options.actions.end()) {
           continue;
         }
         lock.unlock();
@@ -331,9 +330,9 @@ class FakeContainerRuntime : public runtime::cri::ContainerRuntime {
     e.name = c.info.name;
     e.labels = c.info.labels;
     e.exitCode = exitCode;
-    e.timeNano = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                     clock_.now().time_since_epoch())
-                     .count();
+    e.timeNano =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(clock_.now().time_since_epoch())
+            .count();
     events_.push_back(std::move(e));
     cv_.notify_all();
   }

@@ -6,6 +6,7 @@
 // is removed in TearDown.
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -14,7 +15,6 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
-#include <gtest/gtest.h>
 #include <thread>
 
 #include "lastbackend/runtime/factory.h"
@@ -277,10 +277,10 @@ TEST_F(DockerRuntimeTest, TwoContainersShareOneNetworkNamespace) {
 }
 
 TEST_F(DockerRuntimeTest, LogsTailAndFollowStreamAsWritten) {
-  std::string id = run(spec(
-      "logs", {"/bin/sh", "-c",
-               "for i in 1 2 3 4 5; do echo line$i; done; echo oops >&2; sleep 1; echo late; "
-               "sleep 1; echo done"}));
+  std::string id = run(
+      spec("logs", {"/bin/sh", "-c",
+                    "for i in 1 2 3 4 5; do echo line$i; done; echo oops >&2; sleep 1; echo late; "
+                    "sleep 1; echo done"}));
   // Follow from the start: chunks must arrive while the container still runs.
   cri::LogOptions follow;
   follow.follow = true;
@@ -308,7 +308,8 @@ TEST_F(DockerRuntimeTest, LogsTailAndFollowStreamAsWritten) {
 }
 
 TEST_F(DockerRuntimeTest, FollowCanBeCancelledAndStopped) {
-  std::string id = run(spec("ticker", {"/bin/sh", "-c", "while true; do echo tick; sleep 0.1; done"}));
+  std::string id =
+      run(spec("ticker", {"/bin/sh", "-c", "while true; do echo tick; sleep 0.1; done"}));
   CancelToken cancel;
   int chunks = 0;
   std::thread t([&] {
@@ -318,7 +319,8 @@ TEST_F(DockerRuntimeTest, FollowCanBeCancelledAndStopped) {
   cri::LogOptions o;
   o.follow = true;
   auto t0 = std::chrono::steady_clock::now();
-  Status s = cri_->logs(id, o, [&](const cri::LogChunk&) { return ++chunks > 0; }, &cancel);
+  Status s = cri_->logs(
+      id, o, [&](const cri::LogChunk&) { return ++chunks > 0; }, &cancel);
   t.join();
   EXPECT_TRUE(s.isOk()) << s.message();
   EXPECT_GT(chunks, 0);
@@ -372,12 +374,15 @@ TEST_F(DockerRuntimeTest, EventsStreamSeesStartAndDie) {
   o.labels = {{kTestLabel, pidText()}, {cri::kLabelContainer, "dies"}};
   o.actions = {"start", "die"};
   std::thread watcher([&] {
-    Status s = cri_->events(o, [&](const cri::Event& e) {
-      std::lock_guard lock(mu);
-      events.push_back(e);
-      if (e.action == "die") sawDie = true;
-      return true;
-    }, &cancel);
+    Status s = cri_->events(
+        o,
+        [&](const cri::Event& e) {
+          std::lock_guard lock(mu);
+          events.push_back(e);
+          if (e.action == "die") sawDie = true;
+          return true;
+        },
+        &cancel);
     EXPECT_TRUE(s.isOk()) << s.message();
   });
   std::this_thread::sleep_for(300ms);  // let the stream open

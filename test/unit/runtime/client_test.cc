@@ -105,13 +105,14 @@ TEST(DockerClientTest, StreamsAChunkedBodyPieceByPiece) {
   auto c = connectTo(server);
   std::string got;
   int pieces = 0;
-  auto r = c->stream({Method::kGet, "/x"},
-                     [&](std::string_view p) {
-                       got.append(p);
-                       ++pieces;
-                       return true;
-                     },
-                     nullptr);
+  auto r = c->stream(
+      {Method::kGet, "/x"},
+      [&](std::string_view p) {
+        got.append(p);
+        ++pieces;
+        return true;
+      },
+      nullptr);
   ASSERT_TRUE(r.isOk()) << r.status().message();
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(got, payload);
@@ -129,8 +130,9 @@ TEST(DockerClientTest, ErrorBodyOfAStreamIsReturnedNotStreamed) {
   });
   auto c = connectTo(server);
   bool called = false;
-  auto r = c->stream({Method::kGet, "/containers/x/logs"},
-                     [&](std::string_view) { return called = true; }, nullptr);
+  auto r = c->stream(
+      {Method::kGet, "/containers/x/logs"}, [&](std::string_view) { return called = true; },
+      nullptr);
   ASSERT_TRUE(r.isOk());
   EXPECT_EQ(r->status, 404);
   EXPECT_FALSE(called);
@@ -151,12 +153,13 @@ TEST(DockerClientTest, CancelEndsAStreamThatNeverEnds) {
     std::this_thread::sleep_for(std::chrono::milliseconds(700));  // past the call timeout
     cancel.cancel();
   });
-  auto r = c->stream({Method::kGet, "/events"},
-                     [&](std::string_view p) {
-                       got.append(p);
-                       return true;
-                     },
-                     &cancel);
+  auto r = c->stream(
+      {Method::kGet, "/events"},
+      [&](std::string_view p) {
+        got.append(p);
+        return true;
+      },
+      &cancel);
   canceller.join();
   ASSERT_TRUE(r.isOk()) << r.status().message();
   EXPECT_EQ(got, "first\n");
@@ -170,7 +173,8 @@ TEST(DockerClientTest, CancelledBeforeTheCallReturnsAtOnce) {
   auto c = connectTo(server);
   CancelToken cancel;
   cancel.cancel();
-  auto r = c->stream({Method::kGet, "/events"}, [](std::string_view) { return true; }, &cancel);
+  auto r = c->stream(
+      {Method::kGet, "/events"}, [](std::string_view) { return true; }, &cancel);
   ASSERT_TRUE(r.isOk());
   EXPECT_EQ(r->status, 0);
 }
@@ -221,15 +225,15 @@ TEST(DockerCiiTest, PullSendsAuthAndFailsOnAStreamedError) {
     if (req.target() == "/version") return FakeDockerServer::respond(s, 200, kVersion);
     FakeDockerServer::beginChunked(s);
     FakeDockerServer::chunk(s, "{\"status\":\"Pulling from team/app\",\"id\":\"1\"}\r\n{\"err");
-    FakeDockerServer::chunk(s, "or\":\"Get \\\"https://r/v2/\\\": dial tcp: connection refused\"}\r\n");
+    FakeDockerServer::chunk(
+        s, "or\":\"Get \\\"https://r/v2/\\\": dial tcp: connection refused\"}\r\n");
     FakeDockerServer::endChunked(s);
   });
   auto cii = cii::docker::fromClient(connectTo(server));
   std::vector<std::string> progress;
   cii::RegistryAuth auth{"user", "pass", "r", ""};
-  auto r = cii->pull("r/team/app:1", auth, [&](const cii::PullProgress& p) {
-    progress.push_back(p.status);
-  });
+  auto r = cii->pull("r/team/app:1", auth,
+                     [&](const cii::PullProgress& p) { progress.push_back(p.status); });
   ASSERT_FALSE(r.isOk());
   EXPECT_EQ(r.status().code(), Code::kUnavailable);
   EXPECT_NE(r.status().message().find("docker: pull image 'r/team/app:1': Get"), std::string::npos)

@@ -101,8 +101,9 @@ TEST(FactoryTest, TcpDockerHostIsRefusedClearly) {
   auto c = open(o);
   ASSERT_FALSE(c.isOk());
   EXPECT_EQ(c.status().code(), Code::kInvalidArgument);
-  EXPECT_NE(c.status().message().find("container runtime driver 'docker': docker: docker host option"),
-            std::string::npos)
+  EXPECT_NE(
+      c.status().message().find("container runtime driver 'docker': docker: docker host option"),
+      std::string::npos)
       << c.status().message();
 }
 
@@ -154,10 +155,13 @@ TEST_F(FakeCriTest, WaitLogsFollowAndEvents) {
     EventOptions o;
     o.labels = {{kLabelContainer, "web"}};
     o.actions = {"die"};
-    cri.events(o, [&](const Event& e) {
-      events.push_back(e);
-      return true;
-    }, &stopEvents);
+    cri.events(
+        o,
+        [&](const Event& e) {
+          events.push_back(e);
+          return true;
+        },
+        &stopEvents);
   });
 
   std::string followed;
@@ -181,10 +185,12 @@ TEST_F(FakeCriTest, WaitLogsFollowAndEvents) {
   std::string tail;
   LogOptions t;
   t.tail = 1;
-  ASSERT_TRUE(cri.logs(id, t, [&](const LogChunk& c) {
-                  tail += c.data;
-                  return true;
-                }).isOk());
+  ASSERT_TRUE(cri.logs(id, t,
+                       [&](const LogChunk& c) {
+                         tail += c.data;
+                         return true;
+                       })
+                  .isOk());
   EXPECT_EQ(tail, "three\n");
 
   for (int i = 0; i < 100 && events.empty(); ++i) {
@@ -226,7 +232,9 @@ TEST_F(FakeCriTest, InjectedErrorsAndCancelledFollow) {
   });
   LogOptions o;
   o.follow = true;
-  EXPECT_TRUE(cri.logs(id, o, [](const LogChunk&) { return true; }, &cancel).isOk());
+  EXPECT_TRUE(cri.logs(
+                     id, o, [](const LogChunk&) { return true; }, &cancel)
+                  .isOk());
   t.join();
   EXPECT_EQ(cri.errors().calls("create"), 3);
 }

@@ -3,12 +3,12 @@
 
 #include "lastbackend/runtime/csi.h"
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
-#include <gtest/gtest.h>
 
 #include "fakes/runtime/fake_csi.h"
 #include "lastbackend/runtime/factory.h"
@@ -19,14 +19,15 @@ namespace {
 namespace fs = std::filesystem;
 
 TEST(ValidateNameTest, RejectsEverythingThatCouldEscape) {
-  for (const std::string& bad : std::vector<std::string>{"", ".", "..", "a/b", "/abs", "../x", "x/..",
-                                                         std::string("a\0b", 3), std::string(256, 'a')}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"", ".", "..", "a/b", "/abs", "../x", "x/..",
+                                std::string("a\0b", 3), std::string(256, 'a')}) {
     Status s = validateName(bad, "file");
     EXPECT_EQ(s.code(), Code::kInvalidArgument) << bad;
     EXPECT_EQ(s.field(), "file");
   }
-  for (const std::string& good : std::vector<std::string>{"a", "db-pass", ".env", "...", "demo:web:dep:pod_data",
-                                                          "x..y", std::string(255, 'a')}) {
+  for (const std::string& good : std::vector<std::string>{
+           "a", "db-pass", ".env", "...", "demo:web:dep:pod_data", "x..y", std::string(255, 'a')}) {
     EXPECT_TRUE(validateName(good, "volume").isOk()) << good;
   }
 }
@@ -90,7 +91,8 @@ TYPED_TEST(CsiConformanceTest, CreatePathListRemove) {
 
 TYPED_TEST(CsiConformanceTest, BadNamesAreRejectedEverywhere) {
   auto& v = *this->v;
-  for (const std::string& bad : std::vector<std::string>{"..", "a/b", "/etc", std::string("x\0", 2)}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"..", "a/b", "/etc", std::string("x\0", 2)}) {
     EXPECT_EQ(v.create(bad).status().code(), Code::kInvalidArgument) << bad;
     EXPECT_EQ(v.path(bad).status().code(), Code::kInvalidArgument) << bad;
     EXPECT_EQ(v.remove(bad).code(), Code::kInvalidArgument) << bad;
@@ -115,8 +117,7 @@ TYPED_TEST(CsiConformanceTest, WriteFilesOnlyListedKeysAndMissingKeys) {
 TYPED_TEST(CsiConformanceTest, InjectedOrNotErrorsKeepContext) {
   auto& v = *this->v;
   Status s = v.writeFiles("absent", {}, {});
-  EXPECT_NE(s.message().find("write files into volume 'absent'"), std::string::npos)
-      << s.message();
+  EXPECT_NE(s.message().find("write files into volume 'absent'"), std::string::npos) << s.message();
 }
 
 TEST(DirCsiTest, FilesAreReadOnlyWithExactBytesAndStaleOnesGo) {
@@ -125,9 +126,9 @@ TEST(DirCsiTest, FilesAreReadOnlyWithExactBytesAndStaleOnesGo) {
   auto p = v->create("sec");
   ASSERT_TRUE(p.isOk());
   std::string binary("\0\x01\xff line\n", 9);
-  ASSERT_TRUE(v->writeFiles("sec", {{"user", "admin"}, {"blob", binary}, {"x", "y"}},
-                            {"user", "blob"})
-                  .isOk());
+  ASSERT_TRUE(
+      v->writeFiles("sec", {{"user", "admin"}, {"blob", binary}, {"x", "y"}}, {"user", "blob"})
+          .isOk());
   EXPECT_EQ(readFile(*p + "/user"), "admin");
   EXPECT_EQ(readFile(*p + "/blob"), binary);
   EXPECT_FALSE(fs::exists(*p + "/x"));

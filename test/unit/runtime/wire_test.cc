@@ -64,7 +64,8 @@ TEST(LogDemuxerTest, StopsWhenTheSinkSaysSo) {
 
 TEST(LogDemuxerTest, MalformedHeaderAndSystemErrorAreErrors) {
   LogDemuxer d(false);
-  Status s = d.feed(std::string("\x07\0\0\0\0\0\0\x01x", 9), [](int, std::string_view) { return true; });
+  Status s =
+      d.feed(std::string("\x07\0\0\0\0\0\0\x01x", 9), [](int, std::string_view) { return true; });
   EXPECT_EQ(s.code(), Code::kInternal);
   EXPECT_NE(s.message().find("TTY"), std::string::npos);
 
@@ -82,7 +83,8 @@ TEST(LineSplitterTest, SplitsJsonLinesAcrossPieces) {
       lines.emplace_back(l);
       return true;
     };
-    for (size_t i = 0; i < body.size(); i += piece) s.feed(std::string_view(body).substr(i, piece), out);
+    for (size_t i = 0; i < body.size(); i += piece)
+      s.feed(std::string_view(body).substr(i, piece), out);
     s.finish(out);
     EXPECT_EQ(lines, (std::vector<std::string>{"{\"a\":1}", "{\"b\":2}", "{\"c\":3}"})) << piece;
   }
@@ -92,7 +94,8 @@ TEST(ErrorFromResponseTest, MapsStatusAndKeepsTheDaemonsMessage) {
   Status s = errorFromResponse(404, R"({"message":"No such image: lb/nope:1"})");
   EXPECT_EQ(s.code(), Code::kNotFound);
   EXPECT_EQ(s.message(), "404 No such image: lb/nope:1");
-  EXPECT_EQ(errorFromResponse(409, R"({"message":"Conflict. The container name \"/x\" is already in use"})")
+  EXPECT_EQ(errorFromResponse(
+                409, R"({"message":"Conflict. The container name \"/x\" is already in use"})")
                 .code(),
             Code::kAlreadyExists);
   EXPECT_EQ(errorFromResponse(409, R"({"message":"conflict: unable to remove"})").code(),

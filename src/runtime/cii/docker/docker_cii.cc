@@ -40,7 +40,7 @@ ImageInfo imageFrom(const json& j) {
   info.repoDigests = strings(j, "RepoDigests");
   info.size = j.value("Size", int64_t{0});
   const json& created = j.value("Created", json());
-  info.created = created.is_string() ? created.get<std::string>()
+  info.created = created.is_string()   ? created.get<std::string>()
                  : created.is_number() ? std::to_string(created.get<int64_t>())
                                        : "";
   const json& config = j.value("Config", json::object());
@@ -99,7 +99,8 @@ class DockerImages final : public ImageRuntime {
     }
     if (cancel && cancel->cancelled()) return unavailable(what + ": cancelled");
     if (pullError.empty()) lines.finish(onLine);
-    if (!pullError.empty()) return Status(classifyPullError(pullError), pullError).withContext(what);
+    if (!pullError.empty())
+      return Status(classifyPullError(pullError), pullError).withContext(what);
     auto info = inspect(parsed->str());
     if (!info) return info.status().withContext(what + ": after the pull");
     return info;
@@ -138,7 +139,8 @@ class DockerImages final : public ImageRuntime {
     if (!parsed) return parsed.status().withContext(what);
     if (!parsed->digest.empty()) return invalidArgument(what + ": a tag cannot carry a digest");
     http::QueryParams q{{"repo", parsed->repository}, {"tag", parsed->tag}};
-    return call({Method::kPost, "/images/" + wire::escapeRef(source) + "/tag?" + http::buildQuery(q)},
+    return call({Method::kPost,
+                 "/images/" + wire::escapeRef(source) + "/tag?" + http::buildQuery(q)},
                 what)
         .status();
   }

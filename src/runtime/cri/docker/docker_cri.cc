@@ -160,8 +160,8 @@ class DockerRuntime final : public ContainerRuntime {
     const std::string what = "docker: list containers";
     std::string target = std::string("/containers/json?all=") + (options.all ? "1" : "0");
     if (!options.labels.empty()) {
-      target += "&filters=" +
-                http::percentEncode(wire::filtersJson({{"label", wire::labelFilterValues(options.labels)}}));
+      target += "&filters=" + http::percentEncode(wire::filtersJson(
+                                  {{"label", wire::labelFilterValues(options.labels)}}));
     }
     auto resp = call({Method::kGet, target}, what);
     if (!resp) return resp.status();
@@ -183,7 +183,8 @@ class DockerRuntime final : public ContainerRuntime {
 
   StatusOr<int> wait(const std::string& id, std::chrono::milliseconds timeout) override {
     const std::string what = ctx("wait for container", id);
-    Request req{Method::kPost, "/containers/" + http::percentEncode(id) + "/wait?condition=not-running"};
+    Request req{Method::kPost,
+                "/containers/" + http::percentEncode(id) + "/wait?condition=not-running"};
     req.timeout = timeout.count() > 0 ? timeout : std::chrono::hours(24 * 365);
     auto resp = call(req, what);
     if (!resp) return resp.status();
@@ -211,7 +212,8 @@ class DockerRuntime final : public ContainerRuntime {
     q["timestamps"] = options.timestamps ? "1" : "0";
     q["tail"] = options.tail ? std::to_string(*options.tail) : "all";
     if (options.sinceUnix > 0) q["since"] = std::to_string(options.sinceUnix);
-    Request req{Method::kGet, "/containers/" + http::percentEncode(id) + "/logs?" + http::buildQuery(q)};
+    Request req{Method::kGet,
+                "/containers/" + http::percentEncode(id) + "/logs?" + http::buildQuery(q)};
 
     wire::LogDemuxer demux(tty);
     Status frameError;
@@ -232,7 +234,8 @@ class DockerRuntime final : public ContainerRuntime {
         },
         cancel);
     if (!resp) return resp.status().withContext(what);
-    if (resp->status >= 300) return wire::errorFromResponse(resp->status, resp->body).withContext(what);
+    if (resp->status >= 300)
+      return wire::errorFromResponse(resp->status, resp->body).withContext(what);
     return frameError.withContext(what);
   }
 
@@ -276,7 +279,8 @@ class DockerRuntime final : public ContainerRuntime {
     auto resp = client_->stream(
         req, [&](std::string_view data) { return lines.feed(data, onLine); }, cancel);
     if (!resp) return resp.status().withContext(what);
-    if (resp->status >= 300) return wire::errorFromResponse(resp->status, resp->body).withContext(what);
+    if (resp->status >= 300)
+      return wire::errorFromResponse(resp->status, resp->body).withContext(what);
     if (parseError.isOk() && resp->status != 0) lines.finish(onLine);
     return parseError.withContext(what);
   }
@@ -294,8 +298,7 @@ class DockerRuntime final : public ContainerRuntime {
   }
 
   StatusOr<json> inspectRaw(const std::string& id) {
-    auto resp = call({Method::kGet, "/containers/" + http::percentEncode(id) + "/json"},
-                     "inspect");
+    auto resp = call({Method::kGet, "/containers/" + http::percentEncode(id) + "/json"}, "inspect");
     if (!resp) return resp.status();
     auto j = json::parse(resp->body, nullptr, false);
     if (!j.is_object()) return internalError("inspect: the answer is not JSON");
@@ -332,7 +335,9 @@ StatusOr<std::string> createBody(const ContainerSpec& spec) {
   j["Tty"] = spec.tty;
   bool joins = spec.networkMode.starts_with("container:");
   if (!spec.hostname.empty()) {
-    if (joins) return invalidArgument("a hostname cannot be set when joining another container's network", "hostname");
+    if (joins)
+      return invalidArgument("a hostname cannot be set when joining another container's network",
+                             "hostname");
     j["Hostname"] = spec.hostname;
   }
   if (!spec.exposedPorts.empty()) {
@@ -340,19 +345,22 @@ StatusOr<std::string> createBody(const ContainerSpec& spec) {
     for (const auto& p : spec.exposedPorts) {
       if (p.containerPort <= 0 || p.containerPort > 65535 ||
           (p.protocol != "tcp" && p.protocol != "udp")) {
-        return invalidArgument("bad port " + std::to_string(p.containerPort) + "/" + p.protocol, "ports");
+        return invalidArgument("bad port " + std::to_string(p.containerPort) + "/" + p.protocol,
+                               "ports");
       }
       ports[std::to_string(p.containerPort) + "/" + p.protocol] = json::object();
     }
     j["ExposedPorts"] = ports;
   }
   json host = json::object();
-  if (spec.memoryBytes < 0 || spec.milliCpu < 0) return invalidArgument("negative resource limit", "resources");
+  if (spec.memoryBytes < 0 || spec.milliCpu < 0)
+    return invalidArgument("negative resource limit", "resources");
   if (spec.memoryBytes > 0) host["Memory"] = spec.memoryBytes;
   if (spec.milliCpu > 0) host["NanoCpus"] = spec.milliCpu * 1000000;
   if (!spec.restart.policy.empty()) {
     static const char* kPolicies[] = {"no", "always", "on-failure", "unless-stopped"};
-    if (std::find(std::begin(kPolicies), std::end(kPolicies), spec.restart.policy) == std::end(kPolicies)) {
+    if (std::find(std::begin(kPolicies), std::end(kPolicies), spec.restart.policy) ==
+        std::end(kPolicies)) {
       return invalidArgument("restart policy '" + spec.restart.policy +
                                  "' is not one of no, always, on-failure, unless-stopped",
                              "restart");

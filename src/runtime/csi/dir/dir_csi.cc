@@ -143,8 +143,8 @@ class DirVolumes final : public VolumeRuntime {
   Status writeOne(int dirfd, const std::string& key, const std::string& value) {
     std::string tmp = "..lb-tmp-" + key.substr(0, 200) + "-" + std::to_string(::getpid()) + "-" +
                       std::to_string(counter_++);
-    int fd = ::openat(dirfd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                      0444);
+    int fd =
+        ::openat(dirfd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444);
     if (fd < 0) return errnoStatus("create " + tmp, errno);
     Fd guard(fd);
     size_t off = 0;
