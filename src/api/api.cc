@@ -44,7 +44,8 @@ StatusOr<std::unique_ptr<Api>> Api::create(const config::ApiConfig& config,
                                    http::MetricsRegistry::defaultLatencyBuckets());
   impl->ctx.store = impl->store.get();
   impl->ctx.clock = options.clock;
-  impl->ctx.cluster = {config.name, config.description, config.domainInternal, config.domainExternal};
+  impl->ctx.cluster = {config.name, config.description, config.domainInternal,
+                       config.domainExternal};
 
   http::ServerOptions so;
   so.address = config.server.host.empty() ? "0.0.0.0" : config.server.host;
@@ -121,8 +122,9 @@ int run(const config::ApiConfig& config) {
 }
 
 int runServer(const config::ServerConfig& config) {
-  spdlog::warn("lastbackend server: the controller and node agent are not part of this build "
-               "yet; running the REST API alone");
+  spdlog::warn(
+      "lastbackend server: the controller and node agent are not part of this build "
+      "yet; running the REST API alone");
   return run(config.api);
 }
 

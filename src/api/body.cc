@@ -73,8 +73,7 @@ std::string fileReference(const Json& doc) {
 
 Status fileReferenceError(const std::string& field) {
   return invalidArgument(
-      "file references are not read by the API server; inline the file content as 'value'",
-      field);
+      "file references are not read by the API server; inline the file content as 'value'", field);
 }
 
 Status typeError(const std::string& field, const char* expected) {
@@ -99,7 +98,7 @@ Status checkManifestContentType(const http::Request& req) {
   auto type = mediaType(req);
   if (!type) return Status::ok();
   static const char* const kAllowed[] = {"application/yaml", "text/yaml", "application/x-yaml",
-                                          "application/json", "text/plain"};
+                                         "application/json", "text/plain"};
   for (const char* a : kAllowed)
     if (*type == a) return Status::ok();
   return Status(Code::kUnsupported,
@@ -148,9 +147,9 @@ StatusOr<ManifestBody> decodeManifestBody(const http::Request& req, types::Kind 
   if (auto n = meta.find("namespace"); n != meta.end()) {
     if (!n->is_string()) return typeError("meta.namespace", "a string");
     if (!n->get<std::string>().empty() && n->get<std::string>() != ns)
-      return invalidArgument("object is for namespace '" + n->get<std::string>() + "', not '" +
-                                 std::string(ns) + "'",
-                             "meta.namespace");
+      return invalidArgument(
+          "object is for namespace '" + n->get<std::string>() + "', not '" + std::string(ns) + "'",
+          "meta.namespace");
     meta.erase("namespace");
   }
   if (!pathName.empty()) {

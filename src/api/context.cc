@@ -28,7 +28,8 @@ void normalize(types::Namespace& ns, const ClusterOptions& cluster) {
 
 void normalize(types::Route& route, const ClusterOptions& cluster) {
   if (route.spec.domain.empty() && !cluster.domainExternal.empty())
-    route.spec.domain = route.meta.name + "." + route.meta.namespace_ + "." + cluster.domainExternal;
+    route.spec.domain =
+        route.meta.name + "." + route.meta.namespace_ + "." + cluster.domainExternal;
 }
 
 Status checkWritable(const types::Service& svc) {
@@ -39,9 +40,12 @@ Status checkWritable(const types::Service& svc) {
 
 const char* actionName(Action a) {
   switch (a) {
-    case Action::kCreated: return "created";
-    case Action::kUpdated: return "updated";
-    case Action::kUnchanged: return "unchanged";
+    case Action::kCreated:
+      return "created";
+    case Action::kUpdated:
+      return "updated";
+    case Action::kUnchanged:
+      return "unchanged";
   }
   return "unchanged";
 }

@@ -55,7 +55,8 @@ template <class T>
 StatusOr<T> decodeStored(const storage::Object& o) {
   T value;
   Status s = types::fromJson(o.value, &value);
-  if (!s.isOk()) return internalError("stored object at '" + o.key + "' does not decode: " + s.toString());
+  if (!s.isOk())
+    return internalError("stored object at '" + o.key + "' does not decode: " + s.toString());
   value.meta.revision = o.revision;
   return value;
 }

@@ -8,9 +8,9 @@
 // everywhere and an unchanged manifest writes nothing.
 
 #include <optional>
-#include <type_traits>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "api/context.h"
 #include "lastbackend/storage/keys.h"
@@ -24,17 +24,17 @@ template <class T>
 struct KindTraits;
 
 // kWord: the path word and the noun in messages ("service 'web'").
-#define LB_API_NAMESPACED_KIND(Type, KindValue, Word, KeyFn, Coll)                        \
-  template <>                                                                           \
-  struct KindTraits<types::Type> {                                                      \
-    static constexpr types::Kind kKind = types::Kind::KindValue;                        \
-    static constexpr const char* kWord = Word;                                          \
-    static StatusOr<std::string> key(std::string_view ns, std::string_view name) {      \
-      return keys::KeyFn(ns, name);                                                     \
-    }                                                                                   \
-    static StatusOr<std::string> prefix(std::string_view ns) {                          \
-      return keys::namespacePrefix(keys::Collection::Coll, ns);                         \
-    }                                                                                   \
+#define LB_API_NAMESPACED_KIND(Type, KindValue, Word, KeyFn, Coll)                 \
+  template <>                                                                      \
+  struct KindTraits<types::Type> {                                                 \
+    static constexpr types::Kind kKind = types::Kind::KindValue;                   \
+    static constexpr const char* kWord = Word;                                     \
+    static StatusOr<std::string> key(std::string_view ns, std::string_view name) { \
+      return keys::KeyFn(ns, name);                                                \
+    }                                                                              \
+    static StatusOr<std::string> prefix(std::string_view ns) {                     \
+      return keys::namespacePrefix(keys::Collection::Coll, ns);                    \
+    }                                                                              \
   };
 
 LB_API_NAMESPACED_KIND(Service, kService, "service", serviceKey, kService)

@@ -5,9 +5,8 @@
 // re-reads and re-plans, a few times, so the response always describes what
 // was actually committed.
 
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "api/body.h"
 #include "api/handlers/handlers.h"
@@ -44,8 +43,8 @@ Status checkDocuments(const std::vector<Document>& docs, const std::string& ns) 
                                         "meta.name"),
                         i, docs.size());
     if (!seen.insert({d.kind, d.meta.name}).second)
-      return inDocument(invalidArgument(std::string("duplicate ") + types::kindName(d.kind) +
-                                            " '" + d.meta.name + "' in one apply",
+      return inDocument(invalidArgument(std::string("duplicate ") + types::kindName(d.kind) + " '" +
+                                            d.meta.name + "' in one apply",
                                         "meta.name"),
                         i, docs.size());
   }
@@ -63,8 +62,10 @@ Status planDocument(const Context& ctx, const Document& doc, const std::string& 
   auto desired = desiredFrom<T>(doc, ns, ctx.cluster);
   if (!desired.isOk()) return desired.status();
   StatusOr<std::string> key = [&] {
-    if constexpr (std::is_same_v<T, types::Namespace>) return keys::namespaceKey(ns);
-    else return KindTraits<T>::key(ns, doc.meta.name);
+    if constexpr (std::is_same_v<T, types::Namespace>)
+      return keys::namespaceKey(ns);
+    else
+      return KindTraits<T>::key(ns, doc.meta.name);
   }();
   if (!key.isOk()) return invalidArgument(key.status().message(), "meta.name");
   auto existing = readOptional<T>(*ctx.store, *key);
@@ -79,12 +80,18 @@ Status planDocument(const Context& ctx, const Document& doc, const std::string& 
 Status planOne(const Context& ctx, const Document& doc, const std::string& ns,
                const std::string& now, Batch* batch) {
   switch (doc.kind) {
-    case Kind::kNamespace: return planDocument<types::Namespace>(ctx, doc, ns, now, batch);
-    case Kind::kService: return planDocument<types::Service>(ctx, doc, ns, now, batch);
-    case Kind::kSecret: return planDocument<types::Secret>(ctx, doc, ns, now, batch);
-    case Kind::kConfig: return planDocument<types::Config>(ctx, doc, ns, now, batch);
-    case Kind::kRoute: return planDocument<types::Route>(ctx, doc, ns, now, batch);
-    case Kind::kVolume: return planDocument<types::Volume>(ctx, doc, ns, now, batch);
+    case Kind::kNamespace:
+      return planDocument<types::Namespace>(ctx, doc, ns, now, batch);
+    case Kind::kService:
+      return planDocument<types::Service>(ctx, doc, ns, now, batch);
+    case Kind::kSecret:
+      return planDocument<types::Secret>(ctx, doc, ns, now, batch);
+    case Kind::kConfig:
+      return planDocument<types::Config>(ctx, doc, ns, now, batch);
+    case Kind::kRoute:
+      return planDocument<types::Route>(ctx, doc, ns, now, batch);
+    case Kind::kVolume:
+      return planDocument<types::Volume>(ctx, doc, ns, now, batch);
   }
   return invalidArgument("unknown kind", "kind");
 }
@@ -92,7 +99,8 @@ Status planOne(const Context& ctx, const Document& doc, const std::string& ns,
 std::string itemsJson(const std::vector<Item>& items) {
   nlohmann::json arr = nlohmann::json::array();
   for (const auto& i : items)
-    arr.push_back({{"kind", types::kindName(i.kind)}, {"name", i.name}, {"action", actionName(i.action)}});
+    arr.push_back(
+        {{"kind", types::kindName(i.kind)}, {"name", i.name}, {"action", actionName(i.action)}});
   return nlohmann::json{{"items", std::move(arr)}}.dump();
 }
 

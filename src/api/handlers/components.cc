@@ -16,13 +16,13 @@ using http::Response;
 template <class T>
 struct ComponentTraits;
 
-#define LB_API_COMPONENT(Type, Word, KeyFn, Coll)                                     \
-  template <>                                                                         \
-  struct ComponentTraits<types::Type> {                                               \
-    static constexpr const char* kWord = Word;                                        \
-    static StatusOr<std::string> key(std::string_view id, keys::Part part) {          \
-      return keys::KeyFn(id, part);                                                   \
-    }                                                                                 \
+#define LB_API_COMPONENT(Type, Word, KeyFn, Coll)                                          \
+  template <>                                                                              \
+  struct ComponentTraits<types::Type> {                                                    \
+    static constexpr const char* kWord = Word;                                             \
+    static StatusOr<std::string> key(std::string_view id, keys::Part part) {               \
+      return keys::KeyFn(id, part);                                                        \
+    }                                                                                      \
     static std::string prefix() { return keys::collectionPrefix(keys::Collection::Coll); } \
   };
 LB_API_COMPONENT(Discovery, "discovery", discoveryKey, kDiscovery)

@@ -19,12 +19,13 @@ std::string nsWhat(const std::string& ns) { return "namespace '" + ns + "'"; }
 // the per-node manifests of its pods (and volumes, endpoints, secrets,
 // configs), and its cluster endpoint manifests. Selflinks start with "ns:",
 // so a prefix/suffix test on the last key segment is exact.
-StatusOr<std::vector<storage::Object>> namespaceContents(const Context& ctx, const std::string& ns) {
+StatusOr<std::vector<storage::Object>> namespaceContents(const Context& ctx,
+                                                         const std::string& ns) {
   std::vector<storage::Object> out;
-  const keys::Collection owned[] = {
-      keys::Collection::kService, keys::Collection::kDeployment, keys::Collection::kPod,
-      keys::Collection::kEndpoint, keys::Collection::kSecret,    keys::Collection::kConfig,
-      keys::Collection::kVolume,  keys::Collection::kRoute};
+  const keys::Collection owned[] = {keys::Collection::kService, keys::Collection::kDeployment,
+                                    keys::Collection::kPod,     keys::Collection::kEndpoint,
+                                    keys::Collection::kSecret,  keys::Collection::kConfig,
+                                    keys::Collection::kVolume,  keys::Collection::kRoute};
   for (auto c : owned) {
     auto prefix = keys::namespacePrefix(c, ns);
     if (!prefix.isOk()) return prefix.status();
@@ -46,7 +47,8 @@ StatusOr<std::vector<storage::Object>> namespaceContents(const Context& ctx, con
 }
 
 Response list(const Context& ctx) {
-  auto items = listObjects<Namespace>(*ctx.store, keys::collectionPrefix(keys::Collection::kNamespace));
+  auto items =
+      listObjects<Namespace>(*ctx.store, keys::collectionPrefix(keys::Collection::kNamespace));
   if (!items.isOk()) return Response::error(items.status());
   return jsonList(*items);
 }

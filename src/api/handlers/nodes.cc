@@ -83,8 +83,10 @@ Response spec(const Context& ctx, const Request& req) {
   nlohmann::json out = nlohmann::json::object();
   int64_t revision = 0;
   const std::pair<keys::ManifestKind, const char*> kinds[] = {
-      {keys::ManifestKind::kPod, "pods"},       {keys::ManifestKind::kVolume, "volumes"},
-      {keys::ManifestKind::kEndpoint, "endpoints"}, {keys::ManifestKind::kSecret, "secrets"},
+      {keys::ManifestKind::kPod, "pods"},
+      {keys::ManifestKind::kVolume, "volumes"},
+      {keys::ManifestKind::kEndpoint, "endpoints"},
+      {keys::ManifestKind::kSecret, "secrets"},
       {keys::ManifestKind::kConfig, "configs"}};
   for (const auto& [kind, field] : kinds) {
     auto prefix = keys::nodeManifestsPrefix(name, kind);
@@ -118,9 +120,8 @@ Response registerNode(const Context& ctx, const Request& req) {
   Node body;
   if (Status s = types::fromJson(req.body, &body); !s.isOk()) return Response::error(s);
   if (!body.meta.name.empty() && body.meta.name != name)
-    return Response::error(invalidArgument("body names node '" + body.meta.name + "', the path '" +
-                                               name + "'",
-                                           "meta.name"));
+    return Response::error(invalidArgument(
+        "body names node '" + body.meta.name + "', the path '" + name + "'", "meta.name"));
   auto result = retryCas(ctx, nodeWhat(name), [&]() -> StatusOr<std::optional<Node>> {
     auto existing = readOptional<Node>(*ctx.store, k->info);
     if (!existing.isOk()) return existing.status();
@@ -178,7 +179,8 @@ Response reportStatus(const Context& ctx, const Request& req) {
         std::string field = "pods[" + std::to_string(i) + "]";
         Status s = types::fromJson(types::detail::dumpJson(value[i], false), &pod);
         if (!s.isOk())
-          return Response::error(invalidArgument(s.message(), field + (s.field().empty() ? "" : "." + s.field())));
+          return Response::error(
+              invalidArgument(s.message(), field + (s.field().empty() ? "" : "." + s.field())));
         if (Status v = keys::validateSelfLink(pod.meta.selflink, 4, "pod selflink"); !v.isOk())
           return Response::error(invalidArgument(v.message(), field + ".meta.selflink"));
         pods.push_back(std::move(pod));
@@ -194,14 +196,16 @@ Response reportStatus(const Context& ctx, const Request& req) {
     node->status = report.status;
     node->status.heartbeat = now;
     node->status.online = true;
-    std::vector<storage::Op> ops{{storage::Op::Type::kPut, k->status, statusValue(*node), std::nullopt}};
+    std::vector<storage::Op> ops{
+        {storage::Op::Type::kPut, k->status, statusValue(*node), std::nullopt}};
     for (const auto& reported : pods) {
       auto key = keys::objectKey(keys::Collection::kPod, reported.meta.selflink);
       if (!key.isOk()) continue;
       auto pod = readOptional<types::Pod>(*ctx.store, *key);
       if (!pod.isOk()) return pod.status();
       if (!*pod || (*pod)->status.node != name) {
-        spdlog::debug("node '{}' reported pod '{}' it does not run; skipped", name, reported.meta.selflink);
+        spdlog::debug("node '{}' reported pod '{}' it does not run; skipped", name,
+                      reported.meta.selflink);
         continue;
       }
       types::Pod next = **pod;

@@ -125,45 +125,51 @@ StatusOr<std::vector<storage::Op>> dependents(const Context& ctx, const types::S
   std::vector<storage::Op> ops;
   const auto& ns = svc.meta.namespace_;
   const auto& name = svc.meta.name;
-  for (auto key : {keys::endpointKey(ns, name), keys::clusterEndpointManifestKey(svc.meta.selflink)}) {
+  for (auto key :
+       {keys::endpointKey(ns, name), keys::clusterEndpointManifestKey(svc.meta.selflink)}) {
     if (!key.isOk()) return key.status();
     auto o = ctx.store->get(*key);
-    if (o.isOk()) ops.push_back({storage::Op::Type::kDelete, o->key, "", o->revision});
-    else if (o.status().code() != Code::kNotFound) return o.status();
+    if (o.isOk())
+      ops.push_back({storage::Op::Type::kDelete, o->key, "", o->revision});
+    else if (o.status().code() != Code::kNotFound)
+      return o.status();
   }
   return ops;
 }
 
 template <class T>
 Response remove(const Context& ctx, const Request& req) {
-  auto result = retryCas(ctx, describe<T>(req.param("namespace"), req.param(KindTraits<T>::kWord)), [&]() -> StatusOr<std::optional<T>> {
-    auto obj = readPathObject<T>(ctx, req);
-    if (!obj.isOk()) return obj.status();
-    auto key = KindTraits<T>::key(obj->meta.namespace_, obj->meta.name);
-    std::vector<storage::Op> ops{{storage::Op::Type::kDelete, *key, "", obj->meta.revision}};
-    if constexpr (std::is_same_v<T, types::Service>) {
-      // With deployments the controller tears the service down (pods first);
-      // the API only records the intent.
-      auto deps = ctx.store->list(*keys::deploymentsPrefix(obj->meta.namespace_, obj->meta.name));
-      if (!deps.isOk()) return deps.status();
-      if (!deps->items.empty()) {
-        if (obj->status.state == types::State::kDestroy) return std::optional<T>(*obj);
-        obj->status.state = types::State::kDestroy;
-        obj->meta.updated = ctx.now();
-        ops = {{storage::Op::Type::kPut, *key, encodeForStore(*obj), obj->meta.revision}};
-      }
-    }
-    if (ops.front().type == storage::Op::Type::kDelete) {
-      auto more = dependents(ctx, *obj);
-      if (!more.isOk()) return more.status();
-      ops.insert(ops.end(), more->begin(), more->end());
-    }
-    auto rev = commit(ctx, ops);
-    if (!rev.isOk()) return rev.status();
-    if (!*rev) return std::optional<T>();
-    if (ops.front().type == storage::Op::Type::kPut) obj->meta.revision = **rev;
-    return std::optional<T>(*obj);
-  });
+  auto result = retryCas(
+      ctx, describe<T>(req.param("namespace"), req.param(KindTraits<T>::kWord)),
+      [&]() -> StatusOr<std::optional<T>> {
+        auto obj = readPathObject<T>(ctx, req);
+        if (!obj.isOk()) return obj.status();
+        auto key = KindTraits<T>::key(obj->meta.namespace_, obj->meta.name);
+        std::vector<storage::Op> ops{{storage::Op::Type::kDelete, *key, "", obj->meta.revision}};
+        if constexpr (std::is_same_v<T, types::Service>) {
+          // With deployments the controller tears the service down (pods first);
+          // the API only records the intent.
+          auto deps =
+              ctx.store->list(*keys::deploymentsPrefix(obj->meta.namespace_, obj->meta.name));
+          if (!deps.isOk()) return deps.status();
+          if (!deps->items.empty()) {
+            if (obj->status.state == types::State::kDestroy) return std::optional<T>(*obj);
+            obj->status.state = types::State::kDestroy;
+            obj->meta.updated = ctx.now();
+            ops = {{storage::Op::Type::kPut, *key, encodeForStore(*obj), obj->meta.revision}};
+          }
+        }
+        if (ops.front().type == storage::Op::Type::kDelete) {
+          auto more = dependents(ctx, *obj);
+          if (!more.isOk()) return more.status();
+          ops.insert(ops.end(), more->begin(), more->end());
+        }
+        auto rev = commit(ctx, ops);
+        if (!rev.isOk()) return rev.status();
+        if (!*rev) return std::optional<T>();
+        if (ops.front().type == storage::Op::Type::kPut) obj->meta.revision = **rev;
+        return std::optional<T>(*obj);
+      });
   if (!result.isOk()) return Response::error(result.status());
   return jsonObject(200, *result);
 }
@@ -197,8 +203,8 @@ StatusOr<types::Deployment> readDeployment(const Context& ctx, const Request& re
   const std::string& dep = req.param("deployment");
   auto key = keys::deploymentKey(svc->meta.namespace_, svc->meta.name, dep);
   if (!key.isOk()) return invalidArgument(key.status().message(), "deployment");
-  return readObject<types::Deployment>(*ctx.store, *key,
-                                       "deployment '" + dep + "' of service '" + svc->meta.name + "'");
+  return readObject<types::Deployment>(
+      *ctx.store, *key, "deployment '" + dep + "' of service '" + svc->meta.name + "'");
 }
 
 Response deployment(const Context& ctx, const Request& req) {
@@ -210,7 +216,8 @@ Response deployment(const Context& ctx, const Request& req) {
 Response pods(const Context& ctx, const Request& req) {
   auto dep = readDeployment(ctx, req);
   if (!dep.isOk()) return Response::error(dep.status());
-  auto prefix = keys::podsOfDeploymentPrefix(dep->meta.namespace_, req.param("service"), dep->meta.name);
+  auto prefix =
+      keys::podsOfDeploymentPrefix(dep->meta.namespace_, req.param("service"), dep->meta.name);
   if (!prefix.isOk()) return Response::error(prefix.status());
   auto items = listObjects<types::Pod>(*ctx.store, *prefix);
   if (!items.isOk()) return Response::error(items.status());
@@ -222,8 +229,8 @@ Response pods(const Context& ctx, const Request& req) {
 Response logs(const Context& ctx, const Request& req) {
   auto svc = readPathObject<types::Service>(ctx, req);
   if (!svc.isOk()) return Response::error(svc.status());
-  return Response::error(unavailable("no node agent reachable to serve logs of service '" +
-                                     svc->meta.name + "'"));
+  return Response::error(
+      unavailable("no node agent reachable to serve logs of service '" + svc->meta.name + "'"));
 }
 
 }  // namespace

@@ -1,7 +1,6 @@
 // /health, /openapi.json, /metrics, /cluster and the /events WebSocket.
 
 #include <charconv>
-
 #include <nlohmann/json.hpp>
 
 #include "api/handlers/handlers.h"
@@ -86,7 +85,8 @@ void events(const Context& ctx, const Request& req, http::WebSocketConnection& w
   if (auto r = req.queryParam("revision")) {
     auto [end, ec] = std::from_chars(r->data(), r->data() + r->size(), after);
     if (ec != std::errc() || end != r->data() + r->size() || after < 0) {
-      ws.sendText(errorFrame(invalidArgument("revision must be a non-negative integer", "revision")));
+      ws.sendText(
+          errorFrame(invalidArgument("revision must be a non-negative integer", "revision")));
       return;
     }
   } else {
@@ -118,16 +118,19 @@ void events(const Context& ctx, const Request& req, http::WebSocketConnection& w
 void registerSystemRoutes(Routes& routes, const Context& ctx,
                           std::shared_ptr<http::MetricsRegistry> metrics) {
   const Context* c = &ctx;
-  routes.get("/health", [](const Request&) { return Response::json(200, R"({"status":"ok"})"); },
-             /*isPublic=*/true);
-  routes.get("/openapi.json", [](const Request&) { return Response::json(200, openApiDocument()); });
+  routes.get(
+      "/health", [](const Request&) { return Response::json(200, R"({"status":"ok"})"); },
+      /*isPublic=*/true);
+  routes.get("/openapi.json",
+             [](const Request&) { return Response::json(200, openApiDocument()); });
   routes.get("/metrics", [metrics](const Request&) {
     Response r = Response::text(200, metrics->render());
     r.contentType = http::kMetricsContentType;
     return r;
   });
   routes.get("/cluster", [c](const Request&) { return cluster(*c); });
-  routes.websocket("/events", [c](const Request& r, http::WebSocketConnection& ws) { events(*c, r, ws); });
+  routes.websocket("/events",
+                   [c](const Request& r, http::WebSocketConnection& ws) { events(*c, r, ws); });
 }
 
 }  // namespace lb::api

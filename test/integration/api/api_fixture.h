@@ -5,15 +5,14 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
-#include <atomic>
 #include <memory>
-#include <thread>
-#include <string>
-#include <vector>
-
 #include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "api/api.h"
 #include "client/client.h"
@@ -148,12 +147,14 @@ spec:
 
 inline Json serviceManifest(const std::string& name, int replicas = 1,
                             const std::string& image = "nginx") {
-  return Json{{"kind", "Service"},
-              {"version", "v1"},
-              {"meta", {{"name", name}}},
-              {"spec",
-               {{"replicas", replicas},
-                {"template", {{"containers", Json::array({{{"name", "main"}, {"image", {{"name", image}}}}})}}}}}};
+  return Json{
+      {"kind", "Service"},
+      {"version", "v1"},
+      {"meta", {{"name", name}}},
+      {"spec",
+       {{"replicas", replicas},
+        {"template",
+         {{"containers", Json::array({{{"name", "main"}, {"image", {{"name", image}}}}})}}}}}};
 }
 
 }  // namespace lb::api::testing

@@ -50,7 +50,9 @@ TEST_F(ApplyTest, CreateThenUpdateThenUnchanged) {
   auto before = store_->info()->revision;
   auto r = apply("demo", file);
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(json(r), items({{"Service", "web", "created"}, {"Secret", "db", "created"}, {"Route", "www", "created"}}));
+  EXPECT_EQ(json(r), items({{"Service", "web", "created"},
+                            {"Secret", "db", "created"},
+                            {"Route", "www", "created"}}));
   EXPECT_EQ(store_->info()->revision, before + 1) << "one transaction for all documents";
   auto svc = getJson("/namespace/demo/service/web");
   EXPECT_EQ(svc["spec"]["replicas"], 2);
@@ -60,7 +62,9 @@ TEST_F(ApplyTest, CreateThenUpdateThenUnchanged) {
   std::string snapshot = storeSnapshot();
   r = apply("demo", file);
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(json(r), items({{"Service", "web", "unchanged"}, {"Secret", "db", "unchanged"}, {"Route", "www", "unchanged"}}));
+  EXPECT_EQ(json(r), items({{"Service", "web", "unchanged"},
+                            {"Secret", "db", "unchanged"},
+                            {"Route", "www", "unchanged"}}));
   EXPECT_EQ(storeSnapshot(), snapshot);
 
   // Update one document: only it changes.
@@ -69,7 +73,9 @@ TEST_F(ApplyTest, CreateThenUpdateThenUnchanged) {
   clock_.advance(std::chrono::seconds(10));
   r = apply("demo", join({scaled, kSecretYaml, kRouteYaml}));
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(json(r), items({{"Service", "web", "updated"}, {"Secret", "db", "unchanged"}, {"Route", "www", "unchanged"}}));
+  EXPECT_EQ(json(r), items({{"Service", "web", "updated"},
+                            {"Secret", "db", "unchanged"},
+                            {"Route", "www", "unchanged"}}));
   auto updated = getJson("/namespace/demo/service/web");
   EXPECT_EQ(updated["spec"]["replicas"], 4);
   EXPECT_EQ(updated["meta"]["created"], svc["meta"]["created"]);
@@ -84,7 +90,8 @@ TEST_F(ApplyTest, JsonManifestsAndContentTypes) {
   auto r = apply("demo", arr.dump(), "application/json");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(json(r)["items"].size(), 2u);
-  for (std::string type : {"text/yaml", "application/x-yaml", "text/plain", "application/yaml; charset=utf-8"}) {
+  for (std::string type :
+       {"text/yaml", "application/x-yaml", "text/plain", "application/yaml; charset=utf-8"}) {
     r = apply("demo", kServiceYaml, type);
     EXPECT_EQ(r.status, 200) << type << ": " << r.body;
   }
@@ -127,7 +134,8 @@ spec:
 }
 
 TEST_F(ApplyTest, NamespaceDocumentCreatesOrUpdatesTheNamespace) {
-  std::string nsDoc = "kind: Namespace\nversion: v1\nmeta:\n  name: fresh\n  description: from a file\n";
+  std::string nsDoc =
+      "kind: Namespace\nversion: v1\nmeta:\n  name: fresh\n  description: from a file\n";
   // Without the Namespace document a missing namespace is 404.
   EXPECT_EQ(apply("fresh", kServiceYaml).status, 404);
   auto r = apply("fresh", join({nsDoc, kServiceYaml}));
@@ -156,11 +164,15 @@ TEST_F(ApplyTest, DuplicatesAndFileReferencesAreRejected) {
   EXPECT_EQ(json(r)["field"], "meta.name");
 
   // A `file:` item would make the server read its own files.
-  r = apply("demo", "kind: Secret\nversion: v1\nmeta:\n  name: s\nspec:\n  type: file\n  data:\n  - key: k\n    file: /etc/passwd\n");
+  r = apply("demo",
+            "kind: Secret\nversion: v1\nmeta:\n  name: s\nspec:\n  type: file\n  data:\n  - key: "
+            "k\n    file: /etc/passwd\n");
   EXPECT_EQ(r.status, 422) << r.body;
   EXPECT_EQ(json(r)["field"], "spec.data[0].file");
   EXPECT_EQ(r.body.find("root:"), std::string::npos);
-  r = apply("demo", join({kServiceYaml, "kind: Config\nversion: v1\nmeta:\n  name: c\nspec:\n  data:\n  - key: k\n    file: x.txt\n"}));
+  r = apply("demo", join({kServiceYaml,
+                          "kind: Config\nversion: v1\nmeta:\n  name: c\nspec:\n  data:\n  - key: "
+                          "k\n    file: x.txt\n"}));
   EXPECT_EQ(r.status, 422) << r.body;
   EXPECT_NE(json(r)["message"].get<std::string>().find("document 2"), std::string::npos);
   EXPECT_EQ(storeSnapshot(), snapshot);
@@ -186,9 +198,12 @@ TEST_F(ApplyTest, ConcurrentAppliesAllSucceedOrConflictCleanly) {
       std::string doc = kServiceYaml;
       doc.replace(doc.find("replicas: 2"), 11, "replicas: " + std::to_string(t + 1));
       auto r = c->send("PUT", "/namespace/demo/apply", {}, doc, "application/yaml");
-      if (r.isOk() && r->status == 200) ++ok;
-      else if (r.isOk() && r->status == 409) ++conflicts;
-      else ++other;
+      if (r.isOk() && r->status == 200)
+        ++ok;
+      else if (r.isOk() && r->status == 409)
+        ++conflicts;
+      else
+        ++other;
     });
   }
   for (auto& t : threads) t.join();

@@ -74,8 +74,8 @@ class BinaryTest : public ::testing::Test {
 
 TEST_F(BinaryTest, ServesHealthAndStopsOnSigterm) {
   int port = freePort();
-  Child c = spawn({"api", "--storage", "sqlite", "--sqlite-path", dir_ + "/db.sqlite", "--bind-address",
-                   "127.0.0.1", "--bind-port", std::to_string(port)},
+  Child c = spawn({"api", "--storage", "sqlite", "--sqlite-path", dir_ + "/db.sqlite",
+                   "--bind-address", "127.0.0.1", "--bind-port", std::to_string(port)},
                   dir_, /*withToken=*/true);
   client::ClientOptions o;
   o.endpoint = "http://127.0.0.1:" + std::to_string(port);
@@ -86,8 +86,10 @@ TEST_F(BinaryTest, ServesHealthAndStopsOnSigterm) {
   int status = 0;
   for (int i = 0; i < 100 && status != 200; ++i) {
     auto r = (*client)->send("GET", "/health");
-    if (r.isOk()) status = r->status;
-    else std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (r.isOk())
+      status = r->status;
+    else
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_EQ(status, 200) << slurp(c.stderrPath);
   auto created = (*client)->send("POST", "/namespace", {}, R"({"name":"demo"})");
@@ -103,8 +105,8 @@ TEST_F(BinaryTest, ServesHealthAndStopsOnSigterm) {
 }
 
 TEST_F(BinaryTest, RefusesToStartWithoutAToken) {
-  Child c = spawn({"api", "--storage", "sqlite", "--sqlite-path", dir_ + "/db.sqlite", "--bind-address",
-                   "127.0.0.1", "--bind-port", std::to_string(freePort())},
+  Child c = spawn({"api", "--storage", "sqlite", "--sqlite-path", dir_ + "/db.sqlite",
+                   "--bind-address", "127.0.0.1", "--bind-port", std::to_string(freePort())},
                   dir_, /*withToken=*/false);
   int ws = 0;
   ASSERT_EQ(waitpid(c.pid, &ws, 0), c.pid);

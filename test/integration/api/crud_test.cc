@@ -18,8 +18,9 @@ TEST_F(CrudTest, HealthIsPublic) {
 
 TEST_F(CrudTest, NamespaceLifecycle) {
   EXPECT_EQ(getJson("/namespace"), Json::array());
-  auto r = send("POST", "/namespace",
-                Json{{"name", "demo"}, {"description", "demo ns"}, {"labels", {{"team", "a"}}}}.dump());
+  auto r =
+      send("POST", "/namespace",
+           Json{{"name", "demo"}, {"description", "demo ns"}, {"labels", {{"team", "a"}}}}.dump());
   ASSERT_EQ(r.status, 201) << r.body;
   auto ns = json(r);
   EXPECT_EQ(ns["meta"]["name"], "demo");
@@ -51,7 +52,8 @@ TEST_F(CrudTest, NamespaceLifecycle) {
   EXPECT_EQ(storeSnapshot(), before);
 
   // A stale revision is refused.
-  r = send("PUT", "/namespace/demo", Json{{"description", "x"}, {"revision", ns["meta"]["revision"]}}.dump());
+  r = send("PUT", "/namespace/demo",
+           Json{{"description", "x"}, {"revision", ns["meta"]["revision"]}}.dump());
   EXPECT_EQ(r.status, 409) << r.body;
 
   r = send("DELETE", "/namespace/demo");
@@ -69,16 +71,22 @@ struct KindCase {
 
 std::vector<KindCase> kindCases() {
   auto data = [](const std::string& kind, const std::string& name, const std::string& v) {
-    return Json{{"kind", kind},
-                {"meta", {{"name", name}}},
-                {"spec", {{"type", "text"}, {"data", Json::array({{{"key", "k"}, {"value", v}}})}}}};
+    return Json{
+        {"kind", kind},
+        {"meta", {{"name", name}}},
+        {"spec", {{"type", "text"}, {"data", Json::array({{{"key", "k"}, {"value", v}}})}}}};
   };
   auto route = [](int port) {
     return Json{{"meta", {{"name", "www"}}},
-                {"spec", {{"port", port}, {"rules", Json::array({{{"path", "/"}, {"service", "web"}, {"port", 80}}})}}}};
+                {"spec",
+                 {{"port", port},
+                  {"rules", Json::array({{{"path", "/"}, {"service", "web"}, {"port", 80}}})}}}};
   };
   auto volume = [](const std::string& size) {
-    return Json{{"kind", "Volume"}, {"version", "v1"}, {"meta", {{"name", "data"}}}, {"spec", {{"capacity", {{"storage", size}}}}}};
+    return Json{{"kind", "Volume"},
+                {"version", "v1"},
+                {"meta", {{"name", "data"}}},
+                {"spec", {{"capacity", {{"storage", size}}}}}};
   };
   return {
       {"service", serviceManifest("web", 1), serviceManifest("web", 3)},
@@ -145,8 +153,10 @@ TEST_F(CrudTest, SecretDataIsBase64OnTheWire) {
   createNamespace("demo");
   auto r = send("POST", "/namespace/demo/secret",
                 Json{{"meta", {{"name", "pw"}}},
-                     {"spec", {{"type", "auth"}, {"data", Json::array({{{"key", "username"}, {"value", "admin"}},
-                                                                        {{"key", "password"}, {"value", "hunter2"}}})}}}}
+                     {"spec",
+                      {{"type", "auth"},
+                       {"data", Json::array({{{"key", "username"}, {"value", "admin"}},
+                                             {{"key", "password"}, {"value", "hunter2"}}})}}}}
                     .dump());
   ASSERT_EQ(r.status, 201) << r.body;
   auto s = getJson("/namespace/demo/secret/pw");
@@ -177,16 +187,19 @@ TEST_F(CrudTest, ServiceChildrenAreReadOnlyViews) {
   createNamespace("demo");
   ASSERT_EQ(send("POST", "/namespace/demo/service", serviceManifest("web").dump()).status, 201);
   EXPECT_EQ(getJson("/namespace/demo/service/web/deployment"), Json::array());
-  seed("/deployment/demo:web:d1",
-       R"({"meta":{"name":"d1","namespace":"demo","selflink":"demo:web:d1"},"spec":{"replicas":1}})");
-  seed("/pod/demo:web:d1:p1",
-       R"({"meta":{"name":"p1","namespace":"demo","selflink":"demo:web:d1:p1"},"status":{"node":"n1"}})");
+  seed(
+      "/deployment/demo:web:d1",
+      R"({"meta":{"name":"d1","namespace":"demo","selflink":"demo:web:d1"},"spec":{"replicas":1}})");
+  seed(
+      "/pod/demo:web:d1:p1",
+      R"({"meta":{"name":"p1","namespace":"demo","selflink":"demo:web:d1:p1"},"status":{"node":"n1"}})");
   seed("/pod/demo:web:d2:p9", R"({"meta":{"name":"p9"}})");  // another deployment
   auto deps = getJson("/namespace/demo/service/web/deployment");
   ASSERT_EQ(deps.size(), 1u);
   EXPECT_EQ(deps[0]["meta"]["name"], "d1");
   EXPECT_GT(deps[0]["meta"]["revision"].get<int64_t>(), 0);
-  EXPECT_EQ(getJson("/namespace/demo/service/web/deployment/d1")["meta"]["selflink"], "demo:web:d1");
+  EXPECT_EQ(getJson("/namespace/demo/service/web/deployment/d1")["meta"]["selflink"],
+            "demo:web:d1");
   EXPECT_EQ(send("GET", "/namespace/demo/service/web/deployment/d2").status, 404);
   auto pods = getJson("/namespace/demo/service/web/deployment/d1/pod");
   ASSERT_EQ(pods.size(), 1u);
@@ -211,7 +224,8 @@ TEST_F(CrudTest, ServiceDeleteWaitsForTheControllerWhenItHasDeployments) {
   EXPECT_EQ(json(r)["status"]["state"], "destroy");
   EXPECT_EQ(getJson("/namespace/demo/service/web")["status"]["state"], "destroy");
   // Intent cannot change while it is being destroyed.
-  EXPECT_EQ(send("PUT", "/namespace/demo/service/web", serviceManifest("web", 5).dump()).status, 409);
+  EXPECT_EQ(send("PUT", "/namespace/demo/service/web", serviceManifest("web", 5).dump()).status,
+            409);
   EXPECT_EQ(send("DELETE", "/namespace/demo/service/web").status, 200);  // idempotent
 
   // No deployments: gone at once, with its endpoint.
@@ -222,7 +236,9 @@ TEST_F(CrudTest, ServiceDeleteWaitsForTheControllerWhenItHasDeployments) {
 
 TEST_F(CrudTest, ServiceTemplateChangeIsRecordedOnTheSpec) {
   createNamespace("demo");
-  ASSERT_EQ(send("POST", "/namespace/demo/service", serviceManifest("web", 1, "nginx:1").dump()).status, 201);
+  ASSERT_EQ(
+      send("POST", "/namespace/demo/service", serviceManifest("web", 1, "nginx:1").dump()).status,
+      201);
   auto r = send("PUT", "/namespace/demo/service/web", serviceManifest("web", 1, "nginx:2").dump());
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(json(r)["spec"]["template"]["containers"][0]["image"]["name"], "nginx:2");
@@ -267,8 +283,9 @@ TEST_F(CrudTest, NodeRegistersReportsAndIsRemoved) {
   EXPECT_EQ(send("GET", "/cluster/node/n1/spec").status, 404);
   EXPECT_EQ(send("PUT", "/cluster/node/n1/status", R"({"status":{}})").status, 404);
 
-  auto r = send("PUT", "/cluster/node/n1/meta",
-                R"({"meta":{"labels":{"zone":"a"}},"info":{"os":"linux","internal_ip":"10.0.0.1"}})");
+  auto r =
+      send("PUT", "/cluster/node/n1/meta",
+           R"({"meta":{"labels":{"zone":"a"}},"info":{"os":"linux","internal_ip":"10.0.0.1"}})");
   ASSERT_EQ(r.status, 200) << r.body;
   auto node = json(r);
   EXPECT_EQ(node["meta"]["name"], "n1");
@@ -276,25 +293,31 @@ TEST_F(CrudTest, NodeRegistersReportsAndIsRemoved) {
   EXPECT_EQ(node["meta"]["labels"]["zone"], "a");
   // Re-registering with the same facts writes nothing.
   std::string before = storeSnapshot();
-  ASSERT_EQ(send("PUT", "/cluster/node/n1/meta",
-                 R"({"meta":{"labels":{"zone":"a"}},"info":{"os":"linux","internal_ip":"10.0.0.1"}})")
-                .status,
-            200);
+  ASSERT_EQ(
+      send("PUT", "/cluster/node/n1/meta",
+           R"({"meta":{"labels":{"zone":"a"}},"info":{"os":"linux","internal_ip":"10.0.0.1"}})")
+          .status,
+      200);
   EXPECT_EQ(storeSnapshot(), before);
   EXPECT_EQ(send("PUT", "/cluster/node/n1/meta", R"({"meta":{"name":"n2"}})").status, 422);
 
   // A pod scheduled on n1 and one on n2.
-  seed("/pod/demo:web:d1:p1", R"({"meta":{"name":"p1","selflink":"demo:web:d1:p1"},"status":{"node":"n1"}})");
-  seed("/pod/demo:web:d1:p2", R"({"meta":{"name":"p2","selflink":"demo:web:d1:p2"},"status":{"node":"n2"}})");
+  seed("/pod/demo:web:d1:p1",
+       R"({"meta":{"name":"p1","selflink":"demo:web:d1:p1"},"status":{"node":"n1"}})");
+  seed("/pod/demo:web:d1:p2",
+       R"({"meta":{"name":"p2","selflink":"demo:web:d1:p2"},"status":{"node":"n2"}})");
   seed("/manifest/node/n1/pod/demo:web:d1:p1", R"({"meta":{"name":"p1"}})");
   seed("/manifest/node/n1/volume/demo:data", R"({"meta":{"name":"data"}})");
 
   clock_.advance(std::chrono::seconds(5));
   r = send("PUT", "/cluster/node/n1/status",
            Json{{"status", {{"capacity", {{"cpu", 2000}, {"ram", 1 << 30}, {"pods", 10}}}}},
-                {"pods", Json::array({{{"meta", {{"selflink", "demo:web:d1:p1"}}}, {"status", {{"state", "ready"}, {"ready", true}}}},
-                                      {{"meta", {{"selflink", "demo:web:d1:p2"}}}, {"status", {{"state", "ready"}}}},
-                                      {{"meta", {{"selflink", "demo:web:d1:gone"}}}, {"status", {{"state", "ready"}}}}})}}
+                {"pods", Json::array({{{"meta", {{"selflink", "demo:web:d1:p1"}}},
+                                       {"status", {{"state", "ready"}, {"ready", true}}}},
+                                      {{"meta", {{"selflink", "demo:web:d1:p2"}}},
+                                       {"status", {{"state", "ready"}}}},
+                                      {{"meta", {{"selflink", "demo:web:d1:gone"}}},
+                                       {"status", {{"state", "ready"}}}}})}}
                .dump());
   ASSERT_EQ(r.status, 200) << r.body;
   node = json(r);
@@ -368,7 +391,8 @@ TEST_F(CrudTest, MetricsCountRequestsAndStoreOperations) {
   ASSERT_EQ(r.status, 200);
   EXPECT_NE(r.header("Content-Type")->find("text/plain"), std::string::npos);
   EXPECT_NE(r.body.find("lb_http_requests_total"), std::string::npos);
-  EXPECT_NE(r.body.find("lb_storage_operations_total{op=\"txn\",result=\"ok\"}"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("lb_storage_operations_total{op=\"txn\",result=\"ok\"}"), std::string::npos)
+      << r.body;
   EXPECT_NE(r.body.find("lb_storage_operation_duration_seconds_bucket"), std::string::npos);
 }
 

@@ -1,11 +1,12 @@
 // Request-body decoding and the shared write plan, without a server.
 
+#include "api/body.h"
+
 #include <gtest/gtest.h>
 
-#include "api/body.h"
+#include "api/http/metrics_registry.h"
 #include "api/instrumented_storage.h"
 #include "api/kinds.h"
-#include "api/http/metrics_registry.h"
 
 namespace lb::api {
 namespace {
@@ -18,7 +19,8 @@ http::Request jsonRequest(std::string body, std::string type = "application/json
 }
 
 TEST(BodyTest, ManifestBodyDefaultsKindVersionAndName) {
-  auto b = decodeManifestBody(jsonRequest(R"({"spec":{"type":"text"}})"), types::Kind::kSecret, "demo", "pw");
+  auto b = decodeManifestBody(jsonRequest(R"({"spec":{"type":"text"}})"), types::Kind::kSecret,
+                              "demo", "pw");
   ASSERT_TRUE(b.isOk()) << b.status().toString();
   EXPECT_EQ(b->doc.kind, types::Kind::kSecret);
   EXPECT_EQ(b->doc.version, "v1");
@@ -27,18 +29,22 @@ TEST(BodyTest, ManifestBodyDefaultsKindVersionAndName) {
 }
 
 TEST(BodyTest, ManifestBodyTakesRevisionAndChecksNamespace) {
-  auto b = decodeManifestBody(jsonRequest(R"({"meta":{"name":"pw","namespace":"demo","revision":7}})"),
-                              types::Kind::kSecret, "demo", "");
+  auto b =
+      decodeManifestBody(jsonRequest(R"({"meta":{"name":"pw","namespace":"demo","revision":7}})"),
+                         types::Kind::kSecret, "demo", "");
   ASSERT_TRUE(b.isOk()) << b.status().toString();
   EXPECT_EQ(b->revision, 7);
-  b = decodeManifestBody(jsonRequest(R"({"meta":{"name":"pw","namespace":"x"}})"), types::Kind::kSecret, "demo", "");
+  b = decodeManifestBody(jsonRequest(R"({"meta":{"name":"pw","namespace":"x"}})"),
+                         types::Kind::kSecret, "demo", "");
   EXPECT_EQ(b.status().field(), "meta.namespace");
-  b = decodeManifestBody(jsonRequest(R"({"meta":{"name":"pw","revision":1.5}})"), types::Kind::kSecret, "demo", "");
+  b = decodeManifestBody(jsonRequest(R"({"meta":{"name":"pw","revision":1.5}})"),
+                         types::Kind::kSecret, "demo", "");
   EXPECT_EQ(b.status().field(), "meta.revision");
 }
 
 TEST(BodyTest, ManifestBodyRejectsOtherKindsAndRenames) {
-  auto b = decodeManifestBody(jsonRequest(R"({"kind":"Route","meta":{"name":"x"}})"), types::Kind::kSecret, "d", "");
+  auto b = decodeManifestBody(jsonRequest(R"({"kind":"Route","meta":{"name":"x"}})"),
+                              types::Kind::kSecret, "d", "");
   EXPECT_EQ(b.status().field(), "kind");
   EXPECT_NE(b.status().message().find("expected kind Secret"), std::string::npos);
   b = decodeManifestBody(jsonRequest(R"({"meta":{"name":"x"}})"), types::Kind::kSecret, "d", "y");
@@ -49,19 +55,26 @@ TEST(BodyTest, ContentTypes) {
   EXPECT_TRUE(requireJsonBody(jsonRequest("{}", "")).isOk());
   EXPECT_TRUE(requireJsonBody(jsonRequest("{}", "Application/JSON; charset=utf-8")).isOk());
   EXPECT_EQ(requireJsonBody(jsonRequest("{}", "text/yaml")).code(), Code::kUnsupported);
-  for (const char* t : {"application/yaml", "text/yaml", "application/x-yaml", "application/json", "text/plain"})
+  for (const char* t :
+       {"application/yaml", "text/yaml", "application/x-yaml", "application/json", "text/plain"})
     EXPECT_TRUE(checkManifestContentType(jsonRequest("", t)).isOk()) << t;
-  EXPECT_EQ(checkManifestContentType(jsonRequest("", "multipart/form-data")).code(), Code::kUnsupported);
+  EXPECT_EQ(checkManifestContentType(jsonRequest("", "multipart/form-data")).code(),
+            Code::kUnsupported);
 }
 
 TEST(BodyTest, FileReferencesAreFoundInYamlAndJson) {
-  EXPECT_TRUE(rejectFileReferences("kind: Secret\nspec:\n  data:\n  - key: a\n    value: b\n").isOk());
-  Status s = rejectFileReferences("kind: Secret\nspec:\n  data:\n  - key: a\n    value: b\n  - key: c\n    file: /etc/passwd\n");
+  EXPECT_TRUE(
+      rejectFileReferences("kind: Secret\nspec:\n  data:\n  - key: a\n    value: b\n").isOk());
+  Status s = rejectFileReferences(
+      "kind: Secret\nspec:\n  data:\n  - key: a\n    value: b\n  - key: c\n    file: "
+      "/etc/passwd\n");
   EXPECT_EQ(s.field(), "spec.data[1].file");
-  s = rejectFileReferences("---\nkind: Service\n---\nkind: Config\nspec:\n  data:\n  - {key: a, file: x}\n");
+  s = rejectFileReferences(
+      "---\nkind: Service\n---\nkind: Config\nspec:\n  data:\n  - {key: a, file: x}\n");
   EXPECT_EQ(s.field(), "spec.data[0].file");
   EXPECT_NE(s.message().find("document 2"), std::string::npos);
-  s = rejectFileReferences(R"([{"kind":"Secret"},{"kind":"Secret","spec":{"data":[{"key":"a","file":"f"}]}}])");
+  s = rejectFileReferences(
+      R"([{"kind":"Secret"},{"kind":"Secret","spec":{"data":[{"key":"a","file":"f"}]}}])");
   EXPECT_EQ(s.field(), "spec.data[0].file");
   // An alias cannot hide one either: aliases are expanded before the scan.
   s = rejectFileReferences("x: &f {key: a, file: /etc/hosts}\nspec:\n  data:\n  - *f\n");
@@ -70,14 +83,17 @@ TEST(BodyTest, FileReferencesAreFoundInYamlAndJson) {
 }
 
 TEST(BodyTest, NamespaceBody) {
-  auto b = decodeNamespaceBody(jsonRequest(R"({"name":"demo","description":"d","labels":{"a":"b"}})"), true);
+  auto b = decodeNamespaceBody(
+      jsonRequest(R"({"name":"demo","description":"d","labels":{"a":"b"}})"), true);
   ASSERT_TRUE(b.isOk());
   EXPECT_EQ(b->name, "demo");
   EXPECT_EQ(*b->description, "d");
   EXPECT_EQ(b->labels->at("a"), "b");
-  EXPECT_EQ(decodeNamespaceBody(jsonRequest(R"({"description":"d"})"), true).status().field(), "name");
+  EXPECT_EQ(decodeNamespaceBody(jsonRequest(R"({"description":"d"})"), true).status().field(),
+            "name");
   EXPECT_EQ(decodeNamespaceBody(jsonRequest(R"({"name":"x"})"), false).status().field(), "name");
-  EXPECT_EQ(decodeNamespaceBody(jsonRequest(R"({"revision":-2})"), false).status().field(), "revision");
+  EXPECT_EQ(decodeNamespaceBody(jsonRequest(R"({"revision":-2})"), false).status().field(),
+            "revision");
 }
 
 types::Service service(int replicas) {
@@ -112,7 +128,8 @@ TEST(PlanTest, CreateUpdateUnchanged) {
   EXPECT_EQ(changed->op->value.find("\"revision\":5"), std::string::npos) << changed->op->value;
 
   stored.status.state = types::State::kDestroy;
-  EXPECT_EQ(planWrite<types::Service>(stored, service(3), "/k", "T3").status().code(), Code::kConflict);
+  EXPECT_EQ(planWrite<types::Service>(stored, service(3), "/k", "T3").status().code(),
+            Code::kConflict);
 }
 
 TEST(PlanTest, DefaultsKeepOmittedFieldsUnchanged) {

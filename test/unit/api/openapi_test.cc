@@ -4,9 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "api/api.h"
 #include "lastbackend/storage/storage.h"
@@ -51,8 +50,10 @@ TEST(OpenApiTest, RouteTableAndDocumentAgree) {
   for (const auto& [path, ops] : doc["paths"].items())
     for (const auto& [method, op] : ops.items())
       if (method != "parameters") documented.insert(method + " " + path);
-  for (const auto& s : served) EXPECT_TRUE(documented.count(s)) << "served but not documented: " << s;
-  for (const auto& d : documented) EXPECT_TRUE(served.count(d)) << "documented but not served: " << d;
+  for (const auto& s : served)
+    EXPECT_TRUE(documented.count(s)) << "served but not documented: " << s;
+  for (const auto& d : documented)
+    EXPECT_TRUE(served.count(d)) << "documented but not served: " << d;
 }
 
 TEST(OpenApiTest, PublicRoutesAreMarkedPublicInTheDocument) {
