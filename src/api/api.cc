@@ -122,9 +122,10 @@ int run(const config::ApiConfig& config) {
 }
 
 int runServer(const config::ServerConfig& config) {
-  spdlog::warn(
-      "lastbackend server: the controller and node agent are not part of this build "
-      "yet; running the REST API alone");
+  // The all-in-one composition (api + controller + node on one store) needs
+  // a library linking all three; until it exists, say what runs.
+  spdlog::warn("lastbackend server: running the REST API only; the controller and node agent are "
+               "not wired into `server` yet");
   return run(config.api);
 }
 

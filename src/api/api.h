@@ -68,8 +68,9 @@ class Api {
 // 2 configuration error (no token).
 int run(const config::ApiConfig& config);
 
-// `lastbackend server` while the controller and node are not in the build:
-// the REST API alone, on the server's store (embedded SQLite by default).
+// `lastbackend server` until the all-in-one composition exists: the REST API
+// alone, on the server's store (embedded SQLite by default). It cannot start
+// the controller itself: lb_api may not link components built after it.
 int runServer(const config::ServerConfig& config);
 
 // The embedded OpenAPI document (docs/openapi.json).
