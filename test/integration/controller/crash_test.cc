@@ -42,7 +42,8 @@ TEST(ControllerCrashTest, KillNineDuringRolloutConverges) {
   auto store = std::shared_ptr<storage::Storage>(std::move(storage::open(o).value()));
   HollowOptions h;
   h.nodes = 10;
-  h.readyDelay = 20ms;
+  h.readyDelay = 150ms;
+  h.heartbeatInterval = 10s;  // keep the revision for the controller's writes
   HollowCluster hollow(store, realClock(), h);
   ASSERT_TRUE(hollow.registerAll().isOk());
   putNamespace(*store, "demo");
@@ -51,11 +52,27 @@ TEST(ControllerCrashTest, KillNineDuringRolloutConverges) {
   pid_t pid = spawnController(db);
   for (int i = 0; i < 4; ++i) applyService(*store, makeService("demo", "s" + std::to_string(i), 50));
   std::mt19937 rng(42);
-  for (int kill = 0; kill < 5; ++kill) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100 + rng() % 400));
+  int midRollout = 0;
+  for (int kill = 0; kill < 8; ++kill) {
+    // Kill once the new process has written something (its lease, then
+    // pods, manifests, endpoints...), a few milliseconds into its work.
+    int64_t before = store->info()->revision;
+    auto until = std::chrono::steady_clock::now() + 5s;
+    while (store->info()->revision <= before + 1 && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(1ms);
+    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 15));
     ::kill(pid, SIGKILL);
     waitpid(pid, nullptr, 0);
-    if (kill == 2) {  // a template change mid-way: blue/green under crashes
+    auto n = store->list("/pod/")->items.size();
+    int ready = 0;
+    for (int i = 0; i < 4; ++i) ready += readyPods(*store, "demo", "s" + std::to_string(i));
+    if (n != 200 || ready != 200) midRollout++;
+    std::printf("kill %d: %zu pods, %d ready\n", kill, n, ready);
+    if (kill == 5 || kill == 6) {  // scale down, then up again, under crashes
+      for (int i = 0; i < 4; ++i)
+        applyService(*store, makeService("demo", "s" + std::to_string(i), kill == 5 ? 20 : 50, "web:2"));
+    }
+    if (kill == 3) {  // a template change mid-way: blue/green under crashes
       for (int i = 0; i < 4; ++i) applyService(*store, makeService("demo", "s" + std::to_string(i), 50, "web:2"));
     }
     pid = spawnController(db);
@@ -65,6 +82,7 @@ TEST(ControllerCrashTest, KillNineDuringRolloutConverges) {
     for (int i = 0; i < 4; ++i) {
       auto deps = deploymentsOf(*store, "demo", "s" + std::to_string(i));
       if (deps.size() != 1 || deps.begin()->second.status.state != types::State::kReady) return false;
+      if (deps.begin()->second.spec.template_.containers[0].image.name != "web:2") return false;
       if (readyPods(*store, "demo", "s" + std::to_string(i)) != 50) return false;
     }
     return true;
@@ -75,10 +93,13 @@ TEST(ControllerCrashTest, KillNineDuringRolloutConverges) {
   waitpid(pid, nullptr, 0);
   hollow.stop();
   ASSERT_TRUE(done());
+  EXPECT_GE(midRollout, 2);  // the kills did land mid-rollout
 
   // Exactly the asked pods, all of the new template, each with its one manifest.
   std::set<std::string> podManifests;
-  for (const auto& obj : store->list("/manifest/node/")->items) {
+  auto manifests = store->list("/manifest/node/");
+  ASSERT_TRUE(manifests.isOk());
+  for (const auto& obj : manifests->items) {
     auto pos = obj.key.find("/pod/");
     if (pos != std::string::npos) EXPECT_TRUE(podManifests.insert(obj.key.substr(pos + 5)).second);
   }
@@ -97,7 +118,7 @@ TEST(ControllerCrashTest, KillNineDuringRolloutConverges) {
   size_t owners = 0;
   for (size_t p = ipam->value.find("demo:"); p != std::string::npos; p = ipam->value.find("demo:", p + 1)) owners++;
   EXPECT_EQ(owners, 4u) << ipam->value;
-  std::filesystem::remove_all(dir);
+  if (!::testing::Test::HasFailure()) std::filesystem::remove_all(dir);
 }
 
 }  // namespace
