@@ -8,6 +8,10 @@ ROOT=$PWD
 bash scripts/setup.sh
 bash scripts/build.sh
 
+# The manifest parser's libFuzzer target, for a bounded time (clang build in
+# ./build-fuzz). A crash fails the run and leaves the input in build-fuzz/fuzz/artifacts.
+bash scripts/fuzz-manifest.sh "${LB_FUZZ_SECONDS:-30}" 2>&1 | tail -n 3
+
 # Services the tests use are started by the tests' own fixtures (etcd on a
 # loopback port, dockerd inside a network namespace the test makes), so
 # nothing here outlives the run.
