@@ -22,7 +22,7 @@ std::optional<std::string> findHeader(const Headers& headers, std::string_view n
 
 struct Request {
   std::string method;   // "GET", "POST", ...
-  std::string target;   // raw request target, e.g. "/namespace/demo?x=1"
+  std::string target;   // request target, e.g. "/namespace/demo?x=1" (any token removed)
   std::string path;     // raw (still encoded) path part of target
   std::map<std::string, std::string> query;   // decoded; the auth token is removed
   std::map<std::string, std::string> params;  // decoded path params from the route pattern

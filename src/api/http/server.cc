@@ -650,7 +650,10 @@ Dispatch Server::Impl::route(const bhttp::request<bhttp::string_body>& head, std
       return d;
     }
   }
-  r.query.erase(std::string(kTokenQueryParam));
+  if (r.query.erase(std::string(kTokenQueryParam)) > 0) {
+    // Handlers may log the target; it must not carry the token.
+    r.target = r.query.empty() ? r.path : r.path + "?" + buildQuery(r.query);
+  }
   if (m.kind == RouteMatch::Kind::kNotFound) {
     d.immediate = Response::error(notFound("no such API path"));
     return d;

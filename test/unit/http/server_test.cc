@@ -100,6 +100,7 @@ TEST_F(ServerTest, TokenInHeaderOrQuery) {
   auto j = json::parse(*body);
   EXPECT_FALSE(j["query"].contains("x-lastbackend"));  // handlers never see the token
   EXPECT_EQ(j["query"]["keep"], "1");
+  EXPECT_EQ(j["target"], "/namespace/demo?keep=1");
   RawConn raw(server_->port());
   raw.send(std::string("GET /namespace/demo HTTP/1.1\r\nHost: x\r\nAuthorization: bearer ") + kToken + "\r\n\r\n");
   EXPECT_EQ(statusOf(raw.readResponse()), 200);

@@ -127,6 +127,7 @@ class ServerFixture : public ::testing::Test {
       j["params"] = req.params;
       j["query"] = req.query;
       j["route"] = req.route;
+      j["target"] = req.target;
       j["bodySize"] = req.body.size();
       return Response::json(200, j.dump());
     };
