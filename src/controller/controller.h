@@ -43,7 +43,7 @@ struct Options {
   size_t maxBatchOps = 2'000;
   // Write each endpoint into the manifests of the nodes that run pods of its
   // namespace (off: nodes read /manifests/cluster/endpoint/ only).
-  bool nodeEndpointManifests = true;
+  bool nodeEndpointManifests = false;
   RequestDefaults requestDefaults;
   const Clock* clock = &realClock();
 };

@@ -28,6 +28,8 @@ int run(const config::ControllerConfig& config) {
     long ms = std::strtol(resync, nullptr, 10);
     if (ms > 0) options.resyncInterval = std::chrono::milliseconds(ms);
   }
+  if (const char* ne = std::getenv("LB_CONTROLLER_NODE_ENDPOINTS"); ne && *ne)
+    options.nodeEndpointManifests = std::string(ne) != "0" && std::string(ne) != "false";
   auto controller =
       Controller::create(std::shared_ptr<storage::Storage>(std::move(*store)), options);
   if (!controller.isOk()) {

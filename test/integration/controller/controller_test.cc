@@ -34,6 +34,7 @@ class ControllerTest : public ::testing::Test {
     o.leaseTtl = 3s;
     o.resyncInterval = 30s;
     o.healthInterval = 500ms;
+    o.nodeEndpointManifests = true;
     auto c = Controller::create(store_, o);
     EXPECT_TRUE(c.isOk()) << c.status().message();
     return std::move(c.value());

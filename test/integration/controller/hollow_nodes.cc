@@ -225,6 +225,13 @@ void HollowCluster::setFailImages(std::set<std::string> images) {
   opt_.failImages = std::move(images);
 }
 
+size_t HollowCluster::podsKnown() const {
+  std::lock_guard lock(mu_);
+  size_t n = 0;
+  for (const auto& [name, node] : nodes_) n += node.pods.size();
+  return n;
+}
+
 std::map<std::string, std::set<std::string>> HollowCluster::podsByNode() const {
   std::lock_guard lock(mu_);
   std::map<std::string, std::set<std::string>> out;

@@ -67,6 +67,8 @@ class HollowCluster {
   void setFailImages(std::set<std::string> images);
 
   int podsReported() const { return reported_.load(); }
+  // Pods whose manifests the nodes currently hold.
+  size_t podsKnown() const;
   // Pods the node currently holds manifests for.
   std::map<std::string, std::set<std::string>> podsByNode() const;
 
