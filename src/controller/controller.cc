@@ -433,7 +433,9 @@ class Controller::Impl {
       }
       case Kind::kNodeManifest:
         if (value) {
-          manifests_[key] = *value;
+          // Pod manifests never change (a pod's spec is fixed): keep only
+          // their presence, not a second copy of every pod.
+          manifests_[key] = isPodManifest(ki) ? std::string() : *value;
         } else {
           manifests_.erase(key);
         }
@@ -704,6 +706,7 @@ class Controller::Impl {
   }
 
   void resetBatch() {
+    podJson_.clear();
     ops_.clear();
     opIndex_.clear();
     touched_.clear();
@@ -961,8 +964,20 @@ class Controller::Impl {
 
   void putPod(const Pod& p) {
     std::string key = *keys::objectKey(keys::Collection::kPod, p.meta.selflink);
-    stagePut(key, p);
+    std::string value = encode(p);
+    auto rev = revOf(key);
+    stage(key, value, rev ? (*rev == kPending ? std::optional<int64_t>() : rev) : 0);
+    // A freshly scheduled pod encodes exactly like its node manifest: let
+    // the node key reuse the bytes instead of encoding the pod again.
+    if (manifestForm(p)) podJson_[p.meta.selflink] = std::move(value);
     setPod(p.meta.selflink, p);
+  }
+
+  static bool manifestForm(const Pod& p) {
+    types::PodStatus s;
+    s.node = p.status.node;
+    s.state = State::kProvision;
+    return !p.status.node.empty() && p.status == s;
   }
 
   void putDeployment(const Deployment& d) {
@@ -1228,18 +1243,28 @@ class Controller::Impl {
       if (!value) {
         if (have != manifests_.end()) continue;  // pod specs never change
         std::string sl = key.substr(prefix.size() + 4);  // after "pod/"
-        Pod p = pods_[sl];
-        p.status = {};
-        p.status.node = name;
-        p.status.state = State::kProvision;
-        value = encode(p);
+        auto cached = podJson_.find(sl);
+        if (cached != podJson_.end()) {
+          value = cached->second;
+        } else {
+          Pod p = pods_[sl];
+          p.status = {};
+          p.status.node = name;
+          p.status.state = State::kProvision;
+          value = encode(p);
+        }
       } else if (have != manifests_.end() && have->second == *value) {
         continue;
       }
       auto rev = revOf(key);
       stage(key, *value, rev ? (*rev == kPending ? std::optional<int64_t>() : rev) : 0);
-      manifests_[key] = *value;
+      manifests_[key] = key.compare(prefix.size(), 4, "pod/") == 0 ? std::string() : *value;
     }
+  }
+
+  static bool isPodManifest(const detail::KeyInfo& ki) {
+    // /manifest/node/<node>/pod/...
+    return ki.id.compare(15 + ki.node.size(), 5, "/pod/") == 0;
   }
 
   // ---- routes, IPAM -----------------------------------------------------------------------
@@ -1359,6 +1384,7 @@ class Controller::Impl {
   std::unordered_set<std::string> touched_;
   std::vector<std::string> workKeys_;
   size_t batchOps_ = 0;
+  std::unordered_map<std::string, std::string> podJson_;  // pods created in this batch
 
   std::mt19937_64 rng_;
 };
