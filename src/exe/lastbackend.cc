@@ -12,6 +12,8 @@
 
 #include "api/api.h"
 #include "controller/controller.h"
+#include "node/node.h"
+#include "node/server/server.h"
 #include "lastbackend/common/logging.h"
 #include "lastbackend/config/config.h"
 #include "lastbackend/config/options.h"
@@ -53,10 +55,10 @@ struct Entry {
 // function blocks until shutdown (see lastbackend/config/run.h) and returns
 // the exit code.
 constexpr Entry kRunTable[] = {
-    {"server", launch<ServerConfig, &lb::api::runServer>},
+    {"server", launch<ServerConfig, &lb::server::run>},
     {"api", launch<ApiConfig, &lb::api::run>},
     {"controller", launch<ControllerConfig, &lb::controller::run>},
-    {"node", launch<NodeConfig, &notBuilt<NodeConfig>>},
+    {"node", launch<NodeConfig, &lb::node::run>},
     {"discovery", launch<DiscoveryConfig, &notBuilt<DiscoveryConfig>>},
     {"ingress", launch<IngressConfig, &notBuilt<IngressConfig>>},
     {"exporter", launch<ExporterConfig, &notBuilt<ExporterConfig>>},

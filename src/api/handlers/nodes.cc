@@ -5,6 +5,7 @@
 
 #include "api/body.h"
 #include "api/handlers/handlers.h"
+#include "api/handlers/node_agent.h"
 #include "api/kinds.h"
 #include "api/registered.h"
 #include "lastbackend/common/logging.h"
@@ -76,10 +77,7 @@ Response remove(const Context& ctx, const Request& req) {
 }
 
 // The node's manifests, by kind, keyed by selflink: what the agent should run.
-Response spec(const Context& ctx, const Request& req) {
-  auto node = readNode(ctx, req);
-  if (!node.isOk()) return Response::error(node.status());
-  const std::string& name = req.param("node");
+StatusOr<std::string> specBody(const Context& ctx, const std::string& name) {
   nlohmann::json out = nlohmann::json::object();
   int64_t revision = 0;
   const std::pair<keys::ManifestKind, const char*> kinds[] = {
@@ -90,9 +88,9 @@ Response spec(const Context& ctx, const Request& req) {
       {keys::ManifestKind::kConfig, "configs"}};
   for (const auto& [kind, field] : kinds) {
     auto prefix = keys::nodeManifestsPrefix(name, kind);
-    if (!prefix.isOk()) return Response::error(prefix.status());
+    if (!prefix.isOk()) return prefix.status();
     auto l = ctx.store->list(*prefix);
-    if (!l.isOk()) return Response::error(l.status());
+    if (!l.isOk()) return l.status();
     revision = std::max(revision, l->revision);
     nlohmann::json items = nlohmann::json::object();
     for (const auto& o : l->items) {
@@ -106,7 +104,19 @@ Response spec(const Context& ctx, const Request& req) {
     out[field] = std::move(items);
   }
   out["revision"] = revision;
-  return Response::json(200, out.dump());
+  return out.dump();
+}
+
+// With ?revision=N the answer waits for a change after N (docs/node-protocol.md).
+Response spec(const Context& ctx, const Request& req) {
+  auto node = readNode(ctx, req);
+  if (!node.isOk()) return Response::error(node.status());
+  const std::string name = req.param("node");
+  if (req.queryParam("revision"))
+    return longPollNodeSpec(ctx, req, [c = &ctx, name] { return specBody(*c, name); });
+  auto body = specBody(ctx, name);
+  if (!body.isOk()) return Response::error(body.status());
+  return Response::json(200, *body);
 }
 
 // PUT .../meta: register or update. The body is a Node; its description,

@@ -4,6 +4,7 @@
 
 #include "api/body.h"
 #include "api/handlers/handlers.h"
+#include "api/handlers/node_agent.h"
 #include "api/kinds.h"
 
 namespace lb::api {
@@ -224,13 +225,11 @@ Response pods(const Context& ctx, const Request& req) {
   return jsonList(*items);
 }
 
-// Logs live on the nodes; the node agents will serve them (through the
-// exporter). Until then the answer is an honest 503 for an existing service.
+// Logs live on the nodes: proxied from the agents that run the pods.
 Response logs(const Context& ctx, const Request& req) {
   auto svc = readPathObject<types::Service>(ctx, req);
   if (!svc.isOk()) return Response::error(svc.status());
-  return Response::error(
-      unavailable("no node agent reachable to serve logs of service '" + svc->meta.name + "'"));
+  return serviceLogs(ctx, req, req.param("namespace"), svc->meta.name);
 }
 
 }  // namespace

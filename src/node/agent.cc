@@ -1,0 +1,911 @@
+// The agent: one thread follows the spec (long-poll), one reports status,
+// one follows runtime events (to wake the worker of a pod whose container
+// died), and each pod has a worker thread that reconciles its containers
+// level-triggered: on a wake-up (spec, event) or every `resync`, whichever
+// comes first, and when a probe is due. Workers read the runtime as the
+// truth (labels tie containers to pods), so a restarted agent adopts what
+// runs without touching it.
+
+#include "node/agent.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "lastbackend/common/logging.h"
+#include "lastbackend/runtime/cancel.h"
+#include "lastbackend/types/manifest.h"
+#include "node/pod_plan.h"
+#include "node/probe.h"
+
+namespace lb::node {
+
+namespace cri = runtime::cri;
+namespace cii = runtime::cii;
+using types::State;
+
+namespace {
+
+// RFC 3339 with optional fraction ("2026-11-26T16:20:01.12345Z") -> ns since
+// the epoch; 0 when empty or malformed. Docker trims trailing zeros of the
+// fraction, so these strings do not compare as text.
+int64_t parseNanos(const std::string& text) {
+  int y, mo, d, h, mi, s;
+  if (text.size() < 19 ||
+      std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &s) != 6)
+    return 0;
+  if (y < 1971) return 0;  // docker's "0001-01-01T00:00:00Z" = never
+  std::tm tm{};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = s;
+  int64_t ns = static_cast<int64_t>(timegm(&tm)) * 1'000'000'000;
+  if (text.size() > 19 && text[19] == '.') {
+    int64_t frac = 0;
+    int digits = 0;
+    for (size_t i = 20; i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])); ++i) {
+      if (digits < 9) {
+        frac = frac * 10 + (text[i] - '0');
+        ++digits;
+      }
+    }
+    while (digits++ < 9) frac *= 10;
+    ns += frac;
+  }
+  return ns;
+}
+
+std::string fingerprint(const std::map<std::string, std::string>& data,
+                        const std::vector<std::string>& keys) {
+  std::string out;
+  for (const auto& k : keys) out += k + '\0';
+  out += '\1';
+  for (const auto& [k, v] : data) out += std::to_string(k.size()) + ":" + k + std::to_string(v.size()) + ":" + v;
+  return std::to_string(std::hash<std::string>{}(out));
+}
+
+struct RefsSnapshot {
+  std::map<std::string, types::Secret> secrets;
+  std::map<std::string, types::Config> configs;
+};
+
+}  // namespace
+
+Status defaultProber(const ProbeTarget& t) {
+  if (t.probe.tcp) {
+    if (t.podIp.empty()) return unavailable("pod has no IP yet");
+    return tcpCheck(t.podIp, t.probe.tcp->port,
+                    std::chrono::seconds(std::max(1, t.probe.timeout)));
+  }
+  return Status(Code::kUnsupported, "exec probes are not supported by this agent");
+}
+
+class PodWorker;
+
+class Agent::Impl {
+ public:
+  Impl(AgentOptions o, ClusterLink* link, cri::ContainerRuntime* c, cii::ImageRuntime* i,
+       runtime::csi::VolumeRuntime* v)
+      : opt(std::move(o)), link(link), cri(c), cii(i), csi(v),
+        refs(std::make_shared<RefsSnapshot>()) {}
+
+  AgentOptions opt;
+  ClusterLink* link;
+  cri::ContainerRuntime* cri;
+  cii::ImageRuntime* cii;
+  runtime::csi::VolumeRuntime* csi;
+
+  mutable std::mutex mu;
+  std::condition_variable cv;  // stop / dirty
+  bool stopping = false;
+  bool dirty = false;
+  bool initialized = false;  // a spec (or local-only config) was applied: GC may run
+  std::shared_ptr<const RefsSnapshot> refs;
+  NodeManifest remote, local;
+  std::map<std::string, std::shared_ptr<PodWorker>> workers;
+  std::vector<std::shared_ptr<PodWorker>> retired;
+  std::vector<std::thread> threads;
+  runtime::CancelToken eventsCancel;
+
+  std::shared_ptr<const RefsSnapshot> snapshot() const {
+    std::lock_guard lock(mu);
+    return refs;
+  }
+  void markDirty() {
+    std::lock_guard lock(mu);
+    dirty = true;
+    cv.notify_all();
+  }
+  // Sleeps up to `d`; false when stopping.
+  bool sleepFor(std::chrono::milliseconds d) {
+    std::unique_lock lock(mu);
+    cv.wait_for(lock, d, [&] { return stopping; });
+    return !stopping;
+  }
+  bool isStopping() const {
+    std::lock_guard lock(mu);
+    return stopping;
+  }
+
+  void apply();  // desired = remote + local (mu held)
+  void wakePod(const std::string& selflink);
+  void reapRetired();
+  void specLoop();
+  void reportLoop();
+  void eventsLoop();
+  void reportOnce();
+  void gc();
+};
+
+// ---- pod worker ---------------------------------------------------------------------------
+
+class PodWorker {
+ public:
+  PodWorker(Agent::Impl& agent, types::Pod pod, bool local)
+      : a_(agent), pod_(std::move(pod)), local_(local) {
+    status_.state = State::kProvision;
+    status_.node = a_.opt.node;
+  }
+  ~PodWorker() { join(); }
+
+  void start() { thread_ = std::thread([this] { loop(); }); }
+  void wake() {
+    std::lock_guard lock(mu_);
+    wake_ = true;
+    cv_.notify_all();
+  }
+  void retire() {
+    std::lock_guard lock(mu_);
+    retire_ = true;
+    cv_.notify_all();
+    cancel_.cancel();  // an image pull in flight
+  }
+  void halt() {
+    std::lock_guard lock(mu_);
+    halt_ = true;
+    cv_.notify_all();
+    cancel_.cancel();
+  }
+  void join() {
+    if (thread_.joinable()) thread_.join();
+  }
+  bool done() const {
+    std::lock_guard lock(mu_);
+    return done_;
+  }
+  bool local() const { return local_; }
+  types::Pod snapshot() const {
+    std::lock_guard lock(mu_);
+    types::Pod p = pod_;
+    p.status = status_;
+    return p;
+  }
+
+ private:
+  void loop() {
+    while (true) {
+      {
+        std::lock_guard lock(mu_);
+        if (halt_) break;
+      }
+      bool retiring;
+      {
+        std::lock_guard lock(mu_);
+        retiring = retire_;
+      }
+      if (retiring) {
+        teardown();
+        std::lock_guard lock(mu_);
+        done_ = true;
+        break;
+      }
+      SteadyTime next = a_.opt.clock->steadyNow() + a_.opt.resync;
+      try {
+        next = std::min(next, sync());
+      } catch (const std::exception& e) {
+        setMessage(std::string("internal error: ") + e.what());
+      }
+      std::unique_lock lock(mu_);
+      auto now = a_.opt.clock->steadyNow();
+      auto wait = next > now ? next - now : std::chrono::steady_clock::duration::zero();
+      cv_.wait_for(lock, wait, [&] { return wake_ || retire_ || halt_; });
+      wake_ = false;
+    }
+  }
+
+  void setMessage(std::string message) {
+    std::lock_guard lock(mu_);
+    if (status_.message == message) return;
+    status_.message = std::move(message);
+    a_.markDirty();
+  }
+  void setStatus(types::PodStatus s) {
+    s.node = a_.opt.node;
+    {
+      std::lock_guard lock(mu_);
+      if (status_ == s) return;
+      status_ = std::move(s);
+    }
+    a_.markDirty();
+  }
+
+  // Removes the pod's containers (joined ones first) and its own volumes.
+  void teardown() {
+    auto list = a_.cri->list({{{cri::kLabelPod, pod_.meta.selflink}}, true});
+    if (list.isOk()) {
+      std::stable_sort(list->begin(), list->end(), [](const auto& x, const auto& y) {
+        return x.labels.count(cri::kLabelNetwork) < y.labels.count(cri::kLabelNetwork);
+      });
+      for (const auto& c : *list) {
+        if (c.running()) a_.cri->stop(c.id, a_.opt.stopGrace);
+        Status s = a_.cri->remove(c.id, true);
+        if (!s.isOk() && s.code() != Code::kNotFound)
+          spdlog::warn("node: pod '{}': remove container '{}': {}", pod_.meta.selflink, c.name,
+                       s.toString());
+      }
+    } else {
+      spdlog::warn("node: pod '{}': list containers: {}", pod_.meta.selflink,
+                   list.status().toString());
+    }
+    for (const auto& v : pod_.spec.template_.volumes) {
+      if (v.volume) continue;  // a Volume object's data outlives the pod
+      a_.csi->remove(pod_.meta.selflink + "." + v.name);
+    }
+    spdlog::info("node: pod '{}' removed", pod_.meta.selflink);
+  }
+
+  StatusOr<std::map<std::string, std::string>> ensureVolumes(const PodPlan& plan) {
+    std::map<std::string, std::string> paths;  // csi name -> host path
+    for (const auto& v : plan.volumes) {
+      auto path = a_.csi->create(v.csiName);
+      if (!path.isOk()) return path.status().withContext("volume '" + v.name + "'");
+      if (v.files) {
+        std::string fp = fingerprint(v.data, v.keys);
+        if (written_[v.csiName] != fp) {
+          Status s = a_.csi->writeFiles(v.csiName, v.data, v.keys);
+          if (!s.isOk()) return s.withContext("volume '" + v.name + "'");
+          written_[v.csiName] = fp;
+        }
+      }
+      paths[v.csiName] = *path;
+    }
+    return paths;
+  }
+
+  Status ensureImage(const ContainerPlan& cp) {
+    std::string ref = cp.spec.image;
+    auto progress = [&](const cii::PullProgress& p) {
+      std::string m = "pulling image " + ref + ": " + p.status;
+      if (p.total > 0) m += " " + std::to_string(p.current >> 20) + "/" + std::to_string(p.total >> 20) + " MiB";
+      setMessage(m);
+    };
+    bool present = false;
+    if (cp.pullPolicy != cii::PullPolicy::kAlways) {
+      auto e = a_.cii->exists(ref);
+      if (!e.isOk()) return e.status();
+      present = *e;
+    }
+    if (!cii::shouldPull(cp.pullPolicy, present)) {
+      if (!present) return notFound("image '" + ref + "' is not present and the pull policy is Never");
+      return Status::ok();
+    }
+    setMessage("pulling image " + ref);
+    auto r = a_.cii->pull(ref, cp.auth, progress, &cancel_);
+    if (!r.isOk()) return r.status().withContext("pull image '" + ref + "'");
+    return Status::ok();
+  }
+
+  // Creates and starts one container; returns its id.
+  StatusOr<std::string> createContainer(const ContainerPlan& cp, const std::string& ownerId,
+                                        const std::map<std::string, std::string>& paths) {
+    LB_RETURN_IF_ERROR(ensureImage(cp));
+    cri::ContainerSpec spec = cp.spec;
+    for (auto& m : spec.mounts) m.source = paths.at(m.source);
+    if (!ownerId.empty()) spec.networkMode = "container:" + ownerId;
+    auto id = a_.cri->create(spec);
+    if (!id.isOk() && id.status().code() == Code::kAlreadyExists) {
+      // A leftover of a create whose start never happened (agent killed).
+      a_.cri->remove(spec.name, true);
+      id = a_.cri->create(spec);
+    }
+    if (!id.isOk()) return id.status();
+    Status s = a_.cri->start(*id);
+    if (!s.isOk()) return s;
+    return id;
+  }
+
+  Status restartContainer(const cri::ContainerInfo& c, const std::string& why) {
+    spdlog::info("node: pod '{}': restarting container '{}': {}", pod_.meta.selflink,
+                 c.labels.count(cri::kLabelContainer) ? c.labels.at(cri::kLabelContainer) : c.name, why);
+    a_.cri->stop(c.id, a_.opt.stopGrace);
+    return a_.cri->start(c.id);
+  }
+
+  // One reconcile pass; returns when the next probe is due.
+  SteadyTime sync() {
+    const auto now = a_.opt.clock->steadyNow();
+    SteadyTime next = now + a_.opt.resync;
+    auto refs = a_.snapshot();
+    Refs r{&refs->secrets, &refs->configs};
+    auto plan = planPod(pod_, r, local_);
+    types::PodStatus st;
+    st.state = State::kProvision;
+    if (!plan.isOk()) {
+      st.message = plan.status().message();
+      st.state = plan.status().code() == Code::kNotFound ? State::kProvision : State::kError;
+      setStatus(st);
+      return now + a_.opt.retry;
+    }
+    auto paths = ensureVolumes(*plan);
+    if (!paths.isOk()) {
+      st.message = paths.status().message();
+      setStatus(st);
+      return now + a_.opt.retry;
+    }
+    auto list = a_.cri->list({{{cri::kLabelPod, pod_.meta.selflink}}, true});
+    if (!list.isOk()) {
+      st.message = list.status().message();
+      setStatus(st);
+      return now + a_.opt.retry;
+    }
+    // Actual containers by template name; strays (unknown name, another
+    // spec hash, duplicates) are removed.
+    std::map<std::string, cri::ContainerInfo> actual;
+    std::set<std::string> names;
+    for (const auto& cp : plan->containers) names.insert(cp.name);
+    for (const auto& c : *list) {
+      auto n = c.labels.find(cri::kLabelContainer);
+      auto h = c.labels.find(cri::kLabelSpecHash);
+      bool keep = n != c.labels.end() && names.count(n->second) && h != c.labels.end() &&
+                  h->second == plan->hash;
+      if (keep) {
+        auto have = actual.find(n->second);
+        if (have == actual.end()) {
+          actual[n->second] = c;
+          continue;
+        }
+        // A duplicate (a create raced with a restart of the agent): keep
+        // the running one.
+        if (!have->second.running() && c.running()) {
+          a_.cri->remove(have->second.id, true);
+          have->second = c;
+          continue;
+        }
+      }
+      a_.cri->remove(c.id, true);
+    }
+
+    std::string error;
+    bool progressing = false;
+    std::string ownerId, podIp;
+    int64_t ownerStarted = 0;
+    bool allReady = true, allRunning = true, failed = false;
+    for (size_t i = 0; i < plan->containers.size(); ++i) {
+      const auto& cp = plan->containers[i];
+      types::ContainerStatus cs;
+      cs.name = cp.name;
+      cs.image = cp.spec.image;
+      auto it = actual.find(cp.name);
+      if (it == actual.end()) {
+        if (i > 0 && ownerId.empty()) {
+          // Joined containers need the owner running first.
+          cs.state = "created";
+          allReady = allRunning = false;
+          st.containers.push_back(cs);
+          continue;
+        }
+        auto id = createContainer(cp, i == 0 ? "" : ownerId, *paths);
+        if (!id.isOk()) {
+          error = "container '" + cp.name + "': " + id.status().message();
+          cs.state = "error";
+          cs.message = id.status().message();
+          allReady = allRunning = false;
+          if (id.status().code() == Code::kInvalidArgument) failed = true;
+          st.containers.push_back(cs);
+          if (i == 0) break;
+          continue;
+        }
+        auto info = a_.cri->inspect(*id);
+        if (!info.isOk()) {
+          cs.state = "created";
+          cs.id = *id;
+          allReady = allRunning = false;
+          progressing = true;
+          st.containers.push_back(cs);
+          continue;
+        }
+        it = actual.emplace(cp.name, *info).first;
+        resetProbes(cp, now);
+        seen_[cp.name] = info->startedAt;
+      }
+      cri::ContainerInfo& c = it->second;
+      cs.id = c.id;
+      // Not running: docker's restart policy brings back "always" and
+      // "on-failure" containers; what it left stopped is restarted here when
+      // the policy says so (e.g. a start that failed, or a dockerd restart).
+      if (!c.running()) {
+        const auto& policy = cp.spec.restart.policy;
+        bool due = c.state == cri::kStateCreated || policy == "always" ||
+                   (policy == "on-failure" && c.exitCode != 0 &&
+                    (cp.spec.restart.maxRetries == 0 ||
+                     c.restartCount + restarts_[cp.name] < cp.spec.restart.maxRetries));
+        if (due && (i == 0 || !ownerId.empty())) {
+          if (c.state != cri::kStateCreated) ++restarts_[cp.name];
+          Status s = a_.cri->start(c.id);
+          if (s.isOk()) {
+            auto info = a_.cri->inspect(c.id);
+            if (info.isOk()) c = *info;
+          } else {
+            error = "container '" + cp.name + "': start: " + s.message();
+          }
+        }
+      }
+      // A restarted owner has a new network namespace: joined containers
+      // started before it must be restarted to join the new one.
+      if (i == 0) {
+        ownerStarted = c.running() ? parseNanos(c.startedAt) : 0;
+      } else if (c.running() && ownerStarted > 0 && parseNanos(c.startedAt) < ownerStarted) {
+        ++restarts_[cp.name];
+        if (restartContainer(c, "the network owner restarted").isOk()) {
+          auto info = a_.cri->inspect(c.id);
+          if (info.isOk()) c = *info;
+        }
+      }
+      if (c.running() && seen_[cp.name] != c.startedAt) {
+        // A (re)start we did not cause: probes begin again.
+        seen_[cp.name] = c.startedAt;
+        resetProbes(cp, now);
+      }
+      cs.restarts = c.restartCount + restarts_[cp.name];
+      if (i == 0 && c.running()) {
+        ownerId = c.id;
+        podIp = c.ip;
+      }
+      if (c.running()) {
+        cs.state = "started";
+        bool ready = true;
+        std::string probeMessage;
+        if (auto lv = liveness_.find(cp.name); lv != liveness_.end()) {
+          auto& t = lv->second;
+          if (t.due(now)) {
+            Status s = a_.opt.prober({podIp.empty() ? c.ip : podIp, c.id, t.probe()});
+            if (s.code() == Code::kUnsupported) {
+              liveness_.erase(lv);
+              unsupported_[cp.name] = s.message();
+            } else {
+              t.record(s.isOk(), now, s.isOk() ? "" : s.message());
+              if (t.failed()) {
+                ++restarts_[cp.name];
+                restartContainer(c, "liveness probe failed: " + t.lastMessage());
+                auto info = a_.cri->inspect(c.id);
+                if (info.isOk()) {
+                  c = *info;
+                  seen_[cp.name] = c.startedAt;
+                }
+                resetProbes(cp, a_.opt.clock->steadyNow());
+                probeMessage = "liveness probe failed: restarted";
+                cs.restarts = c.restartCount + restarts_[cp.name];
+              }
+            }
+          }
+          if (auto lv2 = liveness_.find(cp.name); lv2 != liveness_.end())
+            next = std::min(next, lv2->second.nextDue());
+        }
+        if (auto rd = readiness_.find(cp.name); rd != readiness_.end()) {
+          auto& t = rd->second;
+          if (t.due(now)) {
+            Status s = a_.opt.prober({podIp.empty() ? c.ip : podIp, c.id, t.probe()});
+            if (s.code() == Code::kUnsupported) {
+              unsupported_[cp.name] = s.message();
+              readiness_.erase(rd);
+            } else {
+              t.record(s.isOk(), now, s.isOk() ? "" : s.message());
+            }
+          }
+          if (auto rd2 = readiness_.find(cp.name); rd2 != readiness_.end()) {
+            ready = rd2->second.passing();
+            if (!ready) probeMessage = "readiness probe: " + rd2->second.lastMessage();
+            next = std::min(next, rd2->second.nextDue());
+          }
+        }
+        cs.ready = ready;
+        cs.message = probeMessage.empty() ? unsupported_[cp.name] : probeMessage;
+        if (!ready) allReady = false;
+      } else {
+        allReady = allRunning = false;
+        cs.state = c.state == cri::kStateCreated ? "created" : (c.exitCode == 0 ? "stopped" : "error");
+        cs.message = c.error.empty() ? "exited with code " + std::to_string(c.exitCode) : c.error;
+        bool restarting = cp.spec.restart.policy == "always" ||
+                          (cp.spec.restart.policy == "on-failure" && c.exitCode != 0);
+        if (!restarting && c.state != cri::kStateCreated) failed = true;
+      }
+      st.containers.push_back(cs);
+    }
+    st.ip = podIp;
+    st.ready = allReady && allRunning && st.containers.size() == plan->containers.size();
+    if (st.ready) {
+      st.state = State::kReady;
+    } else if (failed) {
+      st.state = State::kError;
+    } else {
+      st.state = State::kProvision;
+    }
+    st.message = error;
+    if (st.message.empty() && !st.ready) {
+      for (const auto& cs : st.containers)
+        if (!cs.message.empty()) {
+          st.message = "container '" + cs.name + "': " + cs.message;
+          break;
+        }
+    }
+    setStatus(st);
+    if (!error.empty() || progressing || !allRunning) next = std::min(next, now + a_.opt.retry);
+    return next;
+  }
+
+  void resetProbes(const ContainerPlan& cp, SteadyTime now) {
+    liveness_.erase(cp.name);
+    readiness_.erase(cp.name);
+    if (cp.probes.liveness && !unsupported_.count(cp.name))
+      liveness_.emplace(cp.name, ProbeTracker(*cp.probes.liveness, false)).first->second.reset(now);
+    if (cp.probes.readiness && !unsupported_.count(cp.name))
+      readiness_.emplace(cp.name, ProbeTracker(*cp.probes.readiness, true)).first->second.reset(now);
+  }
+
+  Agent::Impl& a_;
+  const types::Pod pod_;
+  const bool local_;
+  std::thread thread_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool wake_ = false, retire_ = false, halt_ = false, done_ = false;
+  types::PodStatus status_;
+  runtime::CancelToken cancel_;
+  // Worker-thread state.
+  std::map<std::string, ProbeTracker> liveness_, readiness_;
+  std::map<std::string, std::string> unsupported_;  // container -> why its probes are ignored
+  std::map<std::string, int> restarts_;  // restarts the agent made (docker counts its own)
+  std::map<std::string, std::string> seen_;     // container -> startedAt last seen
+  std::map<std::string, std::string> written_;  // csi name -> fingerprint of projected files
+};
+
+// ---- agent ----------------------------------------------------------------------------------
+
+void Agent::Impl::apply() {
+  auto next = std::make_shared<RefsSnapshot>();
+  next->secrets = remote.secrets;
+  next->configs = remote.configs;
+  for (const auto& [k, v] : local.secrets) next->secrets[k] = v;
+  for (const auto& [k, v] : local.configs) next->configs[k] = v;
+  refs = next;
+  std::map<std::string, std::pair<const types::Pod*, bool>> desired;
+  for (const auto& [sl, p] : remote.pods) desired[sl] = {&p, false};
+  for (const auto& [sl, p] : local.pods) desired[sl] = {&p, true};
+  for (auto it = workers.begin(); it != workers.end();) {
+    if (!desired.count(it->first)) {
+      it->second->retire();
+      retired.push_back(it->second);
+      it = workers.erase(it);
+    } else {
+      it->second->wake();  // secrets/configs may have changed
+      ++it;
+    }
+  }
+  if (stopping) return;
+  for (const auto& [sl, d] : desired) {
+    if (workers.count(sl)) continue;
+    types::Pod pod = *d.first;
+    pod.meta.selflink = sl;
+    auto w = std::make_shared<PodWorker>(*this, std::move(pod), d.second);
+    workers[sl] = w;
+    w->start();
+  }
+  dirty = true;
+  cv.notify_all();
+}
+
+void Agent::Impl::wakePod(const std::string& selflink) {
+  std::lock_guard lock(mu);
+  auto it = workers.find(selflink);
+  if (it != workers.end()) it->second->wake();
+}
+
+void Agent::Impl::reapRetired() {
+  std::vector<std::shared_ptr<PodWorker>> done;
+  {
+    std::lock_guard lock(mu);
+    for (auto it = retired.begin(); it != retired.end();) {
+      if ((*it)->done()) {
+        done.push_back(*it);
+        it = retired.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& w : done) w->join();
+}
+
+void Agent::Impl::specLoop() {
+  while (!isStopping()) {
+    types::Node n;
+    n.meta.name = opt.node;
+    n.meta.description = opt.description;
+    n.info = opt.host.info;
+    Status s = link->registerNode(n);
+    if (s.isOk()) break;
+    spdlog::warn("node '{}': {}; retrying", opt.node, s.toString());
+    if (!sleepFor(opt.retry)) return;
+  }
+  spdlog::info("node '{}': registered", opt.node);
+  reportOnce();
+  int64_t revision = 0;
+  while (!isStopping()) {
+    auto m = link->fetchSpec(revision, opt.specWait);
+    if (!m.isOk()) {
+      spdlog::warn("node '{}': {}; retrying", opt.node, m.status().toString());
+      if (!sleepFor(opt.retry)) return;
+      continue;
+    }
+    bool changed = m->revision != revision;
+    if (changed || revision == 0) {
+      {
+        std::lock_guard lock(mu);
+        remote = std::move(*m);
+        initialized = true;
+        apply();
+        revision = remote.revision;
+      }
+      spdlog::debug("node '{}': spec at revision {}", opt.node, revision);
+      gc();
+    } else if (!sleepFor(std::chrono::milliseconds(200))) {
+      return;  // an api without long-poll answers at once: do not spin
+    }
+  }
+}
+
+void Agent::Impl::reportOnce() {
+  if (!link) return;
+  std::vector<types::Pod> pods;
+  types::NodeStatus ns;
+  ns.online = true;
+  ns.capacity = opt.host.capacity;
+  {
+    std::lock_guard lock(mu);
+    for (const auto& [sl, w] : workers) {
+      auto p = w->snapshot();
+      for (const auto& c : p.spec.template_.containers) {
+        ns.allocated.cpu += c.resources.limits.cpu;
+        ns.allocated.ram += c.resources.limits.ram;
+      }
+      ns.allocated.pods++;
+      if (!w->local()) pods.push_back(std::move(p));
+    }
+  }
+  Status s = link->report(ns, pods);
+  if (!s.isOk()) spdlog::warn("node '{}': {}", opt.node, s.toString());
+}
+
+void Agent::Impl::reportLoop() {
+  auto lastGc = std::chrono::steady_clock::now();
+  while (true) {
+    {
+      std::unique_lock lock(mu);
+      cv.wait_for(lock, opt.heartbeat, [&] { return stopping || dirty; });
+      if (stopping) return;
+    }
+    // Let a burst of changes (50 pods starting) go in one report.
+    if (!sleepFor(std::chrono::milliseconds(100))) return;
+    {
+      std::lock_guard lock(mu);
+      dirty = false;
+    }
+    reportOnce();
+    reapRetired();
+    auto now = std::chrono::steady_clock::now();
+    if (now - lastGc > opt.resync) {
+      lastGc = now;
+      gc();
+    }
+  }
+}
+
+void Agent::Impl::gc() {
+  {
+    std::lock_guard lock(mu);
+    if (!initialized) return;
+  }
+  // List first, then read the known pods: a container in the listing was
+  // created by a worker that already existed, so its pod is known.
+  auto list = cri->list({{{cri::kLabelPod, ""}}, true});
+  if (!list.isOk()) return;
+  std::set<std::string> known;
+  {
+    std::lock_guard lock(mu);
+    for (const auto& [sl, w] : workers) known.insert(sl);
+    for (const auto& w : retired) known.insert(w->snapshot().meta.selflink);
+  }
+  for (const auto& c : *list) {
+    const std::string& pod = c.labels.at(cri::kLabelPod);
+    if (known.count(pod)) continue;
+    spdlog::info("node '{}': removing container '{}' of pod '{}' (not in the spec)", opt.node,
+                 c.name, pod);
+    cri->remove(c.id, true);
+  }
+}
+
+void Agent::Impl::eventsLoop() {
+  while (!isStopping()) {
+    cri::EventOptions eo;
+    eo.labels[cri::kLabelPod] = "";
+    eo.actions = {"die", "start", "oom", "destroy"};
+    Status s = cri->events(
+        eo,
+        [&](const cri::Event& e) {
+          auto it = e.labels.find(cri::kLabelPod);
+          if (it != e.labels.end()) wakePod(it->second);
+          return !isStopping();
+        },
+        &eventsCancel);
+    if (isStopping()) return;
+    if (!s.isOk()) spdlog::debug("node '{}': runtime events: {}", opt.node, s.toString());
+    if (!sleepFor(opt.retry)) return;
+  }
+}
+
+Agent::Agent(AgentOptions options, ClusterLink* link, cri::ContainerRuntime* c,
+             cii::ImageRuntime* i, runtime::csi::VolumeRuntime* v)
+    : impl_(std::make_unique<Impl>(std::move(options), link, c, i, v)) {}
+
+Agent::~Agent() { stop(); }
+
+Status Agent::start() {
+  if (!impl_->opt.manifestDir.empty()) {
+    auto local = loadLocalManifests(impl_->opt.manifestDir);
+    if (!local.isOk()) return local.status();
+    setLocalPods(*local);
+  }
+  std::lock_guard lock(impl_->mu);
+  if (!impl_->link) {
+    impl_->initialized = true;
+    impl_->apply();
+  } else {
+    impl_->threads.emplace_back([this] { impl_->specLoop(); });
+  }
+  impl_->threads.emplace_back([this] { impl_->reportLoop(); });
+  impl_->threads.emplace_back([this] { impl_->eventsLoop(); });
+  return Status::ok();
+}
+
+void Agent::stop() {
+  std::vector<std::thread> threads;
+  std::map<std::string, std::shared_ptr<PodWorker>> workers;
+  std::vector<std::shared_ptr<PodWorker>> retired;
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->stopping = true;
+    impl_->cv.notify_all();
+    threads.swap(impl_->threads);
+    workers.swap(impl_->workers);
+    retired.swap(impl_->retired);
+  }
+  impl_->eventsCancel.cancel();
+  for (auto& [sl, w] : workers) w->halt();
+  for (auto& t : threads) t.join();
+  for (auto& [sl, w] : workers) w->join();
+  for (auto& w : retired) w->join();  // a retiring worker finishes its teardown
+}
+
+void Agent::applyManifest(const NodeManifest& m) {
+  std::lock_guard lock(impl_->mu);
+  impl_->remote = m;
+  impl_->initialized = true;
+  impl_->apply();
+}
+
+void Agent::setLocalPods(const NodeManifest& local) {
+  std::lock_guard lock(impl_->mu);
+  impl_->local = local;
+  if (impl_->initialized) impl_->apply();
+}
+
+std::vector<types::Pod> Agent::podStatuses() const {
+  std::lock_guard lock(impl_->mu);
+  std::vector<types::Pod> out;
+  for (const auto& [sl, w] : impl_->workers) out.push_back(w->snapshot());
+  return out;
+}
+
+std::optional<types::Pod> Agent::podStatus(const std::string& selflink) const {
+  std::lock_guard lock(impl_->mu);
+  auto it = impl_->workers.find(selflink);
+  if (it == impl_->workers.end()) return std::nullopt;
+  return it->second->snapshot();
+}
+
+void Agent::collectGarbage() { impl_->gc(); }
+
+void Agent::waitRetired(std::chrono::milliseconds timeout) {
+  auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    impl_->reapRetired();
+    {
+      std::lock_guard lock(impl_->mu);
+      if (impl_->retired.empty()) return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+StatusOr<std::string> Agent::containerId(const std::string& pod, const std::string& container) const {
+  auto list = impl_->cri->list({{{cri::kLabelPod, pod}}, true});
+  if (!list.isOk()) return list.status();
+  for (const auto& c : *list) {
+    if (container.empty() ? c.labels.count(cri::kLabelNetwork) > 0
+                          : c.labels.at(cri::kLabelContainer) == container)
+      return c.id;
+  }
+  return notFound("pod '" + pod + "' has no container" + (container.empty() ? "" : " '" + container + "'"));
+}
+
+cri::ContainerRuntime& Agent::cri() { return *impl_->cri; }
+
+StatusOr<NodeManifest> loadLocalManifests(const std::string& dir) {
+  namespace fs = std::filesystem;
+  NodeManifest out;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return out;  // none yet
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    auto ext = e.path().extension().string();
+    if (e.is_regular_file() && (ext == ".yml" || ext == ".yaml" || ext == ".json"))
+      files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  const std::string ns = "local";
+  for (const auto& f : files) {
+    std::ifstream in(f);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    types::ParseOptions po;
+    po.baseDir = f.parent_path().string();
+    auto docs = types::parseManifests(ss.str(), po);
+    if (!docs.isOk()) return docs.status().withContext("local manifest '" + f.string() + "'");
+    for (const auto& d : *docs) {
+      if (d.kind == types::Kind::kSecret) {
+        types::Secret s;
+        LB_RETURN_IF_ERROR(types::fromDocument(d, ns, &s));
+        out.secrets[ns + ":" + s.meta.name] = s;
+      } else if (d.kind == types::Kind::kConfig) {
+        types::Config c;
+        LB_RETURN_IF_ERROR(types::fromDocument(d, ns, &c));
+        out.configs[ns + ":" + c.meta.name] = c;
+      } else if (d.kind == types::Kind::kService) {
+        types::Service svc;
+        LB_RETURN_IF_ERROR(types::fromDocument(d, ns, &svc));
+        int replicas = std::max(1, svc.spec.replicas);
+        for (int i = 0; i < replicas; ++i) {
+          types::Pod p;
+          p.meta.name = std::to_string(i);
+          p.meta.namespace_ = ns;
+          p.meta.selflink = types::podSelflink(ns, svc.meta.name, "local", p.meta.name);
+          p.spec.template_ = svc.spec.template_;
+          out.pods[p.meta.selflink] = p;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace lb::node

@@ -1,0 +1,104 @@
+#pragma once
+
+// The node agent: follows the node's spec from the cluster (long-poll), runs
+// each pod through a pod worker of its own, and reports pod and node status.
+// See docs/node.md for the design, adoption, probes and failure modes.
+//
+//   Agent agent(options, link, &cri, &cii, &csi);
+//   agent.start();   // register, spec/report/events threads
+//   ...
+//   agent.stop();    // stops threads; containers keep running (adoption)
+//
+// Tests drive it without a link: applyManifest() + podStatuses().
+// Thread-safe.
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lastbackend/common/clock.h"
+#include "lastbackend/common/status.h"
+#include "lastbackend/runtime/cii.h"
+#include "lastbackend/runtime/cri.h"
+#include "lastbackend/runtime/csi.h"
+#include "lastbackend/types/pod.h"
+#include "node/cluster_link.h"
+#include "node/host.h"
+#include "node/manifest.h"
+
+namespace lb::node {
+
+// What a probe checks: a TCP port on the pod IP, or a command in a container.
+struct ProbeTarget {
+  std::string podIp;
+  std::string containerId;
+  types::Probe probe;
+};
+using Prober = std::function<Status(const ProbeTarget&)>;
+
+// TCP probes connect to podIp:port; exec probes are not supported by the
+// CRI yet and answer kUnsupported (the agent then ignores the probe).
+Status defaultProber(const ProbeTarget& target);
+
+struct AgentOptions {
+  std::string node;  // node name (= hostname by default)
+  HostFacts host;
+  std::string description;
+  std::string manifestDir;  // local manifests (--manifest-path); empty = none
+  std::chrono::milliseconds heartbeat{5'000};
+  std::chrono::milliseconds specWait{25'000};  // long-poll wait
+  std::chrono::milliseconds resync{5'000};     // pod worker's periodic check
+  std::chrono::milliseconds retry{1'000};      // after a failed call
+  std::chrono::seconds stopGrace{5};           // SIGTERM -> SIGKILL when removing
+  const Clock* clock = &realClock();
+  Prober prober = defaultProber;
+};
+
+class Agent {
+ public:
+  // `link` may be null (local manifests only). Runtimes must outlive it.
+  Agent(AgentOptions options, ClusterLink* link, runtime::cri::ContainerRuntime* cri,
+        runtime::cii::ImageRuntime* cii, runtime::csi::VolumeRuntime* csi);
+  ~Agent();
+  Agent(const Agent&) = delete;
+  Agent& operator=(const Agent&) = delete;
+
+  // Loads local manifests and starts the threads. kInvalidArgument for a
+  // local manifest that does not parse.
+  Status start();
+  // Stops every thread; running containers are left alone.
+  void stop();
+
+  // Makes `m` (plus the local pods) the desired state: starts workers for
+  // new pods, retires those of pods gone, rewrites secret/config files.
+  void applyManifest(const NodeManifest& m);
+  // Pods from --manifest-path (already parsed), replacing earlier ones.
+  void setLocalPods(const NodeManifest& local);
+
+  // Current status of every pod (local ones included), by selflink.
+  std::vector<types::Pod> podStatuses() const;
+  std::optional<types::Pod> podStatus(const std::string& selflink) const;
+  // Removes containers of pods that are in no spec (runs after each spec).
+  void collectGarbage();
+  // Blocks until no retired worker is left (tests).
+  void waitRetired(std::chrono::milliseconds timeout);
+
+  // The container id of `container` in pod `pod` ("" = the first).
+  StatusOr<std::string> containerId(const std::string& pod, const std::string& container) const;
+  runtime::cri::ContainerRuntime& cri();
+
+  class Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// Reads Service/Secret/Config documents of every *.yml, *.yaml, *.json file
+// in `dir` into pods of namespace "local" ("local:<svc>:local:<i>").
+StatusOr<NodeManifest> loadLocalManifests(const std::string& dir);
+
+}  // namespace lb::node

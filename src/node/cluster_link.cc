@@ -1,0 +1,67 @@
+#include "node/cluster_link.h"
+
+#include <nlohmann/json.hpp>
+
+#include "client/client.h"
+#include "lastbackend/http/uri.h"
+#include "lastbackend/types/codec.h"
+
+namespace lb::node {
+
+namespace {
+
+class ApiLink : public ClusterLink {
+ public:
+  ApiLink(client::Client* client, std::string node)
+      : client_(client), base_("/cluster/node/" + http::percentEncode(node)) {}
+
+  Status registerNode(const types::Node& node) override {
+    auto r = client_->put(base_ + "/meta", types::toJson(node));
+    if (!r.isOk()) return r.status().withContext("register node");
+    return Status::ok();
+  }
+
+  Status report(const types::NodeStatus& status, const std::vector<types::Pod>& pods) override {
+    types::Node n;
+    n.status = status;
+    auto body = nlohmann::json::parse(types::toJson(n));
+    nlohmann::json out = nlohmann::json::object();
+    out["status"] = body.contains("status") ? body["status"] : nlohmann::json::object();
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& p : pods) {
+      types::Pod slim;
+      slim.meta.selflink = p.meta.selflink;
+      slim.status = p.status;
+      list.push_back(nlohmann::json::parse(types::toJson(slim)));
+    }
+    out["pods"] = std::move(list);
+    auto r = client_->put(base_ + "/status", out.dump());
+    if (!r.isOk()) return r.status().withContext("report status");
+    return Status::ok();
+  }
+
+  StatusOr<NodeManifest> fetchSpec(int64_t revision, std::chrono::milliseconds wait) override {
+    http::QueryParams q;
+    if (revision > 0) {
+      q["revision"] = std::to_string(revision);
+      q["timeout"] = std::to_string(wait.count()) + "ms";
+    }
+    auto r = client_->get(base_ + "/spec", q);
+    if (!r.isOk()) return r.status().withContext("fetch node spec");
+    auto m = parseNodeManifest(*r);
+    if (!m.isOk()) return m.status().withContext("fetch node spec");
+    return m;
+  }
+
+ private:
+  client::Client* client_;
+  std::string base_;
+};
+
+}  // namespace
+
+std::unique_ptr<ClusterLink> makeApiLink(client::Client* client, std::string node) {
+  return std::make_unique<ApiLink>(client, std::move(node));
+}
+
+}  // namespace lb::node

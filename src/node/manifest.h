@@ -1,0 +1,31 @@
+#pragma once
+
+// What a node should run, as GET /cluster/node/{node}/spec answers it (see
+// docs/node-protocol.md): pods, and the secrets, configs and volumes they
+// reference, each keyed by selflink, plus the store revision of the listing.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "lastbackend/common/status.h"
+#include "lastbackend/types/pod.h"
+#include "lastbackend/types/secret.h"
+#include "lastbackend/types/volume.h"
+
+namespace lb::node {
+
+struct NodeManifest {
+  std::map<std::string, types::Pod> pods;  // selflink -> pod (spec; status ignored)
+  std::map<std::string, types::Secret> secrets;  // "ns:name"
+  std::map<std::string, types::Config> configs;  // "ns:name"
+  std::map<std::string, types::Volume> volumes;  // "ns:name"
+  int64_t revision = 0;
+};
+
+// Parses the spec answer. kInvalidArgument naming the item that does not
+// decode (one bad item fails the whole answer: never run half a spec).
+StatusOr<NodeManifest> parseNodeManifest(std::string_view json);
+
+}  // namespace lb::node

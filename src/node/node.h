@@ -1,0 +1,41 @@
+#pragma once
+
+// `lastbackend node`: the node agent process (see docs/node.md).
+
+#include "lastbackend/config/config.h"
+
+namespace lb::node {
+
+// Opens the runtimes, registers with the api (config.api.uri, config.token),
+// serves the node HTTP port, runs until SIGTERM/SIGINT. Beyond the option
+// table: LB_NODE_NAME (node name, default the host name), LB_NODE_LABELS
+// ("k=v,k2=v2"), LB_NODE_STOP_GRACE (seconds, default 5), DOCKER_HOST.
+// Exit codes: 0 clean stop, 1 runtime failure, 2 configuration error.
+int run(const config::NodeConfig& config);
+
+}  // namespace lb::node
+
+#include <memory>
+#include <string>
+
+#include "lastbackend/common/status.h"
+
+namespace lb::node {
+
+// The agent with everything it needs (runtimes, api client, node server),
+// started; shared by `lastbackend node` and `lastbackend server`.
+class NodeProcess {
+ public:
+  static StatusOr<std::unique_ptr<NodeProcess>> start(const config::NodeConfig& config);
+  ~NodeProcess();
+  void stop();
+  const std::string& name() const;
+  uint16_t port() const;
+
+  struct Parts;
+
+ private:
+  std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace lb::node

@@ -1,0 +1,45 @@
+#pragma once
+
+// The node's own HTTP server (--bind-port 2965), on the engine of the REST
+// API (lb_http): the api proxies `lb service logs` here.
+//
+//   GET /health                                   (public)
+//   GET /pod                                      pod statuses (JSON list)
+//   GET /pod/{pod}/logs?container=&follow=&tail=  container output, chunked text
+//
+// Token: the cluster token, as for the api.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "lastbackend/common/status.h"
+#include "node/agent.h"
+
+namespace lb::http {
+class Server;
+}
+
+namespace lb::node {
+
+struct NodeServerOptions {
+  std::string address = "0.0.0.0";
+  uint16_t port = 2965;
+  std::string token;
+  std::string tlsCertFile, tlsKeyFile, tlsCaFile;
+};
+
+class NodeServer {
+ public:
+  static StatusOr<std::unique_ptr<NodeServer>> create(NodeServerOptions options, Agent* agent);
+  ~NodeServer();
+  Status start();
+  void stop();
+  uint16_t port() const;
+
+ private:
+  NodeServer() = default;
+  std::unique_ptr<http::Server> server_;
+};
+
+}  // namespace lb::node

@@ -1,0 +1,133 @@
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "client/client.h"
+#include "lastbackend/common/logging.h"
+#include "lastbackend/config/run.h"
+#include "lastbackend/runtime/factory.h"
+#include "node/agent.h"
+#include "node/cluster_link.h"
+#include "node/node.h"
+#include "node/node_server.h"
+
+namespace lb::node {
+
+namespace {
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+}  // namespace
+
+struct NodeProcess::Parts {
+  std::unique_ptr<runtime::cri::ContainerRuntime> cri;
+  std::unique_ptr<runtime::cii::ImageRuntime> cii;
+  std::unique_ptr<runtime::csi::VolumeRuntime> csi;
+  std::unique_ptr<client::Client> client;
+  std::unique_ptr<ClusterLink> link;
+  std::unique_ptr<Agent> agent;
+  std::unique_ptr<NodeServer> server;
+  std::string name;
+};
+
+StatusOr<std::unique_ptr<NodeProcess>> NodeProcess::start(const config::NodeConfig& config) {
+  auto parts = std::make_unique<Parts>();
+  runtime::cri::Options co;
+  co.driver = config.containerRuntime.empty() ? "docker" : config.containerRuntime;
+  co.docker.apiVersion = config.containerRuntimeDockerVersion;
+  auto cri = runtime::cri::open(co);
+  if (!cri.isOk()) return cri.status().withContext("node: container runtime");
+  parts->cri = std::move(*cri);
+  auto info = parts->cri->info();
+  if (!info.isOk()) return info.status().withContext("node: container runtime");
+  runtime::cii::Options io;
+  io.driver = config.imageRuntime.empty() ? "docker" : config.imageRuntime;
+  io.docker.apiVersion = config.imageRuntimeDockerVersion;
+  auto cii = runtime::cii::open(io);
+  if (!cii.isOk()) return cii.status().withContext("node: image runtime");
+  parts->cii = std::move(*cii);
+  runtime::csi::Options so;
+  if (!config.storageRoot.empty()) so.root = config.storageRoot;
+  auto csi = runtime::csi::open(so);
+  if (!csi.isOk()) return csi.status().withContext("node: storage runtime");
+  parts->csi = std::move(*csi);
+
+  AgentOptions ao;
+  ao.host = readHostFacts(config.workdir.empty() ? so.root : config.workdir);
+  ao.node = env("LB_NODE_NAME").empty() ? ao.host.info.hostname : env("LB_NODE_NAME");
+  ao.host.info.hostname = ao.node;
+  ao.host.info.labels = parseLabels(env("LB_NODE_LABELS"));
+  if (config.server.port > 0)
+    ao.host.info.labels["lastbackend.node.port"] = std::to_string(config.server.port);
+  ao.manifestDir = config.manifestDir;
+  if (!env("LB_NODE_STOP_GRACE").empty())
+    ao.stopGrace = std::chrono::seconds(std::atoi(env("LB_NODE_STOP_GRACE").c_str()));
+  parts->name = ao.node;
+
+  if (!config.api.uri.empty()) {
+    client::ClientOptions cl;
+    cl.endpoint = config.api.uri;
+    cl.token = config.token;
+    cl.caFile = config.api.tls.ca;
+    cl.certFile = config.api.tls.cert;
+    cl.keyFile = config.api.tls.key;
+    cl.requestTimeout = ao.specWait + std::chrono::seconds(10);
+    auto c = client::Client::create(cl);
+    if (!c.isOk()) return c.status().withContext("node: api client");
+    parts->client = std::move(*c);
+    parts->link = makeApiLink(parts->client.get(), ao.node);
+  } else {
+    spdlog::warn("node: no api uri (--api-uri): running local manifests only");
+  }
+  parts->agent = std::make_unique<Agent>(ao, parts->link.get(), parts->cri.get(), parts->cii.get(),
+                                         parts->csi.get());
+  if (config.server.port > 0 && !config.token.empty()) {
+    NodeServerOptions no;
+    no.address = config.server.host.empty() ? "0.0.0.0" : config.server.host;
+    no.port = static_cast<uint16_t>(config.server.port);
+    no.token = config.token;
+    no.tlsCertFile = config.server.tls.cert;
+    no.tlsKeyFile = config.server.tls.key;
+    no.tlsCaFile = config.server.tls.ca;
+    auto s = NodeServer::create(no, parts->agent.get());
+    if (!s.isOk()) return s.status();
+    parts->server = std::move(*s);
+    LB_RETURN_IF_ERROR(parts->server->start());
+  }
+  LB_RETURN_IF_ERROR(parts->agent->start());
+  spdlog::info("node '{}': running on {} {} (api {})", ao.node, info->driver, info->version,
+               config.api.uri.empty() ? "none" : config.api.uri);
+  std::unique_ptr<NodeProcess> out(new NodeProcess());
+  out->parts_ = std::move(parts);
+  return out;
+}
+
+NodeProcess::~NodeProcess() { stop(); }
+
+void NodeProcess::stop() {
+  if (!parts_) return;
+  if (parts_->server) parts_->server->stop();
+  parts_->agent->stop();
+  parts_.reset();
+}
+
+const std::string& NodeProcess::name() const { return parts_->name; }
+uint16_t NodeProcess::port() const { return parts_ && parts_->server ? parts_->server->port() : 0; }
+
+int run(const config::NodeConfig& config) {
+  config::blockShutdownSignals();
+  auto p = NodeProcess::start(config);
+  if (!p.isOk()) {
+    spdlog::error("lastbackend node: {}", p.status().toString());
+    return 1;
+  }
+  config::waitForShutdownSignal();
+  spdlog::info("node: stopping (containers keep running)");
+  (*p)->stop();
+  return 0;
+}
+
+}  // namespace lb::node

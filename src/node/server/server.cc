@@ -1,0 +1,152 @@
+#include "node/server/server.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "api/api.h"
+#include "cli/cluster_store.h"
+#include "controller/controller.h"
+#include "lastbackend/common/logging.h"
+#include "lastbackend/config/run.h"
+#include "node/node.h"
+
+namespace lb::server {
+
+namespace {
+
+bool envFlag(const char* name) {
+  const char* v = std::getenv(name);
+  return v && *v && std::string(v) != "0" && std::string(v) != "false";
+}
+
+// The token kept in <workdir>/token, made once.
+StatusOr<std::string> persistentToken(const std::string& workdir) {
+  std::string dir = workdir.empty() ? "/var/lib/lastbackend" : workdir;
+  std::string path = dir + "/token";
+  std::ifstream in(path);
+  std::string token;
+  if (in >> token && !token.empty()) return token;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  std::random_device rd;
+  std::ostringstream hex;
+  for (int i = 0; i < 24; ++i) hex << std::hex << ((rd() >> 4) & 0xf) << (rd() & 0xf);
+  token = hex.str();
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return unavailable("cannot write the token file '" + path + "'");
+  std::string line = token + "\n";
+  bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  ::close(fd);
+  if (!ok) return unavailable("cannot write the token file '" + path + "'");
+  spdlog::info("server: no token configured; generated one in {}", path);
+  return token;
+}
+
+// Cluster "local" in the lb config of $HOME, selected.
+Status writeCliConfig(const std::string& endpoint, const std::string& token) {
+  const char* home = std::getenv("HOME");
+  if (!home || !*home) return Status::ok();
+  cli::ClusterStore store(home);
+  auto cfg = store.load();
+  if (!cfg.isOk()) return cfg.status().withContext("lb config '" + store.path() + "'");
+  cli::ClusterEntry entry{"local", endpoint, token, "", "", ""};
+  bool found = false;
+  for (auto& c : cfg->clusters)
+    if (c.name == "local") {
+      c = entry;
+      found = true;
+    }
+  if (!found) cfg->clusters.push_back(entry);
+  cfg->current = "local";
+  LB_RETURN_IF_ERROR(store.save(*cfg));
+  spdlog::info("server: lb is configured (cluster 'local' in {})", store.path());
+  return Status::ok();
+}
+
+}  // namespace
+
+int run(const config::ServerConfig& in) {
+  config::blockShutdownSignals();
+  config::ServerConfig config = in;
+  if (config.api.token.empty()) {
+    auto t = persistentToken(config.node.workdir);
+    if (!t.isOk()) {
+      spdlog::error("lastbackend server: {}", t.status().toString());
+      return 1;
+    }
+    config.api.token = *t;
+  }
+  auto opened = storage::open(config.api.storage);
+  if (!opened.isOk()) {
+    spdlog::error("lastbackend server: cannot open the {} store: {}", config.api.storage.driver,
+                  opened.status().toString());
+    return 1;
+  }
+  std::shared_ptr<storage::Storage> store(std::move(*opened));
+  auto api = api::Api::create(config.api, store);
+  if (!api.isOk()) {
+    spdlog::error("lastbackend server: {}", api.status().toString());
+    return api.status().code() == Code::kInvalidArgument ? 2 : 1;
+  }
+  if (Status s = (*api)->start(); !s.isOk()) {
+    spdlog::error("lastbackend server: {}", s.toString());
+    return 1;
+  }
+  controller::Options co;
+  if (!config.controller.servicesCidr.empty()) co.servicesCidr = config.controller.servicesCidr;
+  if (config.controller.nodeOfflineTimeout.count() > 0)
+    co.nodeOfflineTimeout = config.controller.nodeOfflineTimeout;
+  auto ctl = controller::Controller::create(store, co);
+  if (!ctl.isOk()) {
+    spdlog::error("lastbackend server: controller: {}", ctl.status().toString());
+    (*api)->stop();
+    return 2;
+  }
+  (*ctl)->start();
+
+  const bool tls = config.api.server.tls.enabled();
+  std::string host = config.api.server.host;
+  if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
+  const std::string endpoint =
+      std::string(tls ? "https://" : "http://") + host + ":" + std::to_string((*api)->port());
+  config::NodeConfig nc = config.node;
+  nc.token = config.api.token;
+  nc.api.uri = endpoint;
+  std::unique_ptr<node::NodeProcess> nodeProcess;
+  if (!envFlag("LB_SERVER_NO_NODE")) {
+    auto n = node::NodeProcess::start(nc);
+    if (!n.isOk()) {
+      spdlog::error(
+          "lastbackend server: {} (is dockerd running? start it with 'systemctl start docker', "
+          "or set LB_SERVER_NO_NODE=1 to run without a node)",
+          n.status().toString());
+      (*ctl)->stop(true);
+      (*api)->stop();
+      return 1;
+    }
+    nodeProcess = std::move(*n);
+  } else {
+    spdlog::warn("lastbackend server: LB_SERVER_NO_NODE set: no node agent, pods stay unscheduled");
+  }
+  if (!envFlag("LB_SERVER_NO_CLI_CONFIG")) {
+    if (Status s = writeCliConfig(endpoint, config.api.token); !s.isOk())
+      spdlog::warn("lastbackend server: {}", s.toString());
+  }
+  spdlog::info("lastbackend server: api {} , controller, node {} running", endpoint,
+               nodeProcess ? nodeProcess->name() : "(none)");
+  int sig = config::waitForShutdownSignal();
+  spdlog::info("lastbackend server: stopping (signal {})", sig);
+  if (nodeProcess) nodeProcess->stop();
+  (*ctl)->stop(true);
+  (*api)->stop();
+  return 0;
+}
+
+}  // namespace lb::server

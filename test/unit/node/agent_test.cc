@@ -1,0 +1,302 @@
+// The agent against the runtime fakes: pods come up with their containers,
+// statuses follow probes and exits, restarts of the agent adopt what runs,
+// pods that leave the spec leave no container behind.
+
+#include "node/agent.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "fakes/runtime/fake_cii.h"
+#include "fakes/runtime/fake_cri.h"
+#include "fakes/runtime/fake_csi.h"
+
+namespace lb::node {
+namespace {
+
+using namespace std::chrono_literals;
+namespace cri = runtime::cri;
+
+constexpr const char* kImage = "lb/busybox:local";
+
+types::Pod pod(const std::string& name, int containers = 1) {
+  types::Pod p;
+  p.meta.name = name;
+  p.meta.namespace_ = "demo";
+  p.meta.selflink = "demo:web:d1:" + name;
+  for (int i = 0; i < containers; ++i) {
+    types::ContainerSpec c;
+    c.name = "c" + std::to_string(i);
+    c.image.name = kImage;
+    c.env.push_back({"GREETING", std::nullopt, std::nullopt, types::KeyRef{"conf", "greeting"}});
+    p.spec.template_.containers.push_back(c);
+  }
+  types::TemplateVolume v;
+  v.name = "conf";
+  v.config = types::FilesRef{"conf", {}};
+  p.spec.template_.volumes.push_back(v);
+  p.spec.template_.containers[0].volumes.push_back({"conf", "/etc/conf", "", false});
+  return p;
+}
+
+NodeManifest manifest(std::vector<types::Pod> pods, std::string greeting = "hello") {
+  NodeManifest m;
+  for (auto& p : pods) m.pods[p.meta.selflink] = p;
+  m.configs["demo:conf"].spec.data = {{"greeting", greeting}};
+  m.revision = 1;
+  return m;
+}
+
+bool eventually(const std::function<bool()>& f, std::chrono::milliseconds limit = 5s) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (f()) return true;
+    std::this_thread::sleep_for(5ms);
+  }
+  return f();
+}
+
+class AgentTest : public ::testing::Test {
+ protected:
+  AgentTest() : cri_(realClock(), &images_) { images_.addImage(kImage); }
+
+  std::unique_ptr<Agent> makeAgent(Prober prober = defaultProber) {
+    AgentOptions o;
+    o.node = "node-1";
+    o.resync = 50ms;
+    o.retry = 20ms;
+    o.heartbeat = 100ms;
+    o.stopGrace = 0s;
+    o.prober = std::move(prober);
+    return std::make_unique<Agent>(o, nullptr, &cri_, &images_, &volumes_);
+  }
+
+  bool ready(Agent& a, const std::string& sl) {
+    auto p = a.podStatus(sl);
+    return p && p->status.ready && p->status.state == types::State::kReady;
+  }
+
+  std::vector<cri::ContainerInfo> containers(const std::string& sl = "") {
+    cri::ListOptions lo;
+    lo.labels[cri::kLabelPod] = sl;
+    return *cri_.list(lo);
+  }
+
+  fakes::FakeImageRuntime images_;
+  fakes::FakeContainerRuntime cri_;
+  fakes::FakeVolumeRuntime volumes_;
+};
+
+TEST_F(AgentTest, RunsPodWithJoinedContainersEnvAndFiles) {
+  auto agent = makeAgent();
+  ASSERT_TRUE(agent->start().isOk());
+  agent->applyManifest(manifest({pod("p1", 2)}));
+  ASSERT_TRUE(eventually([&] { return ready(*agent, "demo:web:d1:p1"); }));
+  auto cs = containers("demo:web:d1:p1");
+  ASSERT_EQ(cs.size(), 2u);
+  std::string owner;
+  for (const auto& c : cs)
+    if (c.labels.count(cri::kLabelNetwork)) owner = c.id;
+  ASSERT_FALSE(owner.empty());
+  for (const auto& c : cs) {
+    EXPECT_TRUE(c.running());
+    if (c.id != owner) EXPECT_EQ(c.networkMode, "container:" + owner);
+  }
+  auto specs = cri_.specs();
+  EXPECT_EQ(specs[0].env.at("GREETING"), "hello");
+  EXPECT_EQ(volumes_.files("demo:web:d1:p1.conf").at("greeting"), "hello");
+  auto st = agent->podStatus("demo:web:d1:p1")->status;
+  EXPECT_FALSE(st.ip.empty());
+  EXPECT_EQ(st.containers.size(), 2u);
+  EXPECT_EQ(st.node, "node-1");
+  agent->stop();
+}
+
+TEST_F(AgentTest, ConfigChangeRewritesFilesWithoutRestart) {
+  auto agent = makeAgent();
+  ASSERT_TRUE(agent->start().isOk());
+  agent->applyManifest(manifest({pod("p1")}));
+  ASSERT_TRUE(eventually([&] { return ready(*agent, "demo:web:d1:p1"); }));
+  auto before = containers();
+  agent->applyManifest(manifest({pod("p1")}, "bonjour"));
+  EXPECT_TRUE(eventually([&] {
+    auto f = volumes_.files("demo:web:d1:p1.conf");
+    return f.count("greeting") && f.at("greeting") == "bonjour";
+  }));
+  auto after = containers();
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0].id, before[0].id);
+  EXPECT_EQ(after[0].startedAt, before[0].startedAt);
+}
+
+TEST_F(AgentTest, MissingConfigKeepsPodProvisioningWithMessage) {
+  auto agent = makeAgent();
+  ASSERT_TRUE(agent->start().isOk());
+  auto m = manifest({pod("p1")});
+  m.configs.clear();
+  agent->applyManifest(m);
+  EXPECT_TRUE(eventually([&] {
+    auto p = agent->podStatus("demo:web:d1:p1");
+    return p && p->status.message.find("config 'conf' not found") != std::string::npos;
+  }));
+  EXPECT_EQ(agent->podStatus("demo:web:d1:p1")->status.state, types::State::kProvision);
+  EXPECT_TRUE(containers().empty());
+  agent->applyManifest(manifest({pod("p1")}));  // the config arrives
+  EXPECT_TRUE(eventually([&] { return ready(*agent, "demo:web:d1:p1"); }));
+}
+
+TEST_F(AgentTest, RemovedPodsLeaveNoContainersOrVolumes) {
+  auto agent = makeAgent();
+  ASSERT_TRUE(agent->start().isOk());
+  agent->applyManifest(manifest({pod("p1", 2), pod("p2")}));
+  ASSERT_TRUE(eventually([&] { return ready(*agent, "demo:web:d1:p1") && ready(*agent, "demo:web:d1:p2"); }));
+  agent->applyManifest(manifest({pod("p2")}));
+  agent->waitRetired(5s);
+  EXPECT_TRUE(containers("demo:web:d1:p1").empty());
+  EXPECT_EQ(containers("demo:web:d1:p2").size(), 1u);
+  EXPECT_FALSE(volumes_.path("demo:web:d1:p1.conf").isOk());
+  agent->applyManifest(manifest({}));
+  agent->waitRetired(5s);
+  EXPECT_TRUE(containers().empty());
+}
+
+TEST_F(AgentTest, RestartedAgentAdoptsRunningContainers) {
+  auto agent = makeAgent();
+  ASSERT_TRUE(agent->start().isOk());
+  agent->applyManifest(manifest({pod("p1", 2), pod("p2")}));
+  ASSERT_TRUE(eventually([&] { return ready(*agent, "demo:web:d1:p1") && ready(*agent, "demo:web:d1:p2"); }));
+  auto before = containers();
+  agent->stop();
+  agent.reset();
+  // A stray of a pod the spec no longer has, as a crashed agent leaves it.
+  auto stray = pod("gone");
+  cri::ContainerSpec s;
+  s.image = kImage;
+  s.labels[cri::kLabelPod] = stray.meta.selflink;
+  auto strayId = cri_.create(s);
+  ASSERT_TRUE(strayId.isOk());
+
+  auto again = makeAgent();
+  ASSERT_TRUE(again->start().isOk());
+  again->applyManifest(manifest({pod("p1", 2), pod("p2")}));
+  ASSERT_TRUE(eventually([&] { return ready(*again, "demo:web:d1:p1") && ready(*again, "demo:web:d1:p2"); }));
+  again->collectGarbage();
+  auto after = containers();
+  ASSERT_EQ(after.size(), before.size());
+  for (const auto& b : before) {
+    auto it = std::find_if(after.begin(), after.end(), [&](const auto& a) { return a.id == b.id; });
+    ASSERT_NE(it, after.end()) << b.name << " was replaced";
+    EXPECT_EQ(it->startedAt, b.startedAt);
+    EXPECT_EQ(it->restartCount, 0);
+  }
+  EXPECT_FALSE(cri_.inspect(*strayId).isOk());
+}
+
+TEST_F(AgentTest, DeadContainerIsRestartedAndCounted) {
+  auto agent = makeAgent();
+  ASSERT_TRUE(agent->start().isOk());
+  auto p = pod("p1");
+  agent->applyManifest(manifest({p}));
+  ASSERT_TRUE(eventually([&] { return ready(*agent, p.meta.selflink); }));
+  cri_.exit(containers()[0].id, 1);  // "always": the runtime restarts it
+  EXPECT_TRUE(eventually([&] {
+    auto s = agent->podStatus(p.meta.selflink);
+    return s && s->status.containers.size() == 1 && s->status.containers[0].restarts == 1;
+  }));
+  // restart "never": the pod is in error once the container exits non-zero.
+  auto q = pod("p2");
+  q.spec.template_.containers[0].restart.policy = "never";
+  agent->applyManifest(manifest({p, q}));
+  ASSERT_TRUE(eventually([&] { return ready(*agent, q.meta.selflink); }));
+  cri_.exit(containers(q.meta.selflink)[0].id, 3);
+  EXPECT_TRUE(eventually([&] {
+    auto s = agent->podStatus(q.meta.selflink);
+    return s && s->status.state == types::State::kError && !s->status.ready;
+  }));
+  EXPECT_NE(agent->podStatus(q.meta.selflink)->status.message.find("code 3"), std::string::npos);
+}
+
+TEST_F(AgentTest, ReadinessGatesReadyAndLivenessRestarts) {
+  std::atomic<bool> readyOk{false}, liveOk{true};
+  auto agent = makeAgent([&](const ProbeTarget& t) {
+    bool ok = t.probe.tcp->port == 1 ? readyOk.load() : liveOk.load();
+    return ok ? Status::ok() : unavailable("refused");
+  });
+  ASSERT_TRUE(agent->start().isOk());
+  auto p = pod("p1");
+  types::Probe readiness;
+  readiness.tcp = types::ProbeTcp{1};
+  readiness.period = 1;
+  types::Probe liveness;
+  liveness.tcp = types::ProbeTcp{2};
+  liveness.period = 1;
+  liveness.failureThreshold = 2;
+  p.spec.template_.containers[0].probes.readiness = readiness;
+  p.spec.template_.containers[0].probes.liveness = liveness;
+  agent->applyManifest(manifest({p}));
+  EXPECT_TRUE(eventually([&] {
+    auto s = agent->podStatus(p.meta.selflink);
+    return s && s->status.containers.size() == 1 && s->status.containers[0].state == "started";
+  }));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_FALSE(agent->podStatus(p.meta.selflink)->status.ready);
+  EXPECT_NE(agent->podStatus(p.meta.selflink)->status.message.find("readiness"), std::string::npos);
+  readyOk = true;
+  EXPECT_TRUE(eventually([&] { return ready(*agent, p.meta.selflink); }, 4s));
+  auto id = containers()[0].id;
+  liveOk = false;
+  EXPECT_TRUE(eventually([&] {
+    auto s = agent->podStatus(p.meta.selflink);
+    return s && s->status.containers[0].restarts >= 1;
+  }, 6s));
+  EXPECT_EQ(containers()[0].id, id);  // restarted in place, not replaced
+}
+
+TEST_F(AgentTest, ImagePulledPerPolicy) {
+  images_.addRemote("registry.example/app:1");
+  auto agent = makeAgent();
+  ASSERT_TRUE(agent->start().isOk());
+  auto p = pod("p1");
+  p.spec.template_.containers[0].image.name = "registry.example/app:1";
+  agent->applyManifest(manifest({p}));
+  EXPECT_TRUE(eventually([&] { return ready(*agent, p.meta.selflink); }));
+  auto q = pod("p2");
+  q.spec.template_.containers[0].image.name = "registry.example/missing:1";
+  q.spec.template_.containers[0].image.policy = "Never";
+  agent->applyManifest(manifest({p, q}));
+  EXPECT_TRUE(eventually([&] {
+    auto s = agent->podStatus(q.meta.selflink);
+    return s && s->status.message.find("pull policy is Never") != std::string::npos;
+  }));
+}
+
+TEST(LocalManifests, ServicesBecomeLocalPods) {
+  auto dir = std::filesystem::temp_directory_path() / ("lb-node-local-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "web.yml") << R"(kind: Service
+version: v1
+meta: {name: web}
+spec:
+  replicas: 2
+  template:
+    containers:
+      - name: httpd
+        image: {name: lb/busybox:local}
+)";
+  std::ofstream(dir / "ignored.txt") << "not a manifest";
+  auto m = loadLocalManifests(dir.string());
+  ASSERT_TRUE(m.isOk()) << m.status().toString();
+  EXPECT_EQ(m->pods.size(), 2u);
+  EXPECT_EQ(m->pods.count("local:web:local:0"), 1u);
+  std::ofstream(dir / "bad.yml") << "kind: Service\nspec: [";
+  EXPECT_FALSE(loadLocalManifests(dir.string()).isOk());
+  std::filesystem::remove_all(dir);
+  EXPECT_TRUE(loadLocalManifests("/nonexistent-lb-dir").isOk());
+}
+
+}  // namespace
+}  // namespace lb::node
