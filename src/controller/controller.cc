@@ -262,7 +262,8 @@ class Controller::Impl {
       std::lock_guard lock(statsMu_);
       stats_.queue = queue_.size();
     }
-    return synced_ ? Status::ok() : unavailable("cache lost its store; re-listing");
+    if (!synced_ && elector_.isLeader()) return unavailable("cache lost its store; re-listing");
+    return Status::ok();
   }
 
   void resyncNow() {
@@ -715,6 +716,15 @@ class Controller::Impl {
   }
 
   void flush() {
+    if (!elector_.isLeader()) {
+      // Stepped down with writes staged: drop them and the cache they were
+      // applied to; the next leadership re-lists.
+      if (!ops_.empty() || ipamDirty_) spdlog::warn("controller: lost the lease; dropping {} staged writes", batchOps_);
+      resetBatch();
+      ipamDirty_ = false;
+      synced_ = false;
+      return;
+    }
     std::vector<Op> ops;
     ops.reserve(ops_.size() + 1);
     for (auto& op : ops_) {

@@ -304,6 +304,23 @@ TEST_F(ControllerTest, SecondControllerTakesOverWhenTheLeaderDies) {
   EXPECT_EQ(store_->list("/pod/")->items.size(), 6u);
 }
 
+TEST_F(ControllerTest, LeaderThatCannotRenewStopsWriting) {
+  startCluster({});
+  applyService(*store_, makeService("demo", "web", 2));
+  ASSERT_TRUE(runUntil([&] { return converged("web", 2); }));
+  // No renewal for 2/3 of the TTL (3 s): the controller must not act.
+  clock_.advance(2100ms);
+  EXPECT_FALSE(ctl_->isLeader());
+  applyService(*store_, makeService("demo", "web", 4));
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(ctl_->runOnce().isOk());
+    ASSERT_TRUE(hollow_->step().isOk());
+  }
+  EXPECT_EQ(podsOf(*store_, "demo", "web").size(), 2u);
+  // Renewing again resumes the work (from a fresh listing).
+  ASSERT_TRUE(runUntil([&] { return converged("web", 4); }));
+}
+
 TEST_F(ControllerTest, ManySmallServicesConverge) {
   HollowOptions h;
   h.nodes = 20;
