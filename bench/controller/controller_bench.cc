@@ -86,16 +86,26 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
-    if (a == "--nodes") f.nodes = std::stoi(next());
-    else if (a == "--services") f.services = std::stoi(next());
-    else if (a == "--replicas") f.replicas = std::stoi(next());
-    else if (a == "--services-per-namespace") f.servicesPerNamespace = std::stoi(next());
-    else if (a == "--hollow-threads") f.hollowThreads = std::stoi(next());
-    else if (a == "--timeout") f.timeoutSeconds = std::stoi(next());
-    else if (a == "--no-ports") f.ports = false;
-    else if (a == "--node-endpoints") f.nodeEndpoints = true;
-    else if (a == "--db") f.db = next();
-    else if (a == "--binary") f.binary = next();
+    if (a == "--nodes")
+      f.nodes = std::stoi(next());
+    else if (a == "--services")
+      f.services = std::stoi(next());
+    else if (a == "--replicas")
+      f.replicas = std::stoi(next());
+    else if (a == "--services-per-namespace")
+      f.servicesPerNamespace = std::stoi(next());
+    else if (a == "--hollow-threads")
+      f.hollowThreads = std::stoi(next());
+    else if (a == "--timeout")
+      f.timeoutSeconds = std::stoi(next());
+    else if (a == "--no-ports")
+      f.ports = false;
+    else if (a == "--node-endpoints")
+      f.nodeEndpoints = true;
+    else if (a == "--db")
+      f.db = next();
+    else if (a == "--binary")
+      f.binary = next();
     else {
       std::fprintf(stderr,
                    "usage: lb_bench_controller [--nodes N] [--services N] [--replicas N]\n"
@@ -129,7 +139,8 @@ int main(int argc, char** argv) {
     h.heartbeatInterval = 5s;
     h.readyDelay = 0ms;
     h.nodesPerTxn = 256;
-    hollow.push_back(std::make_unique<lb::controller::testing::HollowCluster>(store, lb::realClock(), h));
+    hollow.push_back(
+        std::make_unique<lb::controller::testing::HollowCluster>(store, lb::realClock(), h));
     if (auto s = hollow.back()->registerAll(); !s.isOk()) {
       std::fprintf(stderr, "register: %s\n", s.message().c_str());
       return 1;
@@ -148,7 +159,8 @@ int main(int argc, char** argv) {
   }
   // Wait for the controller to lead (its lease record).
   auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (!store->get("/system/controller/lead").isOk() && std::chrono::steady_clock::now() < deadline)
+  while (!store->get("/system/controller/lead").isOk() &&
+         std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(10ms);
   for (auto& h : hollow) h->start();
 
@@ -166,7 +178,8 @@ int main(int argc, char** argv) {
     if (i % f.servicesPerNamespace == 0) {
       lb::types::Namespace n;
       n.meta.name = n.meta.selflink = ns;
-      ops.push_back({lb::storage::Op::Type::kPut, *keys::namespaceKey(ns), lb::types::toJson(n), 0});
+      ops.push_back(
+          {lb::storage::Op::Type::kPut, *keys::namespaceKey(ns), lb::types::toJson(n), 0});
     }
     lb::types::Service s;
     s.meta.name = "svc" + std::to_string(i);
@@ -179,7 +192,8 @@ int main(int argc, char** argv) {
     c.resources.request = {64 << 20, 100};
     s.spec.template_.containers.push_back(c);
     if (f.ports) s.spec.network.ports.push_back({80, 8080, "tcp"});
-    ops.push_back({lb::storage::Op::Type::kPut, *keys::serviceKey(ns, s.meta.name), lb::types::toJson(s), 0});
+    ops.push_back(
+        {lb::storage::Op::Type::kPut, *keys::serviceKey(ns, s.meta.name), lb::types::toJson(s), 0});
     if (ops.size() >= 100) commit();
   }
   commit();
@@ -206,7 +220,8 @@ int main(int argc, char** argv) {
       if (deps.isOk()) {
         for (const auto& o : deps->items) {
           lb::types::Deployment d;
-          if (lb::types::fromJson(o.value, &d).isOk() && d.status.state == lb::types::State::kReady) ready++;
+          if (lb::types::fromJson(o.value, &d).isOk() && d.status.state == lb::types::State::kReady)
+            ready++;
         }
       }
       if (ready >= f.services) tDeployments = now;
@@ -223,10 +238,13 @@ int main(int argc, char** argv) {
   auto pods = store->list("/pod/");
   auto info = store->info();
 
-  std::printf("nodes: %d\nservices: %d\nreplicas: %d\npods: %d\n", f.nodes, f.services, f.replicas, total);
-  std::printf("path: direct store writes (services and node reports), controller = separate process\n");
+  std::printf("nodes: %d\nservices: %d\nreplicas: %d\npods: %d\n", f.nodes, f.services, f.replicas,
+              total);
+  std::printf(
+      "path: direct store writes (services and node reports), controller = separate process\n");
   std::printf("apply_seconds: %.3f\n", seconds(tApplied - t0));
-  auto report = [&](const char* name, const std::optional<std::chrono::steady_clock::time_point>& t) {
+  auto report = [&](const char* name,
+                    const std::optional<std::chrono::steady_clock::time_point>& t) {
     if (t) {
       std::printf("%s: %.3f s (%.0f pods/s)\n", name, seconds(*t - t0), total / seconds(*t - t0));
     } else {
@@ -238,12 +256,19 @@ int main(int argc, char** argv) {
   report("all_deployments_ready", tDeployments);
   std::printf("pods_in_store: %zu\n", pods.isOk() ? pods->items.size() : 0);
   std::printf("controller_cpu: %.2f s\n", ctlCpu);
-  std::printf("bench_process_cpu (hollow nodes + writer): %.2f s\n",
-              ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
-  std::printf("load_average_1m: %.2f\n", [] { double l[1] = {0}; getloadavg(l, 1); return l[0]; }());
+  std::printf(
+      "bench_process_cpu (hollow nodes + writer): %.2f s\n",
+      ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
+  std::printf("load_average_1m: %.2f\n", [] {
+    double l[1] = {0};
+    getloadavg(l, 1);
+    return l[0];
+  }());
   std::printf("controller_peak_rss: %.1f MiB\n", ctlPeak / 1024.0);
   std::printf("bench_process_peak_rss (hollow nodes + writer): %.1f MiB\n", ru.ru_maxrss / 1024.0);
-  if (info.isOk()) std::printf("store: revision %lld, %.1f MB\n", static_cast<long long>(info->revision), info->bytes / 1e6);
+  if (info.isOk())
+    std::printf("store: revision %lld, %.1f MB\n", static_cast<long long>(info->revision),
+                info->bytes / 1e6);
   std::filesystem::remove(f.db);
   std::filesystem::remove(f.db + "-wal");
   std::filesystem::remove(f.db + "-shm");

@@ -39,12 +39,15 @@ inline KeyInfo classify(std::string_view key) {
     return !rest->empty();
   };
   std::string_view rest;
-  static constexpr std::pair<std::string_view, Kind> kFlat[] = {
-      {"/service/", Kind::kService}, {"/deployment/", Kind::kDeployment},
-      {"/pod/", Kind::kPod},         {"/endpoint/", Kind::kEndpoint},
-      {"/secret/", Kind::kSecret},   {"/config/", Kind::kConfig},
-      {"/volume/", Kind::kVolume},   {"/route/", Kind::kRoute},
-      {"/namespace/", Kind::kNamespace}};
+  static constexpr std::pair<std::string_view, Kind> kFlat[] = {{"/service/", Kind::kService},
+                                                                {"/deployment/", Kind::kDeployment},
+                                                                {"/pod/", Kind::kPod},
+                                                                {"/endpoint/", Kind::kEndpoint},
+                                                                {"/secret/", Kind::kSecret},
+                                                                {"/config/", Kind::kConfig},
+                                                                {"/volume/", Kind::kVolume},
+                                                                {"/route/", Kind::kRoute},
+                                                                {"/namespace/", Kind::kNamespace}};
   for (const auto& [prefix, kind] : kFlat) {
     if (strip(prefix, &rest)) return {kind, std::string(rest), {}};
   }

@@ -92,7 +92,8 @@ std::string encode(T obj) {
 // Iterates the entries of a selflink-keyed map whose key starts with `prefix`.
 template <class Map, class F>
 void forPrefix(Map& map, const std::string& prefix, F f) {
-  for (auto it = map.lower_bound(prefix); it != map.end() && it->first.compare(0, prefix.size(), prefix) == 0;) {
+  for (auto it = map.lower_bound(prefix);
+       it != map.end() && it->first.compare(0, prefix.size(), prefix) == 0;) {
     auto next = std::next(it);
     f(it->first, it->second);
     it = next;
@@ -331,7 +332,8 @@ class Controller::Impl {
     auto list = store_->list("/");
     if (!list.isOk()) return list.status().withContext("listing the store");
     loading_ = true;
-    for (const auto& o : list->items) applyRemote(o.key, o.value, o.revision, /*deleted=*/false, true);
+    for (const auto& o : list->items)
+      applyRemote(o.key, o.value, o.revision, /*deleted=*/false, true);
     loading_ = false;
     watchRev_ = list->revision;
     auto w = store_->watch("/", watchRev_);
@@ -408,25 +410,44 @@ class Controller::Impl {
   void applyValue(const detail::KeyInfo& ki, const std::string& key,
                   const std::optional<std::string>& value) {
     switch (ki.kind) {
-      case Kind::kService: setService(ki.id, decode<Service>(key, value)); break;
-      case Kind::kDeployment: setDeployment(ki.id, decode<Deployment>(key, value)); break;
-      case Kind::kPod: setPod(ki.id, decode<Pod>(key, value)); break;
-      case Kind::kEndpoint: setEndpoint(ki.id, decode<Endpoint>(key, value)); break;
-      case Kind::kSecret: setNamespaced(secrets_, ki.id, decode<types::Secret>(key, value)); break;
-      case Kind::kConfig: setNamespaced(configs_, ki.id, decode<types::Config>(key, value)); break;
-      case Kind::kVolume: setNamespaced(volumes_, ki.id, decode<types::Volume>(key, value)); break;
-      case Kind::kRoute: setRoute(ki.id, decode<types::Route>(key, value)); break;
+      case Kind::kService:
+        setService(ki.id, decode<Service>(key, value));
+        break;
+      case Kind::kDeployment:
+        setDeployment(ki.id, decode<Deployment>(key, value));
+        break;
+      case Kind::kPod:
+        setPod(ki.id, decode<Pod>(key, value));
+        break;
+      case Kind::kEndpoint:
+        setEndpoint(ki.id, decode<Endpoint>(key, value));
+        break;
+      case Kind::kSecret:
+        setNamespaced(secrets_, ki.id, decode<types::Secret>(key, value));
+        break;
+      case Kind::kConfig:
+        setNamespaced(configs_, ki.id, decode<types::Config>(key, value));
+        break;
+      case Kind::kVolume:
+        setNamespaced(volumes_, ki.id, decode<types::Volume>(key, value));
+        break;
+      case Kind::kRoute:
+        setRoute(ki.id, decode<types::Route>(key, value));
+        break;
       case Kind::kNamespace: {
         auto ns = decode<types::Namespace>(key, value);
         if (ns) {
           namespaces_[ki.id] = std::move(*ns);
         } else {
           namespaces_.erase(ki.id);
-          forPrefix(services_, ki.id + ":", [&](const std::string& sl, Service&) { enqueue("s/" + sl); });
+          forPrefix(services_, ki.id + ":",
+                    [&](const std::string& sl, Service&) { enqueue("s/" + sl); });
         }
         break;
       }
-      case Kind::kNodeInfo: setNodeInfo(ki.id, decode<Node>(key, value)); break;
+      case Kind::kNodeInfo:
+        setNodeInfo(ki.id, decode<Node>(key, value));
+        break;
       case Kind::kNodeStatus: {
         auto n = decode<Node>(key, value);
         setNodeStatus(ki.id, n ? std::optional<types::NodeStatus>(n->status) : std::nullopt);
@@ -459,7 +480,8 @@ class Controller::Impl {
         }
         if (!loading_) enqueue("g/ipam");
         break;
-      case Kind::kOther: break;
+      case Kind::kOther:
+        break;
     }
   }
 
@@ -676,7 +698,8 @@ class Controller::Impl {
     prev->expect = expect;
   }
 
-  void stage(const std::string& key, std::optional<std::string> value, std::optional<int64_t> expect) {
+  void stage(const std::string& key, std::optional<std::string> value,
+             std::optional<int64_t> expect) {
     Op op;
     op.key = key;
     op.expect = expect;
@@ -719,7 +742,8 @@ class Controller::Impl {
     if (!elector_.isLeader()) {
       // Stepped down with writes staged: drop them and the cache they were
       // applied to; the next leadership re-lists.
-      if (!ops_.empty() || ipamDirty_) spdlog::warn("controller: lost the lease; dropping {} staged writes", batchOps_);
+      if (!ops_.empty() || ipamDirty_)
+        spdlog::warn("controller: lost the lease; dropping {} staged writes", batchOps_);
       resetBatch();
       ipamDirty_ = false;
       synced_ = false;
@@ -760,8 +784,8 @@ class Controller::Impl {
       std::lock_guard lock(statsMu_);
       stats_.conflicts++;
     }
-    spdlog::debug("controller: batch of {} ops for {} keys failed: {}", ops.size(), workKeys_.size(),
-                  rev.status().message());
+    spdlog::debug("controller: batch of {} ops for {} keys failed: {}", ops.size(),
+                  workKeys_.size(), rev.status().message());
     std::vector<std::string> work = workKeys_;
     std::vector<std::string> touched(touched_.begin(), touched_.end());
     ipamDirty_ = false;
@@ -810,11 +834,20 @@ class Controller::Impl {
     }
     const std::string id = key.substr(2);
     switch (key[0]) {
-      case 's': reconcileService(id); break;
-      case 'n': reconcileNode(id); break;
-      case 'r': reconcileRoute(id); break;
-      case 'g': reconcileIpam(); break;
-      default: break;
+      case 's':
+        reconcileService(id);
+        break;
+      case 'n':
+        reconcileNode(id);
+        break;
+      case 'r':
+        reconcileRoute(id);
+        break;
+      case 'g':
+        reconcileIpam();
+        break;
+      default:
+        break;
     }
     current_.clear();
   }
@@ -849,7 +882,8 @@ class Controller::Impl {
       } else if (p.status.state == State::kError) {
         c.errored++;
         if (c.error.empty())
-          c.error = "pod " + p.meta.name + ": " + (p.status.message.empty() ? "error" : p.status.message);
+          c.error =
+              "pod " + p.meta.name + ": " + (p.status.message.empty() ? "error" : p.status.message);
       } else {
         c.provision++;
         if (p.status.node.empty() && c.unscheduled.empty() && !p.status.message.empty())
@@ -859,7 +893,9 @@ class Controller::Impl {
     return c;
   }
 
-  void deletePod(const std::string& sl) { stageDelete(*keys::objectKey(keys::Collection::kPod, sl), false); }
+  void deletePod(const std::string& sl) {
+    stageDelete(*keys::objectKey(keys::Collection::kPod, sl), false);
+  }
 
   // Deletes a deployment with its pods (the node agents stop the containers
   // when their manifests go, which the node keys do).
@@ -872,7 +908,8 @@ class Controller::Impl {
 
   void teardown(const std::string& sl) {
     std::vector<std::string> deps;
-    forPrefix(deployments_, sl + ":", [&](const std::string& d, Deployment&) { deps.push_back(d); });
+    forPrefix(deployments_, sl + ":",
+              [&](const std::string& d, Deployment&) { deps.push_back(d); });
     for (const auto& d : deps) destroyDeployment(d);
     // Pods whose deployment is already gone.
     std::vector<std::string> pods;
@@ -907,7 +944,8 @@ class Controller::Impl {
       }
     });
     for (const auto& sl : lost) {
-      spdlog::info("controller: pod '{}' lost with node '{}'; replacing it", sl, pods_[sl].status.node);
+      spdlog::info("controller: pod '{}' lost with node '{}'; replacing it", sl,
+                   pods_[sl].status.node);
       deletePod(sl);
     }
     const int want = std::max(dep.spec.replicas, 0);
@@ -915,7 +953,9 @@ class Controller::Impl {
     if (static_cast<int>(live.size()) > want) {
       // Scale-down order: unscheduled, then scheduled but not ready, then
       // ready; within each, newest first (created), then name descending.
-      auto rank = [](const Pod* p) { return p->status.node.empty() ? 0 : !p->status.ready ? 1 : 2; };
+      auto rank = [](const Pod* p) {
+        return p->status.node.empty() ? 0 : !p->status.ready ? 1 : 2;
+      };
       std::sort(live.begin(), live.end(), [&](const Pod* a, const Pod* b) {
         if (rank(a) != rank(b)) return rank(a) < rank(b);
         if (a->meta.created != b->meta.created) return a->meta.created > b->meta.created;
@@ -1030,7 +1070,8 @@ class Controller::Impl {
 
     // The current deployment: the live one made from this template.
     std::vector<std::string> deps;
-    forPrefix(deployments_, sl + ":", [&](const std::string& d, Deployment&) { deps.push_back(d); });
+    forPrefix(deployments_, sl + ":",
+              [&](const std::string& d, Deployment&) { deps.push_back(d); });
     std::string cur;
     int curReady = -1;
     for (const auto& d : deps) {
@@ -1056,7 +1097,8 @@ class Controller::Impl {
       d.status.state = State::kProvision;
       putDeployment(d);
       cur = d.meta.selflink;
-      spdlog::info("controller: service '{}': new deployment '{}' (template {})", sl, d.meta.name, hash);
+      spdlog::info("controller: service '{}': new deployment '{}' (template {})", sl, d.meta.name,
+                   hash);
     } else {
       const Deployment& dep = deployments_[cur];
       if (dep.spec.replicas != svc.spec.replicas || !(dep.spec.selector == svc.spec.selector)) {
@@ -1078,7 +1120,8 @@ class Controller::Impl {
     int servingReady = 0;
     if (!ready) {
       for (const auto& d : deps) {
-        if (d == cur || !deployments_.count(d) || terminating(deployments_[d].status.state)) continue;
+        if (d == cur || !deployments_.count(d) || terminating(deployments_[d].status.state))
+          continue;
         int r = countPods(d).ready;
         if (r > servingReady || (r == servingReady && r > 0 && d > serving)) {
           serving = d;
@@ -1088,7 +1131,8 @@ class Controller::Impl {
     }
     for (const auto& d : deps) {
       if (d == cur || d == serving || !deployments_.count(d)) continue;
-      spdlog::info("controller: service '{}': destroying deployment '{}'", sl, detail::selflinkName(d));
+      spdlog::info("controller: service '{}': destroying deployment '{}'", sl,
+                   detail::selflinkName(d));
       destroyDeployment(d);
     }
     if (!serving.empty()) {
@@ -1104,8 +1148,10 @@ class Controller::Impl {
       st.state = State::kReady;
     } else if (cc.errored > 0) {
       st.state = State::kError;
-      st.message = "deployment " + curName + " failed: " + cc.error +
-                   (serving.empty() ? "" : "; deployment " + detail::selflinkName(serving) + " keeps serving");
+      st.message =
+          "deployment " + curName + " failed: " + cc.error +
+          (serving.empty() ? ""
+                           : "; deployment " + detail::selflinkName(serving) + " keeps serving");
     } else {
       st.state = State::kProvision;
       st.message = unscheduled.empty() ? "" : "deployment " + curName + ": " + unscheduled;
@@ -1220,17 +1266,20 @@ class Controller::Impl {
         for (const auto& s : r.secrets) {
           auto it = secrets_.find(ns + ":" + s);
           if (it != secrets_.end())
-            want[*keys::nodeManifestKey(name, keys::ManifestKind::kSecret, it->first)] = encode(it->second);
+            want[*keys::nodeManifestKey(name, keys::ManifestKind::kSecret, it->first)] =
+                encode(it->second);
         }
         for (const auto& c : r.configs) {
           auto it = configs_.find(ns + ":" + c);
           if (it != configs_.end())
-            want[*keys::nodeManifestKey(name, keys::ManifestKind::kConfig, it->first)] = encode(it->second);
+            want[*keys::nodeManifestKey(name, keys::ManifestKind::kConfig, it->first)] =
+                encode(it->second);
         }
         for (const auto& v : r.volumes) {
           auto it = volumes_.find(ns + ":" + v);
           if (it != volumes_.end())
-            want[*keys::nodeManifestKey(name, keys::ManifestKind::kVolume, it->first)] = encode(it->second);
+            want[*keys::nodeManifestKey(name, keys::ManifestKind::kVolume, it->first)] =
+                encode(it->second);
         }
         if (opt_.nodeEndpointManifests) {
           forPrefix(endpoints_, ns + ":", [&](const std::string& sl, Endpoint& e) {
@@ -1251,7 +1300,7 @@ class Controller::Impl {
     for (auto& [key, value] : want) {
       auto have = manifests_.find(key);
       if (!value) {
-        if (have != manifests_.end()) continue;  // pod specs never change
+        if (have != manifests_.end()) continue;          // pod specs never change
         std::string sl = key.substr(prefix.size() + 4);  // after "pod/"
         auto cached = podJson_.find(sl);
         if (cached != podJson_.end()) {

@@ -25,7 +25,8 @@ std::string encodeLease(const LeaseRecord& r) {
 
 StatusOr<LeaseRecord> decodeLease(std::string_view text) {
   auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return invalidArgument("lease record is not a JSON object");
+  if (j.is_discarded() || !j.is_object())
+    return invalidArgument("lease record is not a JSON object");
   LeaseRecord r;
   try {
     r.holder = j.value("holder", std::string());
@@ -62,7 +63,8 @@ StatusOr<bool> Elector::tick() {
       // Someone else holds a live lease: we follow.
       std::lock_guard lock(mu_);
       failures_ = 0;
-      if (holding_) spdlog::warn("controller '{}': lease taken by '{}'; stepping down", id_, rec->holder);
+      if (holding_)
+        spdlog::warn("controller '{}': lease taken by '{}'; stepping down", id_, rec->holder);
       holding_ = false;
       return false;
     }

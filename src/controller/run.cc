@@ -1,10 +1,11 @@
 // `lastbackend controller`.
 
+#include "lastbackend/config/run.h"
+
 #include <cstdlib>
 
 #include "controller/controller.h"
 #include "lastbackend/common/logging.h"
-#include "lastbackend/config/run.h"
 
 namespace lb::controller {
 

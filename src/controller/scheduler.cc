@@ -232,7 +232,8 @@ std::string Scheduler::explain(const types::NodeSelector& selector, ResourceRequ
   }
   std::string need;
   if (ramShort) need = humanBytes(req.ram) + " RAM";
-  if (cpuShort) need += std::string(need.empty() ? "" : " and ") + types::formatCpu(req.cpu) + " CPU";
+  if (cpuShort)
+    need += std::string(need.empty() ? "" : " and ") + types::formatCpu(req.cpu) + " CPU";
   std::string head;
   if (!selector.node.empty() && wrongName == checked) {
     head = "node '" + selector.node + "' (selector.node) is not registered";

@@ -87,7 +87,7 @@ class Scheduler {
   std::string explain(const types::NodeSelector& selector, ResourceRequest req) const;
 
   std::unordered_map<std::string, Entry> nodes_;
-  std::set<LoadKey> byLoad_;  // schedulable nodes only
+  std::set<LoadKey> byLoad_;                                        // schedulable nodes only
   std::unordered_map<std::string, std::set<std::string>> byLabel_;  // "k=v" -> nodes
   std::unordered_map<std::string, std::unordered_map<std::string, int>> perDeployment_;
 };

@@ -82,7 +82,8 @@ class ControllerTest : public ::testing::Test {
 
   bool converged(const std::string& svc, int replicas) {
     auto deps = deploymentsOf(*store_, "demo", svc);
-    return deps.size() == 1 && podsOf(*store_, "demo", svc).size() == static_cast<size_t>(replicas) &&
+    return deps.size() == 1 &&
+           podsOf(*store_, "demo", svc).size() == static_cast<size_t>(replicas) &&
            readyPods(*store_, "demo", svc) == replicas &&
            deps.begin()->second.status.state == types::State::kReady;
   }
@@ -105,9 +106,11 @@ TEST_F(ControllerTest, ThreeReplicasOnThreeNodes) {
     ASSERT_TRUE(m.isOk());
     std::set<std::string> got;
     for (const auto& o : m->items) got.insert(o.key);
-    EXPECT_EQ(got, (std::set<std::string>{
-                       *keys::nodeManifestKey(pod.status.node, keys::ManifestKind::kPod, pod.meta.selflink),
-                       *keys::nodeManifestKey(pod.status.node, keys::ManifestKind::kEndpoint, "demo:web")}));
+    EXPECT_EQ(
+        got,
+        (std::set<std::string>{
+            *keys::nodeManifestKey(pod.status.node, keys::ManifestKind::kPod, pod.meta.selflink),
+            *keys::nodeManifestKey(pod.status.node, keys::ManifestKind::kEndpoint, "demo:web")}));
   }
   // The endpoint: a VIP from the range and the three ready pods.
   auto ep = listOf<types::Endpoint>(*store_, "/endpoint/");
@@ -210,7 +213,8 @@ TEST_F(ControllerTest, ReplicasChangeScalesTheSameDeployment) {
   applyService(*store_, makeService("demo", "web", 1));
   ASSERT_TRUE(runUntil([&] { return converged("web", 1); }));
   EXPECT_EQ(deploymentsOf(*store_, "demo", "web").begin()->first, dep);
-  EXPECT_EQ(listOf<types::Endpoint>(*store_, "/endpoint/").begin()->second.spec.upstreams.size(), 1u);
+  EXPECT_EQ(listOf<types::Endpoint>(*store_, "/endpoint/").begin()->second.spec.upstreams.size(),
+            1u);
 }
 
 TEST_F(ControllerTest, SilentNodeLosesItsPodsWithinTheTimeout) {
@@ -227,7 +231,9 @@ TEST_F(ControllerTest, SilentNodeLosesItsPodsWithinTheTimeout) {
   // It comes back: online again, holds nothing stale, and takes new work.
   hollow_->setSilent("node-1", false);
   ASSERT_TRUE(runUntil([&] {
-    return listOf<types::Node>(*store_, "/cluster/node/node-1/status").begin()->second.status.online;
+    return listOf<types::Node>(*store_, "/cluster/node/node-1/status")
+        .begin()
+        ->second.status.online;
   }));
   EXPECT_TRUE(hollow_->podsByNode()["node-1"].empty());
   applyService(*store_, makeService("demo", "more", 3));
@@ -325,8 +331,11 @@ TEST_F(ControllerTest, ManySmallServicesConverge) {
   HollowOptions h;
   h.nodes = 20;
   startCluster(h);
-  for (int i = 0; i < 40; ++i) applyService(*store_, makeService("demo", "s" + std::to_string(i), 5));
-  ASSERT_TRUE(runUntil([&] { return hollow_->podsReported() >= 200 && store_->list("/pod/")->items.size() == 200; }));
+  for (int i = 0; i < 40; ++i)
+    applyService(*store_, makeService("demo", "s" + std::to_string(i), 5));
+  ASSERT_TRUE(runUntil([&] {
+    return hollow_->podsReported() >= 200 && store_->list("/pod/")->items.size() == 200;
+  }));
   ASSERT_TRUE(runUntil([&] {
     for (int i = 0; i < 40; ++i)
       if (!converged("s" + std::to_string(i), 5)) return false;

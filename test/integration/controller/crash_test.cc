@@ -50,7 +50,8 @@ TEST(ControllerCrashTest, KillNineDuringRolloutConverges) {
   hollow.start();
 
   pid_t pid = spawnController(db);
-  for (int i = 0; i < 4; ++i) applyService(*store, makeService("demo", "s" + std::to_string(i), 50));
+  for (int i = 0; i < 4; ++i)
+    applyService(*store, makeService("demo", "s" + std::to_string(i), 50));
   std::mt19937 rng(42);
   int midRollout = 0;
   for (int kill = 0; kill < 8; ++kill) {
@@ -70,10 +71,12 @@ TEST(ControllerCrashTest, KillNineDuringRolloutConverges) {
     std::printf("kill %d: %zu pods, %d ready\n", kill, n, ready);
     if (kill == 5 || kill == 6) {  // scale down, then up again, under crashes
       for (int i = 0; i < 4; ++i)
-        applyService(*store, makeService("demo", "s" + std::to_string(i), kill == 5 ? 20 : 50, "web:2"));
+        applyService(*store,
+                     makeService("demo", "s" + std::to_string(i), kill == 5 ? 20 : 50, "web:2"));
     }
     if (kill == 3) {  // a template change mid-way: blue/green under crashes
-      for (int i = 0; i < 4; ++i) applyService(*store, makeService("demo", "s" + std::to_string(i), 50, "web:2"));
+      for (int i = 0; i < 4; ++i)
+        applyService(*store, makeService("demo", "s" + std::to_string(i), 50, "web:2"));
     }
     pid = spawnController(db);
   }
@@ -81,7 +84,8 @@ TEST(ControllerCrashTest, KillNineDuringRolloutConverges) {
     if (store->list("/pod/")->items.size() != 200) return false;
     for (int i = 0; i < 4; ++i) {
       auto deps = deploymentsOf(*store, "demo", "s" + std::to_string(i));
-      if (deps.size() != 1 || deps.begin()->second.status.state != types::State::kReady) return false;
+      if (deps.size() != 1 || deps.begin()->second.status.state != types::State::kReady)
+        return false;
       if (deps.begin()->second.spec.template_.containers[0].image.name != "web:2") return false;
       if (readyPods(*store, "demo", "s" + std::to_string(i)) != 50) return false;
     }
@@ -116,7 +120,9 @@ TEST(ControllerCrashTest, KillNineDuringRolloutConverges) {
   ASSERT_TRUE(ipam.isOk());
   for (const auto& [k, e] : endpoints) EXPECT_NE(ipam->value.find(e.spec.ip), std::string::npos);
   size_t owners = 0;
-  for (size_t p = ipam->value.find("demo:"); p != std::string::npos; p = ipam->value.find("demo:", p + 1)) owners++;
+  for (size_t p = ipam->value.find("demo:"); p != std::string::npos;
+       p = ipam->value.find("demo:", p + 1))
+    owners++;
   EXPECT_EQ(owners, 4u) << ipam->value;
   if (!::testing::Test::HasFailure()) std::filesystem::remove_all(dir);
 }

@@ -27,7 +27,8 @@ std::string HollowCluster::statusValue(const std::string& node) const {
 }
 
 Status HollowCluster::registerAll() {
-  auto listed = store_->list(std::string(keys::collectionPrefix(keys::Collection::kManifest)) + "node/");
+  auto listed =
+      store_->list(std::string(keys::collectionPrefix(keys::Collection::kManifest)) + "node/");
   if (!listed.isOk()) return listed.status();
   std::vector<Op> ops;
   const auto now = clock_.steadyNow();
@@ -41,8 +42,10 @@ Status HollowCluster::registerAll() {
     n.info.os = "linux";
     n.info.architecture = "amd64";
     if (opt_.labels) n.info.labels = opt_.labels(i);
-    ops.push_back({Op::Type::kPut, *keys::nodeKey(name, keys::Part::kInfo), types::toJson(n), std::nullopt});
-    ops.push_back({Op::Type::kPut, *keys::nodeKey(name, keys::Part::kStatus), statusValue(name), std::nullopt});
+    ops.push_back(
+        {Op::Type::kPut, *keys::nodeKey(name, keys::Part::kInfo), types::toJson(n), std::nullopt});
+    ops.push_back({Op::Type::kPut, *keys::nodeKey(name, keys::Part::kStatus), statusValue(name),
+                   std::nullopt});
     {
       std::lock_guard lock(mu_);
       nodes_[name].lastBeat = now;
@@ -120,8 +123,10 @@ Status HollowCluster::step(std::chrono::milliseconds wait) {
     }
   }
   // The ops of one node's report; pods that vanished are skipped.
-  auto opsOf = [&](const Report& r, std::vector<Op>* ops, std::vector<std::string>* done) -> Status {
-    ops->push_back({Op::Type::kPut, *keys::nodeKey(r.node, keys::Part::kStatus), statusValue(r.node), std::nullopt});
+  auto opsOf = [&](const Report& r, std::vector<Op>* ops,
+                   std::vector<std::string>* done) -> Status {
+    ops->push_back({Op::Type::kPut, *keys::nodeKey(r.node, keys::Part::kStatus),
+                    statusValue(r.node), std::nullopt});
     for (const auto& sl : r.pods) {
       auto key = *keys::objectKey(keys::Collection::kPod, sl);
       auto o = store_->get(key);
@@ -132,7 +137,8 @@ Status HollowCluster::step(std::chrono::milliseconds wait) {
       types::Pod pod;
       if (!types::fromJson(o->value, &pod).isOk() || pod.status.node != r.node) continue;
       bool fail = false;
-      for (const auto& c : pod.spec.template_.containers) fail = fail || opt_.failImages.count(c.image.name);
+      for (const auto& c : pod.spec.template_.containers)
+        fail = fail || opt_.failImages.count(c.image.name);
       types::PodStatus s;
       s.node = r.node;
       uint32_t ip;
@@ -155,8 +161,8 @@ Status HollowCluster::step(std::chrono::milliseconds wait) {
       } else {
         s.state = types::State::kReady;
         s.ready = true;
-        s.ip = "10." + std::to_string(128 + ((ip >> 16) & 63)) + "." + std::to_string((ip >> 8) & 255) +
-               "." + std::to_string(ip & 255);
+        s.ip = "10." + std::to_string(128 + ((ip >> 16) & 63)) + "." +
+               std::to_string((ip >> 8) & 255) + "." + std::to_string(ip & 255);
       }
       pod.status = s;
       pod.meta.revision = 0;

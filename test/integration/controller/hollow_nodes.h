@@ -37,9 +37,9 @@ namespace lb::controller::testing {
 struct HollowOptions {
   int nodes = 3;
   std::string prefix = "node-";
-  int64_t cpu = 4000;         // millicores
-  int64_t ram = 8LL << 30;    // bytes
-  int pods = 0;               // pod slots; 0 = unlimited
+  int64_t cpu = 4000;                        // millicores
+  int64_t ram = 8LL << 30;                   // bytes
+  int pods = 0;                              // pod slots; 0 = unlimited
   std::function<types::Labels(int)> labels;  // labels of node i
   std::chrono::milliseconds readyDelay{0};
   std::chrono::milliseconds heartbeatInterval{1'000};

@@ -51,7 +51,8 @@ TEST(SchedulerTest, SelectorNodeAndLabels) {
   EXPECT_NE(p.reason.find("without label gpu=1"), std::string::npos) << p.reason;
   byName.node = "zz";
   p = s.place("d", byName, {100, 1});
-  EXPECT_NE(p.reason.find("node 'zz' (selector.node) is not registered"), std::string::npos) << p.reason;
+  EXPECT_NE(p.reason.find("node 'zz' (selector.node) is not registered"), std::string::npos)
+      << p.reason;
 }
 
 TEST(SchedulerTest, SaysWhyNothingFits) {
@@ -61,7 +62,9 @@ TEST(SchedulerTest, SaysWhyNothingFits) {
   EXPECT_EQ(p.reason, "no node with 5.4GB RAM free; 3 nodes checked (3 short of RAM)");
   s.upsertNode("b", {}, {4000, 4 * kGiB, 0}, false);
   p = s.place("d", {}, {8000, 1});
-  EXPECT_EQ(p.reason, "no node with 8 CPU free; 3 nodes checked (1 offline or unschedulable, 2 short of CPU)");
+  EXPECT_EQ(
+      p.reason,
+      "no node with 8 CPU free; 3 nodes checked (1 offline or unschedulable, 2 short of CPU)");
 }
 
 TEST(SchedulerTest, TalliesFollowPodsAndOfflineNodesAreSkipped) {
@@ -88,7 +91,8 @@ TEST(SchedulerTest, RequestFallsBackToLimitThenDefault) {
 
 TEST(SchedulerTest, ManyNodesPlaceQuickly) {
   Scheduler s;
-  for (int i = 0; i < 5000; ++i) s.upsertNode("n" + std::to_string(i), {}, {4000, 8 * kGiB, 0}, true);
+  for (int i = 0; i < 5000; ++i)
+    s.upsertNode("n" + std::to_string(i), {}, {4000, 8 * kGiB, 0}, true);
   auto start = std::chrono::steady_clock::now();
   for (int d = 0; d < 1000; ++d) {
     std::string dep = "ns:s" + std::to_string(d) + ":x";
@@ -98,7 +102,8 @@ TEST(SchedulerTest, ManyNodesPlaceQuickly) {
       s.addPod(p.node, dep, {100, 64 << 20});
     }
   }
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  start);
   EXPECT_LT(ms.count(), 5000);
   for (int i = 0; i < 5000; ++i) EXPECT_EQ(s.podsOn("n" + std::to_string(i)), 10);
 }
