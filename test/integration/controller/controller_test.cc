@@ -327,6 +327,43 @@ TEST_F(ControllerTest, LeaderThatCannotRenewStopsWriting) {
   ASSERT_TRUE(runUntil([&] { return converged("web", 4); }));
 }
 
+TEST_F(ControllerTest, NodesGetTheSecretsTheirPodsReferenceAndOnlyThose) {
+  startCluster({});
+  types::Secret secret;
+  secret.meta.name = "db";
+  secret.meta.namespace_ = "demo";
+  secret.meta.selflink = "demo:db";
+  secret.spec.data = {{"password", "one"}};
+  ASSERT_TRUE(store_->put(*keys::secretKey("demo", "db"), types::toJson(secret)).isOk());
+  types::Secret unused = secret;
+  unused.meta.name = "other";
+  unused.meta.selflink = "demo:other";
+  ASSERT_TRUE(store_->put(*keys::secretKey("demo", "other"), types::toJson(unused)).isOk());
+  auto svc = makeService("demo", "web", 1);
+  types::EnvVar env;
+  env.name = "PASSWORD";
+  env.secret = types::KeyRef{"db", "password"};
+  svc.spec.template_.containers[0].env.push_back(env);
+  applyService(*store_, svc);
+  ASSERT_TRUE(runUntil([&] { return converged("web", 1); }));
+  const std::string node = *nodesOf("web").begin();
+  const std::string key = *keys::nodeManifestKey(node, keys::ManifestKind::kSecret, "demo:db");
+  auto m = store_->get(key);
+  ASSERT_TRUE(m.isOk());
+  EXPECT_NE(m->value.find("password"), std::string::npos);
+  EXPECT_EQ(store_->list("/manifest/node/")->items.size(), 3u);  // pod, secret, endpoint
+  // A changed secret is re-written to the node.
+  secret.spec.data = {{"password", "two"}};
+  ASSERT_TRUE(store_->set(*keys::secretKey("demo", "db"), types::toJson(secret)).isOk());
+  ASSERT_TRUE(runUntil([&] {
+    auto now = store_->get(key);
+    return now.isOk() && now->value != m->value;
+  }));
+  // No pod references it any more: it leaves the node.
+  markDestroy(*store_, "demo", "web");
+  ASSERT_TRUE(runUntil([&] { return !store_->get(key).isOk(); }));
+}
+
 TEST_F(ControllerTest, ManySmallServicesConverge) {
   HollowOptions h;
   h.nodes = 20;
