@@ -84,17 +84,18 @@ std::unique_ptr<lb::client::Client> makeClient(uint16_t port) {
 }
 
 Json serviceManifest(const std::string& name) {
-  return Json{{"kind", "Service"},
-              {"version", "v1"},
-              {"meta", {{"name", name}, {"labels", {{"app", "bench"}, {"tier", "web"}}}}},
-              {"spec",
-               {{"replicas", 2},
-                {"network", {{"ports", Json::array({"80:8080/tcp"})}}},
-                {"template",
-                 {{"containers",
-                   Json::array({{{"name", "main"},
-                                 {"image", {{"name", "nginx:1.25"}}},
-                                 {"env", Json::array({{{"name", "MODE"}, {"value", "prod"}}})}}})}}}}}};
+  return Json{
+      {"kind", "Service"},
+      {"version", "v1"},
+      {"meta", {{"name", name}, {"labels", {{"app", "bench"}, {"tier", "web"}}}}},
+      {"spec",
+       {{"replicas", 2},
+        {"network", {{"ports", Json::array({"80:8080/tcp"})}}},
+        {"template",
+         {{"containers",
+           Json::array({{{"name", "main"},
+                         {"image", {{"name", "nginx:1.25"}}},
+                         {"env", Json::array({{{"name", "MODE"}, {"value", "prod"}}})}}})}}}}}};
 }
 
 Json secretManifest(const std::string& name, const std::string& value, int64_t revision) {
@@ -142,7 +143,7 @@ struct Result {
   long ok = 0, failed = 0;
   double seconds = 0;
   double clientCpu = 0, processCpu = 0;  // CPU seconds during the phase
-  std::vector<double> latMs;  // sorted
+  std::vector<double> latMs;             // sorted
   std::string firstError;
 };
 

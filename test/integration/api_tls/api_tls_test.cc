@@ -107,9 +107,10 @@ class ApiTlsTest : public ::testing::Test {
     std::ofstream(certs_ / "client.ext") << "extendedKeyUsage=clientAuth\n";
     auto leaf = [&](const std::string& name, const std::string& cn, const std::string& ca,
                     const std::string& ext) {
-      return "openssl req " + key + " -keyout " + name + ".key -out " + name + ".csr -subj /CN=" +
-             cn + " && openssl x509 -req -in " + name + ".csr -CA " + ca + ".pem -CAkey " + ca +
-             ".key -CAcreateserial -days 2 -out " + name + ".pem -extfile " + ext + ".ext";
+      return "openssl req " + key + " -keyout " + name + ".key -out " + name +
+             ".csr -subj /CN=" + cn + " && openssl x509 -req -in " + name + ".csr -CA " + ca +
+             ".pem -CAkey " + ca + ".key -CAcreateserial -days 2 -out " + name + ".pem -extfile " +
+             ext + ".ext";
     };
     const std::string script =
         "set -e; cd '" + certs_.string() + "'; " +  //
@@ -119,8 +120,8 @@ class ApiTlsTest : public ::testing::Test {
         leaf("server", "127.0.0.1", "ca", "server") + "; " +
         leaf("client", "lb-client", "ca", "client") + "; " +
         leaf("stranger", "lb-client", "other-ca", "client") + "; ";
-    int rc = std::system(("(" + script + ") >'" + (certs_ / "openssl.log").string() + "' 2>&1")
-                             .c_str());
+    int rc =
+        std::system(("(" + script + ") >'" + (certs_ / "openssl.log").string() + "' 2>&1").c_str());
     ASSERT_EQ(rc, 0) << "openssl failed:\n" << readText(certs_ / "openssl.log");
   }
 
@@ -134,13 +135,13 @@ class ApiTlsTest : public ::testing::Test {
     dir_ = certs_ / ::testing::UnitTest::GetInstance()->current_test_info()->name();
     fs::create_directories(dir_ / "home");
     port_ = unusedLoopbackPort();
-    api_ = startProcess({binary("LB_TEST_LASTBACKEND", LASTBACKEND_BINARY), "api",
-                         "--tls-cert-file", cert("server.pem"), "--tls-private-key-file",
-                         cert("server.key"), "--tls-ca-file", cert("ca.pem"), "--storage",
-                         "sqlite", "--sqlite-path", (dir_ / "lastbackend.db").string(),
-                         "--bind-address", "127.0.0.1", "--bind-port", std::to_string(port_),
-                         "--access-token", kToken},
-                        {}, dir_ / "api.log");
+    api_ =
+        startProcess({binary("LB_TEST_LASTBACKEND", LASTBACKEND_BINARY), "api", "--tls-cert-file",
+                      cert("server.pem"), "--tls-private-key-file", cert("server.key"),
+                      "--tls-ca-file", cert("ca.pem"), "--storage", "sqlite", "--sqlite-path",
+                      (dir_ / "lastbackend.db").string(), "--bind-address", "127.0.0.1",
+                      "--bind-port", std::to_string(port_), "--access-token", kToken},
+                     {}, dir_ / "api.log");
     ASSERT_GT(api_, 0);
     // Ready when an authorized client gets an answer; a daemon that exits is reported.
     auto c = client({});
@@ -280,10 +281,10 @@ TEST_F(ApiTlsTest, LbCliWithStoredTlsCluster) {
   EXPECT_NE(out.find("demo"), std::string::npos) << out;
 
   // The same cluster without the client certificate: the handshake fails, `lb` says so.
-  ASSERT_EQ(lb({"cluster", "add", "nocert", url(), "--token", kToken, "--tlscacert",
-                cert("ca.pem")},
-               &out),
-            0)
+  ASSERT_EQ(
+      lb({"cluster", "add", "nocert", url(), "--token", kToken, "--tlscacert", cert("ca.pem")},
+         &out),
+      0)
       << out;
   EXPECT_EQ(lb({"-C", "nocert", "namespace", "ls"}, &out), 1) << out;
 }
