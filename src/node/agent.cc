@@ -732,6 +732,7 @@ void Agent::Impl::gc() {
   std::set<std::string> known;
   {
     std::lock_guard lock(mu);
+    if (stopping) return;  // stop() has taken the workers away
     for (const auto& [sl, w] : workers) known.insert(sl);
     for (const auto& w : retired) known.insert(w->snapshot().meta.selflink);
   }

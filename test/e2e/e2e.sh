@@ -1,0 +1,299 @@
+#!/usr/bin/env bash
+# End-to-end: `lastbackend server` (api + controller + node on SQLite) and
+# `lb`, against the dockerd the CTest fixture started in a test-made network
+# namespace. This script itself runs inside that namespace (netns-dockerd.sh
+# exec), so every request it makes (api on 127.0.0.1, httpd on pod IPs)
+# stays inside it.
+#
+#   test/e2e/e2e.sh BUILD_DIR
+#
+# Each `check` is a test that can fail; the script exits 1 if any did.
+set -uo pipefail
+BUILD=${1:?usage: e2e.sh BUILD_DIR}
+if [[ -n ${LB_TEST_SKIP:-} ]]; then echo "SKIP: $LB_TEST_SKIP"; exit 0; fi
+: "${DOCKER_HOST:?DOCKER_HOST must point at the test dockerd}"
+LASTBACKEND=$BUILD/src/exe/lastbackend
+LB_BIN=$BUILD/src/exe/lb
+WORK=$(mktemp -d /tmp/lb-e2e.XXXXXX)
+export HOME=$WORK/home
+mkdir -p "$HOME"
+PORT=${LB_E2E_PORT:-12967}
+NODE_PORT=${LB_E2E_NODE_PORT:-12965}
+FAILED=0
+PASSED=0
+SERVER_PID=""
+
+log() { echo "e2e: $*"; }
+check() {  # description command...
+  local what=$1; shift
+  if "$@"; then PASSED=$((PASSED + 1)); echo "ok   - $what"
+  else FAILED=$((FAILED + 1)); echo "FAIL - $what"; fi
+}
+# Waits up to $1 seconds for command to succeed.
+eventually() {
+  local limit=$1; shift
+  local end=$((SECONDS + limit))
+  while ((SECONDS < end)); do "$@" && return 0; sleep 0.2; done
+  "$@"
+}
+lb() { "$LB_BIN" "$@"; }
+dk() { docker "$@"; }
+
+start_server() {
+  LB_NODE_STOP_GRACE=1 LB_NODE_NAME=e2e-node "$LASTBACKEND" server -c "$WORK/server.yml" \
+    >>"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  eventually 30 curl -fsS "http://127.0.0.1:$PORT/health" -o /dev/null
+}
+stop_server() {
+  [[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+  SERVER_PID=""
+}
+cleanup() {
+  stop_server
+  # Our containers only (labelled by the agent), in our own dockerd.
+  dk ps -aq --filter label=io.lastbackend.pod | xargs -r docker rm -f >/dev/null 2>&1
+  if ((FAILED > 0)); then cp "$WORK/server.log" /tmp/lb-e2e-last-server.log; echo "--- server log (tail; all in /tmp/lb-e2e-last-server.log)"; tail -n 30 "$WORK/server.log"; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+mkdir -p "$WORK/manifests" "$WORK/csi"
+cat >"$WORK/server.yml" <<YML
+verbose: ${LB_E2E_VERBOSE:-2}
+token: e2e-token
+storage: {driver: sqlite, sqlite: {path: $WORK/lb.db}}
+server: {host: 127.0.0.1, port: $PORT}
+node: {server: {host: 127.0.0.1, port: $NODE_PORT}}
+workdir: $WORK
+manifest: {dir: $WORK/manifests}
+container: {csi: {dir: {root: $WORK/csi}}}
+YML
+cat >"$WORK/manifests/local.yml" <<'YML'
+kind: Service
+version: v1
+meta: {name: sidecar}
+spec:
+  template:
+    containers:
+      - name: sleeper
+        image: {name: lb/busybox:local}
+        command: sleep 100000
+YML
+
+# manifest REPLICAS GREETING CONFIG_VALUE
+manifest() {
+  cat <<YML
+kind: Namespace
+version: v1
+meta: {name: e2e}
+---
+kind: Config
+version: v1
+meta: {name: conf}
+spec:
+  type: text
+  data:
+    - {key: greeting, value: "$3"}
+---
+kind: Secret
+version: v1
+meta: {name: sec}
+spec:
+  type: text
+  data:
+    - {key: password, value: hunter2}
+---
+kind: Service
+version: v1
+meta: {name: web}
+spec:
+  replicas: $1
+  network: {ports: ["80:8080/tcp"]}
+  template:
+    containers:
+      - name: httpd
+        image: {name: lb/busybox:local}
+        command: sh -c 'echo started-\$HOSTNAME; exec httpd -f -v -p 8080 -h /www'
+        env:
+          - {name: GREETING, value: "$2"}
+          - name: FROM_CONFIG
+            config: {name: conf, key: greeting}
+          - name: PASSWORD
+            secret: {name: sec, key: password}
+        resources:
+          limits: {ram: 64MB, cpu: 250m}
+        volume:
+          - {name: conf-files, path: /etc/conf}
+          - {name: sec-files, path: /etc/sec}
+        probes:
+          readiness: {tcp: {port: 8080}, period: 1}
+    volumes:
+      - name: conf-files
+        config: {name: conf, files: [greeting]}
+      - name: sec-files
+        secret: {name: sec, files: [password]}
+YML
+}
+apply() { manifest "$@" >"$WORK/web.yml" && lb namespace apply e2e -f "$WORK/web.yml" >/dev/null; }
+
+web_ids() { dk ps -q --no-trunc --filter label=io.lastbackend.service=web --filter label=io.lastbackend.namespace=e2e | sort; }
+count_web() { [[ $(web_ids | grep -c .) -eq $1 ]]; }
+ip_of() { dk inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$1"; }
+answers() { local ip; ip=$(ip_of "$1"); [[ -n $ip ]] && curl -fsS --max-time 2 "http://$ip:8080/" -o /dev/null; }
+all_answer() {
+  local ids; ids=$(web_ids); [[ $(grep -c . <<<"$ids") -eq $1 ]] || return 1
+  for id in $ids; do answers "$id" || return 1; done
+}
+env_of() { dk inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$1" | grep "^$2=" | cut -d= -f2-; }
+api() { curl -fsS -H "Authorization: Bearer e2e-token" "http://127.0.0.1:$PORT$1"; }
+pods_json() {  # every pod of e2e/web (all deployments)
+  local d
+  for d in $(api /namespace/e2e/service/web/deployment | jq -r '.[].meta.name'); do
+    api "/namespace/e2e/service/web/deployment/$d/pod"
+  done | jq -s 'add // []'
+}
+ready_pods() { [[ $(pods_json | jq '[.[] | select(.status.ready == true)] | length') -eq $1 ]]; }
+export PORT LB_BIN
+export -f api pods_json web_ids env_of ip_of answers
+
+# --- start ---------------------------------------------------------------------------------
+check "server starts (api answers /health)" start_server
+check "lb is configured by the server (cluster local selected)" \
+  grep -q "current: local" "$HOME/.lastbackend/config.yml"
+check "lb talks to the cluster without flags" lb namespace ls
+node_ok() { api /cluster/node/e2e-node | jq -e '.status.online and .status.capacity.cpu > 0 and .status.capacity.ram > 0' >/dev/null; }
+check "node registered with capacity" eventually 10 node_ok
+local_runs() { [[ -n $(docker ps -q --filter label=io.lastbackend.local=true) ]]; }
+check "local manifest runs as a pod of the node" eventually 30 local_runs
+
+# --- apply ---------------------------------------------------------------------------------
+check "apply the service" apply 1 blue hello
+check "one web container runs and answers on its pod IP" eventually 60 all_answer 1
+ID=$(web_ids | head -1)
+env_ok() { [[ "$(env_of "$ID" GREETING)/$(env_of "$ID" FROM_CONFIG)/$(env_of "$ID" PASSWORD)" == blue/hello/hunter2 ]]; }
+file_is() { [[ $(docker exec "$1" cat "$2") == "$3" ]]; }
+inspect_is() { [[ $(docker inspect -f "$2" "$1") == "$3" ]]; }
+check "env from value, config and secret" env_ok
+check "secret file projected" file_is "$ID" /etc/sec/password hunter2
+read_only() { ! docker exec "$ID" sh -c 'echo x > /etc/sec/password' 2>/dev/null; }
+check "secret file read-only in the container" read_only
+check "config file projected" file_is "$ID" /etc/conf/greeting hello
+pod_label() { docker inspect -f '{{index .Config.Labels "io.lastbackend.pod"}}' "$ID" | grep -q '^e2e:web:'; }
+check "labels tie the container to its pod" pod_label
+mem_ok() { local m; m=$(docker inspect -f '{{.HostConfig.Memory}}' "$ID"); [[ $m == 64000000 || $m == 67108864 ]]; }
+check "memory limit 64MB" mem_ok
+check "cpu limit 250m" inspect_is "$ID" '{{.HostConfig.NanoCpus}}' 250000000
+check "not privileged" inspect_is "$ID" '{{.HostConfig.Privileged}}' false
+reported_ready() {
+  local ip; ip=$(ip_of "$ID"); [[ -n $ip ]] || return 1
+  pods_json | jq -e --arg ip "$ip" 'length == 1 and .[0].status.ready and .[0].status.ip == $ip' >/dev/null
+}
+check "pod reported ready with its IP through the api" eventually 20 reported_ready
+logs_ok() { timeout 5 "$LB_BIN" service logs e2e web | grep -q started-; }
+check "lb service logs shows the container output" eventually 10 logs_ok
+
+# --- config change: files rewritten in place -----------------------------------------------
+check "config change applied" apply 1 blue bonjour
+check "config change reaches the mounted file without a restart" eventually 30 file_is "$ID" /etc/conf/greeting bonjour
+same_container() { [[ $(docker ps -q --no-trunc --filter id="$ID") == "$ID" ]]; }
+check "same container after the config change" same_container
+
+# --- blue/green ----------------------------------------------------------------------------
+OLD=$(web_ids)
+apply 1 green bonjour
+BG_OK=1
+LAST_NEW_READY=0
+old_alive=1
+end=$((SECONDS + 90))
+while ((SECONDS < end)); do
+  ids=$(web_ids)
+  old_alive=$(comm -12 <(echo "$OLD") <(echo "$ids") | grep -c .)
+  new_ready=0
+  for id in $(comm -13 <(echo "$OLD") <(echo "$ids")); do answers "$id" && new_ready=$((new_ready + 1)); done
+  if ((old_alive == 0)); then
+    # The old one left: a new one must have been answering just before.
+    ((LAST_NEW_READY >= 1)) || BG_OK=0
+    break
+  fi
+  LAST_NEW_READY=$new_ready
+  sleep 0.1
+done
+bg_ok() { ((BG_OK == 1 && old_alive == 0)); }
+check "blue/green: old container removed only after the new one answered" bg_ok
+old_gone() { [[ -z $(comm -12 <(echo "$OLD") <(web_ids)) ]]; }
+check "blue/green: old container gone" old_gone
+new_env() { local id; id=$(web_ids | head -1); [[ -n $id && $(env_of "$id" GREETING) == green ]]; }
+check "blue/green: new container has the new env and answers" eventually 30 new_env
+check "blue/green: one container answers" eventually 30 all_answer 1
+
+# --- scale ---------------------------------------------------------------------------------
+check "scale to 5" apply 5 green bonjour
+check "5 containers answer" eventually 90 all_answer 5
+check "5 pods reported ready" eventually 30 ready_pods 5
+check "scale to 2" apply 2 green bonjour
+check "2 containers left and answering" eventually 60 all_answer 2
+
+# --- remove --------------------------------------------------------------------------------
+check "service remove" lb service remove e2e web
+check "no web container left" eventually 60 count_web 0
+no_volumes() { ! ls "$WORK/csi" | grep -q '^e2e:web:'; }
+check "no volume of a web pod left" eventually 20 no_volumes
+
+# --- kill -9 and restart: adoption ----------------------------------------------------------
+# A service without ports (so no service VIP: see the controller's
+# /system/ipam revision after a restart, docs/node.md "Missing").
+cat >"$WORK/keep.yml" <<'YML'
+kind: Service
+version: v1
+meta: {name: keep}
+spec:
+  replicas: 2
+  template:
+    containers:
+      - name: httpd
+        image: {name: lb/busybox:local}
+        command: httpd -f -p 8080 -h /www
+        probes:
+          readiness: {tcp: {port: 8080}, period: 1}
+YML
+keep_ids() { docker ps -q --no-trunc --filter label=io.lastbackend.service=keep | sort; }
+keep_started() { for id in $(keep_ids); do docker inspect -f '{{.Id}} {{.State.StartedAt}} {{.RestartCount}}' "$id"; done | sort; }
+keep_answer() {
+  local ids; ids=$(keep_ids); [[ $(grep -c . <<<"$ids") -eq 2 ]] || return 1
+  for id in $ids; do answers "$id" || return 1; done
+}
+keep_pods() {
+  local d
+  for d in $(api /namespace/e2e/service/keep/deployment | jq -r '.[].meta.name'); do
+    api "/namespace/e2e/service/keep/deployment/$d/pod"
+  done | jq -s 'add // []'
+}
+keep_ready() { [[ $(keep_pods | jq '[.[] | select(.status.ready == true)] | length') -eq 2 ]]; }
+check "apply a second service (2 replicas)" lb namespace apply e2e -f "$WORK/keep.yml"
+check "its 2 containers answer" eventually 60 keep_answer
+check "its 2 pods reported ready" eventually 30 keep_ready
+BEFORE=$(keep_started)
+kill -9 "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""
+check "server restarts after kill -9" start_server
+sleep 8  # several reconcile passes of the restarted agent
+AFTER=$(keep_started)
+same_after() { [[ $BEFORE == "$AFTER" && $(grep -c . <<<"$AFTER") -eq 2 ]]; }
+check "adoption: same containers, same StartedAt, no restart after kill -9" same_after
+check "adoption: pods still ready" eventually 20 keep_ready
+
+# --- a dead container is restarted and counted ---------------------------------------------
+VICTIM=$(keep_ids | head -1)
+docker kill "$VICTIM" >/dev/null
+check "killed container comes back (same id)" eventually 30 answers "$VICTIM"
+restarts_counted() { keep_pods | jq -e '[.[].status.containers[]?.restarts // 0] | add >= 1' >/dev/null; }
+check "restart counted in the pod status" eventually 30 restarts_counted
+
+# --- remove after the restart --------------------------------------------------------------
+check "second service remove" lb service remove e2e keep
+no_keep() { [[ -z $(keep_ids) ]]; }
+check "no container of it left" eventually 60 no_keep
+check "local pod still runs (never reported, never removed)" local_runs
+
+echo "e2e: $PASSED passed, $FAILED failed"
+((FAILED == 0))
