@@ -66,6 +66,10 @@ void readControllerOwn(const Values& v, ControllerConfig* c) {
   c->storage = readStorage(v);
   c->servicesCidr = v.str("service.cidr");
   c->nodeOfflineTimeout = v.duration("node.offline_timeout");
+  c->id = v.str("controller.id");
+  c->leaseTtl = v.duration("controller.lease_ttl");
+  c->resync = v.duration("controller.resync");
+  c->nodeEndpoints = v.boolean("controller.node_endpoints");
 }
 
 // The host part of the node, shared by node and server.

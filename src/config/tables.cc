@@ -179,6 +179,17 @@ Opts controllerOwn() {
       {"node-offline-timeout", 0, "LB_NODE_OFFLINE_TIMEOUT", "node.offline_timeout",
        Type::kDuration, "30s", "Mark a node offline after this long without a status report",
        Check::kPositive},
+      // Not in the reference (its controller read no such settings); ours.
+      {"controller-id", 0, "LB_CONTROLLER_ID", "controller.id", Type::kString, "",
+       "Leader election identity; empty = the host name (must differ per controller on a host)"},
+      {"lease-ttl", 0, "LB_CONTROLLER_LEASE_TTL", "controller.lease_ttl", Type::kDuration, "10s",
+       "Leader lease lifetime; renewed every third of it", Check::kPositive},
+      {"resync-period", 0, "LB_CONTROLLER_RESYNC", "controller.resync", Type::kDuration, "30s",
+       "Re-check every object this often (safety net of the level-triggered loops)",
+       Check::kPositive},
+      {"node-endpoints", 0, "LB_CONTROLLER_NODE_ENDPOINTS", "controller.node_endpoints",
+       Type::kBool, "false",
+       "Also copy each endpoint into the manifests of the nodes running pods of its namespace"},
   };
 }
 

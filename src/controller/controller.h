@@ -96,8 +96,7 @@ class Controller {
 };
 
 // `lastbackend controller`: opens the store, runs until SIGTERM/SIGINT.
-// Beyond the option table: LB_CONTROLLER_ID (election id, default host
-// name) and LB_CONTROLLER_LEASE_TTL (milliseconds, default 10000).
+// Every setting comes from the option table (docs/configuration.md).
 int run(const config::ControllerConfig& config);
 
 }  // namespace lb::controller

@@ -2,8 +2,6 @@
 
 #include "lastbackend/config/run.h"
 
-#include <cstdlib>
-
 #include "controller/controller.h"
 #include "lastbackend/common/logging.h"
 
@@ -19,18 +17,10 @@ int run(const config::ControllerConfig& config) {
   Options options;
   options.servicesCidr = config.servicesCidr.empty() ? options.servicesCidr : config.servicesCidr;
   if (config.nodeOfflineTimeout.count() > 0) options.nodeOfflineTimeout = config.nodeOfflineTimeout;
-  // Not in the option table yet (src/config is another component's).
-  if (const char* id = std::getenv("LB_CONTROLLER_ID"); id && *id) options.id = id;
-  if (const char* ttl = std::getenv("LB_CONTROLLER_LEASE_TTL"); ttl && *ttl) {
-    long ms = std::strtol(ttl, nullptr, 10);
-    if (ms > 0) options.leaseTtl = std::chrono::milliseconds(ms);
-  }
-  if (const char* resync = std::getenv("LB_CONTROLLER_RESYNC"); resync && *resync) {
-    long ms = std::strtol(resync, nullptr, 10);
-    if (ms > 0) options.resyncInterval = std::chrono::milliseconds(ms);
-  }
-  if (const char* ne = std::getenv("LB_CONTROLLER_NODE_ENDPOINTS"); ne && *ne)
-    options.nodeEndpointManifests = std::string(ne) != "0" && std::string(ne) != "false";
+  if (!config.id.empty()) options.id = config.id;
+  if (config.leaseTtl.count() > 0) options.leaseTtl = config.leaseTtl;
+  if (config.resync.count() > 0) options.resyncInterval = config.resync;
+  options.nodeEndpointManifests = config.nodeEndpoints;
   auto controller =
       Controller::create(std::shared_ptr<storage::Storage>(std::move(*store)), options);
   if (!controller.isOk()) {
@@ -38,8 +28,11 @@ int run(const config::ControllerConfig& config) {
     return 2;
   }
   (*controller)->start();
-  spdlog::info("controller started (services CIDR {}, node offline timeout {} ms)",
-               options.servicesCidr, options.nodeOfflineTimeout.count());
+  spdlog::info(
+      "controller started (services CIDR {}, node offline timeout {} ms, lease TTL {} ms, "
+      "resync {} ms, node endpoint manifests {})",
+      options.servicesCidr, options.nodeOfflineTimeout.count(), options.leaseTtl.count(),
+      options.resyncInterval.count(), options.nodeEndpointManifests ? "on" : "off");
   config::waitForShutdownSignal();
   spdlog::info("controller stopping");
   (*controller)->stop(true);

@@ -66,6 +66,10 @@ struct ControllerConfig {
   std::string servicesCidr;  // IPAM range for service VIPs
   // A node that has not reported for this long is marked offline.
   std::chrono::milliseconds nodeOfflineTimeout{0};
+  std::string id;                       // leader election identity; empty = host name
+  std::chrono::milliseconds leaseTtl{0};  // leader lease lifetime
+  std::chrono::milliseconds resync{0};    // every key re-queued this often
+  bool nodeEndpoints = false;  // endpoints also copied into node manifests
 };
 
 struct NodeConfig {

@@ -9,6 +9,33 @@ namespace lb::controller::testing {
 namespace keys = storage::keys;
 using storage::Op;
 
+types::PodStatus hollowPodStatus(const types::Pod& pod, const std::string& node, uint32_t ipIndex,
+                                 const std::set<std::string>& failImages) {
+  bool fail = false;
+  for (const auto& c : pod.spec.template_.containers) fail = fail || failImages.count(c.image.name);
+  types::PodStatus s;
+  s.node = node;
+  for (const auto& c : pod.spec.template_.containers) {
+    types::ContainerStatus cs;
+    cs.name = c.name;
+    cs.image = c.image.name;
+    cs.id = pod.meta.selflink + "/" + c.name;
+    cs.state = fail ? "error" : "started";
+    cs.ready = !fail;
+    s.containers.push_back(cs);
+  }
+  if (fail) {
+    s.state = types::State::kError;
+    s.message = "image pull failed: hollow node refuses the image";
+  } else {
+    s.state = types::State::kReady;
+    s.ready = true;
+    s.ip = "10." + std::to_string(128 + ((ipIndex >> 16) & 63)) + "." +
+           std::to_string((ipIndex >> 8) & 255) + "." + std::to_string(ipIndex & 255);
+  }
+  return s;
+}
+
 HollowCluster::HollowCluster(std::shared_ptr<storage::Storage> store, const Clock& clock,
                              HollowOptions options)
     : store_(std::move(store)), clock_(clock), opt_(std::move(options)) {}
@@ -136,35 +163,12 @@ Status HollowCluster::step(std::chrono::milliseconds wait) {
       }
       types::Pod pod;
       if (!types::fromJson(o->value, &pod).isOk() || pod.status.node != r.node) continue;
-      bool fail = false;
-      for (const auto& c : pod.spec.template_.containers)
-        fail = fail || opt_.failImages.count(c.image.name);
-      types::PodStatus s;
-      s.node = r.node;
       uint32_t ip;
       {
         std::lock_guard lock(mu_);
         ip = nextIp_++;
       }
-      for (const auto& c : pod.spec.template_.containers) {
-        types::ContainerStatus cs;
-        cs.name = c.name;
-        cs.image = c.image.name;
-        cs.id = sl + "/" + c.name;
-        cs.state = fail ? "error" : "started";
-        cs.ready = !fail;
-        s.containers.push_back(cs);
-      }
-      if (fail) {
-        s.state = types::State::kError;
-        s.message = "image pull failed: hollow node refuses the image";
-      } else {
-        s.state = types::State::kReady;
-        s.ready = true;
-        s.ip = "10." + std::to_string(128 + ((ip >> 16) & 63)) + "." +
-               std::to_string((ip >> 8) & 255) + "." + std::to_string(ip & 255);
-      }
-      pod.status = s;
+      pod.status = hollowPodStatus(pod, r.node, ip, opt_.failImages);
       pod.meta.revision = 0;
       ops->push_back({Op::Type::kPut, key, types::toJson(pod), o->revision});
       done->push_back(sl);

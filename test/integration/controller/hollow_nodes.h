@@ -10,7 +10,7 @@
 // PUT /cluster/node/<n>/status. A pod whose manifest goes is forgotten (the
 // controller deletes the pod object itself).
 //
-// This version talks to the store directly, in process, and groups the
+// HollowCluster talks to the store directly, in process, and groups the
 // reports of many nodes into one transaction (nodesPerTxn) — a shortcut a
 // real agent (one HTTP request per node) does not have.
 //
@@ -31,8 +31,16 @@
 #include "lastbackend/common/status.h"
 #include "lastbackend/storage/storage.h"
 #include "lastbackend/types/meta.h"
+#include "lastbackend/types/pod.h"
 
 namespace lb::controller::testing {
+
+// What a hollow node reports for a pod it runs: Ready with a fake IP derived
+// from ipIndex (10.128.0.0/10), or Error when one of its images is in
+// failImages. Shared by the store-backed hollow nodes here and the REST API
+// ones of bench/controller.
+types::PodStatus hollowPodStatus(const types::Pod& pod, const std::string& node, uint32_t ipIndex,
+                                 const std::set<std::string>& failImages);
 
 struct HollowOptions {
   int nodes = 3;
