@@ -61,6 +61,20 @@ StatusOr<T> decodeStored(const storage::Object& o) {
   return value;
 }
 
+// The stored JSON of an object with meta.revision set to the key's revision.
+// Reads answer from the stored bytes: stored values are the codec's own
+// output, so decoding and re-encoding them only to fill in the revision cost
+// most of a GET and nearly all of a LIST. kInternal when the bytes are not a
+// JSON object with a "meta" object (a corrupt value is never the client's fault).
+StatusOr<std::string> storedWithRevision(const storage::Object& o);
+
+// The stored JSON of the object at `key` (see storedWithRevision); kNotFound names `what`.
+StatusOr<std::string> readStoredJson(storage::Storage& store, const std::string& key,
+                                     const std::string& what);
+
+// A JSON array of every object under `prefix`, from the stored bytes.
+StatusOr<std::string> listStoredJson(storage::Storage& store, const std::string& prefix);
+
 // The object at `key`, with what=("service 'web'") naming it in a kNotFound.
 template <class T>
 StatusOr<T> readObject(storage::Storage& store, const std::string& key, const std::string& what) {

@@ -47,10 +47,9 @@ StatusOr<std::vector<storage::Object>> namespaceContents(const Context& ctx,
 }
 
 Response list(const Context& ctx) {
-  auto items =
-      listObjects<Namespace>(*ctx.store, keys::collectionPrefix(keys::Collection::kNamespace));
-  if (!items.isOk()) return Response::error(items.status());
-  return jsonList(*items);
+  auto json = listStoredJson(*ctx.store, keys::collectionPrefix(keys::Collection::kNamespace));
+  if (!json.isOk()) return Response::error(json.status());
+  return Response::json(200, std::move(*json));
 }
 
 Response create(const Context& ctx, const Request& req) {

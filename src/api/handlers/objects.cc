@@ -37,18 +37,20 @@ Response list(const Context& ctx, const Request& req) {
   if (!ns.isOk()) return Response::error(ns.status());
   auto prefix = KindTraits<T>::prefix(*ns);
   if (!prefix.isOk()) return Response::error(prefix.status());
-  auto items = listObjects<T>(*ctx.store, *prefix);
-  if (!items.isOk()) return Response::error(items.status());
-  return jsonList(*items);
+  auto json = listStoredJson(*ctx.store, *prefix);
+  if (!json.isOk()) return Response::error(json.status());
+  return Response::json(200, std::move(*json));
 }
 
-template <class T>
-StatusOr<T> readPathObject(const Context& ctx, const Request& req) {
+// Reads the object the path names with read(key, what) -> StatusOr<R>.
+template <class T, class Read>
+auto readAtPath(const Context& ctx, const Request& req, Read&& read)
+    -> decltype(read(std::string(), std::string())) {
   LB_RETURN_IF_ERROR(checkPathName(req, "namespace"));
   const std::string& ns = req.param("namespace");
   auto key = objectKey<T>(req, ns);
   if (!key.isOk()) return key.status();
-  auto obj = readObject<T>(*ctx.store, *key, describe<T>(ns, req.param(KindTraits<T>::kWord)));
+  auto obj = read(*key, describe<T>(ns, req.param(KindTraits<T>::kWord)));
   // A missing object in a missing namespace reports the namespace.
   if (!obj.isOk() && obj.status().code() == Code::kNotFound) {
     auto nsObj = readNamespace(ctx, ns);
@@ -58,10 +60,19 @@ StatusOr<T> readPathObject(const Context& ctx, const Request& req) {
 }
 
 template <class T>
+StatusOr<T> readPathObject(const Context& ctx, const Request& req) {
+  return readAtPath<T>(ctx, req, [&](const std::string& key, const std::string& what) {
+    return readObject<T>(*ctx.store, key, what);
+  });
+}
+
+template <class T>
 Response get(const Context& ctx, const Request& req) {
-  auto obj = readPathObject<T>(ctx, req);
-  if (!obj.isOk()) return Response::error(obj.status());
-  return jsonObject(200, *obj);
+  auto json = readAtPath<T>(ctx, req, [&](const std::string& key, const std::string& what) {
+    return readStoredJson(*ctx.store, key, what);
+  });
+  if (!json.isOk()) return Response::error(json.status());
+  return Response::json(200, std::move(*json));
 }
 
 template <class T>
@@ -191,10 +202,10 @@ void registerKind(Routes& routes, const Context* c) {
 Response deployments(const Context& ctx, const Request& req) {
   auto svc = readPathObject<types::Service>(ctx, req);
   if (!svc.isOk()) return Response::error(svc.status());
-  auto items = listObjects<types::Deployment>(
-      *ctx.store, *keys::deploymentsPrefix(svc->meta.namespace_, svc->meta.name));
-  if (!items.isOk()) return Response::error(items.status());
-  return jsonList(*items);
+  auto json =
+      listStoredJson(*ctx.store, *keys::deploymentsPrefix(svc->meta.namespace_, svc->meta.name));
+  if (!json.isOk()) return Response::error(json.status());
+  return Response::json(200, std::move(*json));
 }
 
 StatusOr<types::Deployment> readDeployment(const Context& ctx, const Request& req) {
@@ -220,9 +231,9 @@ Response pods(const Context& ctx, const Request& req) {
   auto prefix =
       keys::podsOfDeploymentPrefix(dep->meta.namespace_, req.param("service"), dep->meta.name);
   if (!prefix.isOk()) return Response::error(prefix.status());
-  auto items = listObjects<types::Pod>(*ctx.store, *prefix);
-  if (!items.isOk()) return Response::error(items.status());
-  return jsonList(*items);
+  auto json = listStoredJson(*ctx.store, *prefix);
+  if (!json.isOk()) return Response::error(json.status());
+  return Response::json(200, std::move(*json));
 }
 
 // Logs live on the nodes: proxied from the agents that run the pods.
