@@ -70,7 +70,8 @@ std::string fingerprint(const std::map<std::string, std::string>& data,
   std::string out;
   for (const auto& k : keys) out += k + '\0';
   out += '\1';
-  for (const auto& [k, v] : data) out += std::to_string(k.size()) + ":" + k + std::to_string(v.size()) + ":" + v;
+  for (const auto& [k, v] : data)
+    out += std::to_string(k.size()) + ":" + k + std::to_string(v.size()) + ":" + v;
   return std::to_string(std::hash<std::string>{}(out));
 }
 
@@ -84,8 +85,7 @@ struct RefsSnapshot {
 Status defaultProber(const ProbeTarget& t) {
   if (t.probe.tcp) {
     if (t.podIp.empty()) return unavailable("pod has no IP yet");
-    return tcpCheck(t.podIp, t.probe.tcp->port,
-                    std::chrono::seconds(std::max(1, t.probe.timeout)));
+    return tcpCheck(t.podIp, t.probe.tcp->port, std::chrono::seconds(std::max(1, t.probe.timeout)));
   }
   return Status(Code::kUnsupported, "exec probes are not supported by this agent");
 }
@@ -96,7 +96,11 @@ class Agent::Impl {
  public:
   Impl(AgentOptions o, ClusterLink* link, cri::ContainerRuntime* c, cii::ImageRuntime* i,
        runtime::csi::VolumeRuntime* v)
-      : opt(std::move(o)), link(link), cri(c), cii(i), csi(v),
+      : opt(std::move(o)),
+        link(link),
+        cri(c),
+        cii(i),
+        csi(v),
         refs(std::make_shared<RefsSnapshot>()) {}
 
   AgentOptions opt;
@@ -158,7 +162,9 @@ class PodWorker {
   }
   ~PodWorker() { join(); }
 
-  void start() { thread_ = std::thread([this] { loop(); }); }
+  void start() {
+    thread_ = std::thread([this] { loop(); });
+  }
   void wake() {
     std::lock_guard lock(mu_);
     wake_ = true;
@@ -286,7 +292,8 @@ class PodWorker {
     std::string ref = cp.spec.image;
     auto progress = [&](const cii::PullProgress& p) {
       std::string m = "pulling image " + ref + ": " + p.status;
-      if (p.total > 0) m += " " + std::to_string(p.current >> 20) + "/" + std::to_string(p.total >> 20) + " MiB";
+      if (p.total > 0)
+        m += " " + std::to_string(p.current >> 20) + "/" + std::to_string(p.total >> 20) + " MiB";
       setMessage(m);
     };
     bool present = false;
@@ -296,7 +303,8 @@ class PodWorker {
       present = *e;
     }
     if (!cii::shouldPull(cp.pullPolicy, present)) {
-      if (!present) return notFound("image '" + ref + "' is not present and the pull policy is Never");
+      if (!present)
+        return notFound("image '" + ref + "' is not present and the pull policy is Never");
       return Status::ok();
     }
     setMessage("pulling image " + ref);
@@ -326,7 +334,8 @@ class PodWorker {
 
   Status restartContainer(const cri::ContainerInfo& c, const std::string& why) {
     spdlog::info("node: pod '{}': restarting container '{}': {}", pod_.meta.selflink,
-                 c.labels.count(cri::kLabelContainer) ? c.labels.at(cri::kLabelContainer) : c.name, why);
+                 c.labels.count(cri::kLabelContainer) ? c.labels.at(cri::kLabelContainer) : c.name,
+                 why);
     a_.cri->stop(c.id, a_.opt.stopGrace);
     return a_.cri->start(c.id);
   }
@@ -523,7 +532,8 @@ class PodWorker {
         if (!ready) allReady = false;
       } else {
         allReady = allRunning = false;
-        cs.state = c.state == cri::kStateCreated ? "created" : (c.exitCode == 0 ? "stopped" : "error");
+        cs.state =
+            c.state == cri::kStateCreated ? "created" : (c.exitCode == 0 ? "stopped" : "error");
         cs.message = c.error.empty() ? "exited with code " + std::to_string(c.exitCode) : c.error;
         bool restarting = cp.spec.restart.policy == "always" ||
                           (cp.spec.restart.policy == "on-failure" && c.exitCode != 0);
@@ -559,7 +569,8 @@ class PodWorker {
     if (cp.probes.liveness && !unsupported_.count(cp.name))
       liveness_.emplace(cp.name, ProbeTracker(*cp.probes.liveness, false)).first->second.reset(now);
     if (cp.probes.readiness && !unsupported_.count(cp.name))
-      readiness_.emplace(cp.name, ProbeTracker(*cp.probes.readiness, true)).first->second.reset(now);
+      readiness_.emplace(cp.name, ProbeTracker(*cp.probes.readiness, true))
+          .first->second.reset(now);
   }
 
   Agent::Impl& a_;
@@ -574,7 +585,7 @@ class PodWorker {
   // Worker-thread state.
   std::map<std::string, ProbeTracker> liveness_, readiness_;
   std::map<std::string, std::string> unsupported_;  // container -> why its probes are ignored
-  std::map<std::string, int> restarts_;  // restarts the agent made (docker counts its own)
+  std::map<std::string, int> restarts_;         // restarts the agent made (docker counts its own)
   std::map<std::string, std::string> seen_;     // container -> startedAt last seen
   std::map<std::string, std::string> written_;  // csi name -> fingerprint of projected files
 };
@@ -848,7 +859,8 @@ void Agent::waitRetired(std::chrono::milliseconds timeout) {
   }
 }
 
-StatusOr<std::string> Agent::containerId(const std::string& pod, const std::string& container) const {
+StatusOr<std::string> Agent::containerId(const std::string& pod,
+                                         const std::string& container) const {
   auto list = impl_->cri->list({{{cri::kLabelPod, pod}}, true});
   if (!list.isOk()) return list.status();
   for (const auto& c : *list) {
@@ -856,7 +868,8 @@ StatusOr<std::string> Agent::containerId(const std::string& pod, const std::stri
                           : c.labels.at(cri::kLabelContainer) == container)
       return c.id;
   }
-  return notFound("pod '" + pod + "' has no container" + (container.empty() ? "" : " '" + container + "'"));
+  return notFound("pod '" + pod + "' has no container" +
+                  (container.empty() ? "" : " '" + container + "'"));
 }
 
 cri::ContainerRuntime& Agent::cri() { return *impl_->cri; }

@@ -57,7 +57,7 @@ HostFacts readHostFacts(const std::string& storagePath) {
       break;
     }
   }
-  struct statvfs st{};
+  struct statvfs st {};
   if (statvfs(storagePath.empty() ? "/" : storagePath.c_str(), &st) == 0)
     f.capacity.storage = static_cast<int64_t>(st.f_blocks) * static_cast<int64_t>(st.f_frsize);
   f.capacity.pods = 110;

@@ -17,8 +17,8 @@ Status decodeMap(const nlohmann::json& root, const char* field, std::map<std::st
     T obj;
     Status s = types::fromJson(value.dump(), &obj);
     if (!s.isOk())
-      return invalidArgument(s.message(), std::string(field) + "." + key +
-                                              (s.field().empty() ? "" : "." + s.field()));
+      return invalidArgument(
+          s.message(), std::string(field) + "." + key + (s.field().empty() ? "" : "." + s.field()));
     if (obj.meta.selflink.empty()) obj.meta.selflink = key;
     (*out)[key] = std::move(obj);
   }

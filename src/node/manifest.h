@@ -17,7 +17,7 @@
 namespace lb::node {
 
 struct NodeManifest {
-  std::map<std::string, types::Pod> pods;  // selflink -> pod (spec; status ignored)
+  std::map<std::string, types::Pod> pods;        // selflink -> pod (spec; status ignored)
   std::map<std::string, types::Secret> secrets;  // "ns:name"
   std::map<std::string, types::Config> configs;  // "ns:name"
   std::map<std::string, types::Volume> volumes;  // "ns:name"

@@ -63,7 +63,8 @@ StatusOr<std::unique_ptr<NodeServer>> NodeServer::create(NodeServerOptions o, Ag
         {.isPublic = true});
   r.get("/pod", [agent](const Request&) {
     nlohmann::json list = nlohmann::json::array();
-    for (const auto& p : agent->podStatuses()) list.push_back(nlohmann::json::parse(types::toJson(p)));
+    for (const auto& p : agent->podStatuses())
+      list.push_back(nlohmann::json::parse(types::toJson(p)));
     return Response::json(200, list.dump());
   });
   r.get("/pod/{pod}/logs", [agent](const Request& req) { return logs(agent, req); });

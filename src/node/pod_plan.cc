@@ -37,9 +37,9 @@ StatusOr<cri::Restart> restartOf(const types::RestartPolicy& r) {
   } else if (r.policy == "never" || r.policy == "no") {
     out.policy = "no";
   } else {
-    return invalidArgument("unknown restart policy '" + r.policy +
-                               "' (valid: always, on-failure, never)",
-                           "restart.policy");
+    return invalidArgument(
+        "unknown restart policy '" + r.policy + "' (valid: always, on-failure, never)",
+        "restart.policy");
   }
   return out;
 }
@@ -48,7 +48,8 @@ StatusOr<cri::Restart> restartOf(const types::RestartPolicy& r) {
 
 std::string containerName(const std::string& podSelflink, const std::string& container) {
   std::string out = "lb_";
-  for (char c : podSelflink) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.') ? c : '_';
+  for (char c : podSelflink)
+    out += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.') ? c : '_';
   out += "_" + container;
   return out;
 }
@@ -74,7 +75,8 @@ StatusOr<PodPlan> planPod(const types::Pod& pod, const Refs& refs, bool local) {
   plan.hash = types::templateHash(tmpl);
   auto p = parts(pod.meta.selflink);
   const std::string ns = pod.meta.namespace_.empty() ? p[0] : pod.meta.namespace_;
-  if (tmpl.containers.empty()) return invalidArgument("pod has no containers", "spec.template.containers");
+  if (tmpl.containers.empty())
+    return invalidArgument("pod has no containers", "spec.template.containers");
 
   auto secretOf = [&](const std::string& name) -> StatusOr<const types::Secret*> {
     if (refs.secrets) {
@@ -112,8 +114,7 @@ StatusOr<PodPlan> planPod(const types::Pod& pod, const Refs& refs, bool local) {
       vp.csiName = refKey(ns, v.volume->name);
     }
     for (const auto& k : vp.keys)
-      if (!vp.data.count(k))
-        return notFound("volume '" + v.name + "': key '" + k + "' not found");
+      if (!vp.data.count(k)) return notFound("volume '" + v.name + "': key '" + k + "' not found");
     plan.volumes.push_back(std::move(vp));
   }
 
@@ -146,16 +147,16 @@ StatusOr<PodPlan> planPod(const types::Pod& pod, const Refs& refs, bool local) {
         if (!sec.isOk()) return sec.status().withContext(what + " env " + e.name);
         auto it = (*sec)->spec.data.find(e.secret->key);
         if (it == (*sec)->spec.data.end())
-          return notFound(what + " env " + e.name + ": secret '" + e.secret->name + "' has no key '" +
-                          e.secret->key + "'");
+          return notFound(what + " env " + e.name + ": secret '" + e.secret->name +
+                          "' has no key '" + e.secret->key + "'");
         s.env[e.name] = it->second;
       } else if (e.config) {
         auto cfg = configOf(e.config->name);
         if (!cfg.isOk()) return cfg.status().withContext(what + " env " + e.name);
         auto it = (*cfg)->spec.data.find(e.config->key);
         if (it == (*cfg)->spec.data.end())
-          return notFound(what + " env " + e.name + ": config '" + e.config->name + "' has no key '" +
-                          e.config->key + "'");
+          return notFound(what + " env " + e.name + ": config '" + e.config->name +
+                          "' has no key '" + e.config->key + "'");
         s.env[e.name] = it->second;
       }
     }

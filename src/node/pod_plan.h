@@ -29,7 +29,7 @@ struct VolumePlan {
 };
 
 struct ContainerPlan {
-  std::string name;  // name in the template
+  std::string name;                  // name in the template
   runtime::cri::ContainerSpec spec;  // mounts' source holds the CSI name until resolved
   runtime::cii::PullPolicy pullPolicy = runtime::cii::PullPolicy::kIfNotPresent;
   runtime::cii::RegistryAuth auth;  // from image.secret
@@ -38,7 +38,7 @@ struct ContainerPlan {
 
 struct PodPlan {
   std::string selflink;
-  std::string hash;  // template hash (io.lastbackend.spec)
+  std::string hash;                       // template hash (io.lastbackend.spec)
   std::vector<ContainerPlan> containers;  // [0] owns the pod's network namespace
   std::vector<VolumePlan> volumes;
 };

@@ -20,7 +20,8 @@ using SteadyTime = std::chrono::steady_clock::time_point;
 
 class ProbeTracker {
  public:
-  ProbeTracker(types::Probe probe, bool readiness) : probe_(std::move(probe)), readiness_(readiness) {}
+  ProbeTracker(types::Probe probe, bool readiness)
+      : probe_(std::move(probe)), readiness_(readiness) {}
 
   const types::Probe& probe() const { return probe_; }
   void reset(SteadyTime started);

@@ -1,10 +1,11 @@
+#include "lastbackend/config/run.h"
+
 #include <unistd.h>
 
 #include <cstdlib>
 
 #include "client/client.h"
 #include "lastbackend/common/logging.h"
-#include "lastbackend/config/run.h"
 #include "lastbackend/runtime/factory.h"
 #include "node/agent.h"
 #include "node/cluster_link.h"

@@ -132,7 +132,8 @@ Response serviceLogs(const Context& ctx, const Request& req, const std::string& 
       if (!infoKey.isOk()) continue;
       auto n = readOptional<types::Node>(*ctx.store, *infoKey);
       if (!n.isOk() || !*n) continue;
-      std::string ip = (*n)->info.internalIp.empty() ? (*n)->info.externalIp : (*n)->info.internalIp;
+      std::string ip =
+          (*n)->info.internalIp.empty() ? (*n)->info.externalIp : (*n)->info.internalIp;
       if (ip.empty()) continue;
       auto port = (*n)->info.labels.find("lastbackend.node.port");
       endpoints[node] =
@@ -146,7 +147,8 @@ Response serviceLogs(const Context& ctx, const Request& req, const std::string& 
   std::string token;
   if (auto a = req.header("Authorization"); a && a->rfind("Bearer ", 0) == 0) token = a->substr(7);
   http::QueryParams query;
-  if (auto f = req.queryParam("follow")) query["follow"] = (*f == "true" || *f == "1") ? "true" : "false";
+  if (auto f = req.queryParam("follow"))
+    query["follow"] = (*f == "true" || *f == "1") ? "true" : "false";
   if (auto t = req.queryParam("tail")) query["tail"] = *t;
   return Response::streaming([sources, token, query](http::StreamWriter& w) {
     std::mutex mu;

@@ -27,7 +27,7 @@ std::optional<std::chrono::milliseconds> parseWait(const std::string& text);
 // internal IP, port from the node label "lastbackend.node.port", default
 // 2965), with the caller's bearer token. One pod: its lines as they are;
 // several: each line prefixed "[<pod>] ". 503 when no pod runs on a node.
-http::Response serviceLogs(const Context& ctx, const http::Request& req,
-                           const std::string& ns, const std::string& service);
+http::Response serviceLogs(const Context& ctx, const http::Request& req, const std::string& ns,
+                           const std::string& service);
 
 }  // namespace lb::api

@@ -153,7 +153,8 @@ TEST_F(AgentTest, RemovedPodsLeaveNoContainersOrVolumes) {
   auto agent = makeAgent();
   ASSERT_TRUE(agent->start().isOk());
   agent->applyManifest(manifest({pod("p1", 2), pod("p2")}));
-  ASSERT_TRUE(eventually([&] { return ready(*agent, "demo:web:d1:p1") && ready(*agent, "demo:web:d1:p2"); }));
+  ASSERT_TRUE(eventually(
+      [&] { return ready(*agent, "demo:web:d1:p1") && ready(*agent, "demo:web:d1:p2"); }));
   agent->applyManifest(manifest({pod("p2")}));
   agent->waitRetired(5s);
   EXPECT_TRUE(containers("demo:web:d1:p1").empty());
@@ -168,7 +169,8 @@ TEST_F(AgentTest, RestartedAgentAdoptsRunningContainers) {
   auto agent = makeAgent();
   ASSERT_TRUE(agent->start().isOk());
   agent->applyManifest(manifest({pod("p1", 2), pod("p2")}));
-  ASSERT_TRUE(eventually([&] { return ready(*agent, "demo:web:d1:p1") && ready(*agent, "demo:web:d1:p2"); }));
+  ASSERT_TRUE(eventually(
+      [&] { return ready(*agent, "demo:web:d1:p1") && ready(*agent, "demo:web:d1:p2"); }));
   auto before = containers();
   agent->stop();
   agent.reset();
@@ -183,7 +185,8 @@ TEST_F(AgentTest, RestartedAgentAdoptsRunningContainers) {
   auto again = makeAgent();
   ASSERT_TRUE(again->start().isOk());
   again->applyManifest(manifest({pod("p1", 2), pod("p2")}));
-  ASSERT_TRUE(eventually([&] { return ready(*again, "demo:web:d1:p1") && ready(*again, "demo:web:d1:p2"); }));
+  ASSERT_TRUE(eventually(
+      [&] { return ready(*again, "demo:web:d1:p1") && ready(*again, "demo:web:d1:p2"); }));
   again->collectGarbage();
   auto after = containers();
   ASSERT_EQ(after.size(), before.size());
@@ -249,10 +252,12 @@ TEST_F(AgentTest, ReadinessGatesReadyAndLivenessRestarts) {
   EXPECT_TRUE(eventually([&] { return ready(*agent, p.meta.selflink); }, 4s));
   auto id = containers()[0].id;
   liveOk = false;
-  EXPECT_TRUE(eventually([&] {
-    auto s = agent->podStatus(p.meta.selflink);
-    return s && s->status.containers[0].restarts >= 1;
-  }, 6s));
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto s = agent->podStatus(p.meta.selflink);
+        return s && s->status.containers[0].restarts >= 1;
+      },
+      6s));
   EXPECT_EQ(containers()[0].id, id);  // restarted in place, not replaced
 }
 
