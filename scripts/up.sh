@@ -1,23 +1,57 @@
 #!/usr/bin/env bash
 # The main job: from a fresh Debian machine to a running one-machine cluster.
 # Installs what is missing, builds, installs `lastbackend` and `lb` into
-# /usr/local/bin, starts `lastbackend server` on the embedded SQLite store,
-# points `lb` at it and applies the demo manifest (examples/demo.yml).
+# /usr/local/bin, makes sure a dockerd runs (systemctl, else started
+# directly), imports the demo image lb/busybox:local (no registry needed),
+# starts `lastbackend server` (api + controller + node agent on the embedded
+# SQLite store), points `lb` at it, applies the demo manifest
+# (examples/demo.yml), waits for its pod to be ready and prints how to reach it.
 #
+# DOCKER_HOST=unix:///path/docker.sock uses that daemon instead (never starts one).
+# LB_UP_NO_BUILD=1 skips setup and build and takes the binaries from
+# $BUILD_DIR (default build); LB_PREFIX (default /usr/local) is where they go.
 # Re-running is safe: an already running server is reused.
 # Stop it with: kill "$(cat /var/lib/lastbackend/server.pid)"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-bash scripts/setup.sh
-bash scripts/build.sh
+BUILD_DIR=${BUILD_DIR:-build}
+PREFIX=${LB_PREFIX:-/usr/local}
+if [[ ${LB_UP_NO_BUILD:-} != 1 ]]; then
+  bash scripts/setup.sh
+  BUILD_DIR=$BUILD_DIR bash scripts/build.sh
+fi
 
 SUDO=""
 [[ $(id -u) -eq 0 ]] || SUDO=sudo
-$SUDO install -m 0755 build/src/exe/lastbackend build/src/exe/lb /usr/local/bin/
+$SUDO mkdir -p "$PREFIX/bin"
+$SUDO install -m 0755 "$BUILD_DIR/src/exe/lastbackend" "$BUILD_DIR/src/exe/lb" "$PREFIX/bin/"
+export PATH=$PREFIX/bin:$PATH
+
+# --- a docker daemon ---------------------------------------------------------------------
+SOCK=${DOCKER_HOST:-unix:///var/run/docker.sock}
+SOCK=${SOCK#unix://}
+docker_ok() { $SUDO curl -fsS --max-time 2 --unix-socket "$SOCK" http://docker/_ping >/dev/null 2>&1; }
+if ! docker_ok; then
+  if [[ -n ${DOCKER_HOST:-} ]]; then
+    echo "up: DOCKER_HOST=$DOCKER_HOST does not answer"; exit 1
+  fi
+  if [[ -d /run/systemd/system ]] && command -v systemctl >/dev/null; then
+    echo "up: starting docker (systemctl start docker)"
+    $SUDO systemctl start docker || true
+  fi
+  if ! docker_ok; then
+    echo "up: starting dockerd directly (log: /var/log/lastbackend-dockerd.log)"
+    $SUDO bash -c "nohup dockerd >>/var/log/lastbackend-dockerd.log 2>&1 &"
+  fi
+  for _ in $(seq 1 150); do docker_ok && break; sleep 0.2; done
+  docker_ok || { echo "up: dockerd did not come up; see /var/log/lastbackend-dockerd.log"; exit 1; }
+fi
+$SUDO bash scripts/busybox-image.sh "$SOCK" lb/busybox:local
 
 STATE=${LB_STATE_DIR:-/var/lib/lastbackend}
+NODE_PORT=${LB_NODE_PORT:-2965}
 PORT=${LB_PORT:-2967}
 CONFIG=$STATE/server.yml
 $SUDO mkdir -p "$STATE"
@@ -38,7 +72,15 @@ storage:
 server:
   host: 127.0.0.1
   port: $PORT
+node:
+  server:
+    host: 127.0.0.1
+    port: $NODE_PORT
 workdir: $STATE
+container:
+  csi:
+    dir:
+      root: $STATE/volumes
 YML
   $SUDO chmod 0600 "$CONFIG"
 fi
@@ -49,7 +91,7 @@ if running; then
   echo "up: lastbackend server already running (pid $(cat "$STATE/server.pid"))"
 else
   echo "up: starting lastbackend server (log: $STATE/server.log)"
-  $SUDO bash -c "nohup /usr/local/bin/lastbackend server -c '$CONFIG' >>'$STATE/server.log' 2>&1 & echo \$! >'$STATE/server.pid'"
+  $SUDO env DOCKER_HOST="unix://$SOCK" bash -c "nohup $PREFIX/bin/lastbackend server -c '$CONFIG' >>'$STATE/server.log' 2>&1 & echo \$! >'$STATE/server.pid'"
 fi
 
 for _ in $(seq 1 100); do
@@ -59,14 +101,45 @@ for _ in $(seq 1 100); do
 done
 curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null || { echo "up: server did not answer on port $PORT"; exit 1; }
 
+# The server configures lb for the user it runs as; do it for this user too.
+lb cluster del local >/dev/null 2>&1 || true
 lb cluster add local "http://127.0.0.1:$PORT" --token "$TOKEN" >/dev/null
 lb cluster select local >/dev/null
 lb namespace apply demo -f "$ROOT/examples/demo.yml"
+
+# The demo pod's IP from its container (labelled by the node agent); ready
+# when httpd answers there.
+ready_ips() {
+  local id ip
+  for id in $($SUDO env DOCKER_HOST="unix://$SOCK" docker ps -q \
+      --filter label=io.lastbackend.namespace=demo --filter label=io.lastbackend.service=web); do
+    ip=$($SUDO env DOCKER_HOST="unix://$SOCK" docker inspect \
+      -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$id")
+    [[ -n $ip ]] && curl -fsS --max-time 1 "http://$ip:8080/" -o /dev/null 2>&1 && echo "$ip"
+  done
+}
+echo "up: waiting for the demo pod to answer"
+IPS=""
+for _ in $(seq 1 300); do
+  IPS=$(ready_ips || true)
+  [[ -n $IPS ]] && break
+  sleep 0.2
+done
+# The node reports the pod ready within its next report; show the settled state.
+for _ in $(seq 1 50); do lb service ls demo 2>/dev/null | grep -q ' ready ' && break; sleep 0.2; done
 echo
 lb service ls demo
+if [[ -z $IPS ]]; then
+  echo "up: the demo pod does not answer after 60 s; see lb service inspect demo web and $STATE/server.log"
+  exit 1
+fi
+IP=$(head -n 1 <<<"$IPS")
 cat <<MSG
 
 up: the cluster API answers at http://127.0.0.1:$PORT (token in $CONFIG).
-    lb is configured ("lb cluster ls"); try: lb namespace ls, lb service inspect demo web
+    lb is configured ("lb cluster ls"); try: lb namespace ls, lb service inspect demo web,
+    lb service logs demo web
+    The demo pod answers on its IP (docker's bridge, reachable from this host):
+      curl http://$IP:8080/
     stop: kill \$(cat $STATE/server.pid)
 MSG
