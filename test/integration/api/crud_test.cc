@@ -208,7 +208,7 @@ TEST_F(CrudTest, ServiceChildrenAreReadOnlyViews) {
 
   auto logs = send("GET", "/namespace/demo/service/web/logs");
   EXPECT_EQ(logs.status, 503);
-  EXPECT_NE(logs.body.find("no node agent reachable"), std::string::npos);
+  EXPECT_NE(logs.body.find("no node agent reachable"), std::string::npos) << logs.body;
   EXPECT_EQ(send("GET", "/namespace/demo/service/nope/logs").status, 404);
 }
 
