@@ -50,7 +50,8 @@ struct AgentOptions {
   std::string description;
   std::string manifestDir;  // local manifests (--manifest-path); empty = none
   std::chrono::milliseconds heartbeat{5'000};
-  std::chrono::milliseconds specWait{25'000};  // long-poll wait
+  // Long-poll wait; also how long stop() may wait for a poll in flight.
+  std::chrono::milliseconds specWait{10'000};
   std::chrono::milliseconds resync{5'000};     // pod worker's periodic check
   std::chrono::milliseconds retry{1'000};      // after a failed call
   std::chrono::seconds stopGrace{5};           // SIGTERM -> SIGKILL when removing

@@ -143,7 +143,7 @@ Response serviceLogs(const Context& ctx, const Request& req, const std::string& 
   }
   if (sources.empty())
     return Response::error(
-        unavailable("no pod of service '" + service + "' runs on a node: no logs to serve"));
+        unavailable("no node agent reachable: no pod of service '" + service + "' runs on a node"));
   std::string token;
   if (auto a = req.header("Authorization"); a && a->rfind("Bearer ", 0) == 0) token = a->substr(7);
   http::QueryParams query;

@@ -143,9 +143,11 @@ int run(const config::ServerConfig& in) {
                nodeProcess ? nodeProcess->name() : "(none)");
   int sig = config::waitForShutdownSignal();
   spdlog::info("lastbackend server: stopping (signal {})", sig);
+  // The API first: that ends the node's spec long-poll at once (a stream the
+  // server cancels), so the agent does not wait out the poll to stop.
+  (*api)->stop();
   if (nodeProcess) nodeProcess->stop();
   (*ctl)->stop(true);
-  (*api)->stop();
   return 0;
 }
 

@@ -136,6 +136,7 @@ TEST_F(NodeRoutesTest, ServiceLogsAreProxiedToTheNodeWithTheCallersToken) {
   // No pod on a node yet: 503.
   auto none = send("GET", "/namespace/demo/service/web/logs");
   EXPECT_EQ(none.status, 503);
+  EXPECT_NE(none.body.find("no node agent reachable"), std::string::npos);
   types::Pod p;
   p.meta.name = "p1";
   p.meta.namespace_ = "demo";
