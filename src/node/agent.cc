@@ -664,6 +664,7 @@ void Agent::Impl::specLoop() {
   while (!isStopping()) {
     auto m = link->fetchSpec(revision, opt.specWait);
     if (!m.isOk()) {
+      if (isStopping()) return;  // e.g. the embedded api stopped first
       spdlog::warn("node '{}': {}; retrying", opt.node, m.status().toString());
       if (!sleepFor(opt.retry)) return;
       continue;

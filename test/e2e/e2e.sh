@@ -160,7 +160,7 @@ export -f api pods_json web_ids env_of ip_of answers
 # --- start ---------------------------------------------------------------------------------
 check "server starts (api answers /health)" start_server
 check "lb is configured by the server (cluster local selected)" \
-  grep -q "current: local" "$HOME/.lastbackend/config.yml"
+  eventually 10 grep -q "current: local" "$HOME/.lastbackend/config.yml"
 check "lb talks to the cluster without flags" lb namespace ls
 node_ok() { api /cluster/node/e2e-node | jq -e '.status.online and .status.capacity.cpu > 0 and .status.capacity.ram > 0' >/dev/null; }
 check "node registered with capacity" eventually 10 node_ok

@@ -116,6 +116,11 @@ int run(const config::ServerConfig& in) {
   if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
   const std::string endpoint =
       std::string(tls ? "https://" : "http://") + host + ":" + std::to_string((*api)->port());
+  // As soon as the API answers, so `lb` works from the first moment.
+  if (!envFlag("LB_SERVER_NO_CLI_CONFIG")) {
+    if (Status s = writeCliConfig(endpoint, config.api.token); !s.isOk())
+      spdlog::warn("lastbackend server: {}", s.toString());
+  }
   config::NodeConfig nc = config.node;
   nc.token = config.api.token;
   nc.api.uri = endpoint;
@@ -134,10 +139,6 @@ int run(const config::ServerConfig& in) {
     nodeProcess = std::move(*n);
   } else {
     spdlog::warn("lastbackend server: LB_SERVER_NO_NODE set: no node agent, pods stay unscheduled");
-  }
-  if (!envFlag("LB_SERVER_NO_CLI_CONFIG")) {
-    if (Status s = writeCliConfig(endpoint, config.api.token); !s.isOk())
-      spdlog::warn("lastbackend server: {}", s.toString());
   }
   spdlog::info("lastbackend server: api {} , controller, node {} running", endpoint,
                nodeProcess ? nodeProcess->name() : "(none)");
