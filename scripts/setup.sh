@@ -9,7 +9,7 @@ PACKAGES=(
   libboost1.81-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libspdlog-dev
   libsqlite3-dev libssl-dev
   # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev openssl curl
+  libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev openssl curl jq
   # real parts a cluster runs with
   docker.io etcd-server etcd-client haproxy nftables busybox-static iproute2 procps
 )

@@ -475,8 +475,12 @@ class Controller::Impl {
         if (value) {
           Status s = ipam_.loadJson(*value);
           if (!s.isOk()) spdlog::warn("controller: /system/ipam: {}", s.message());
+          // The next IPAM write is a compare-and-swap on the loaded revision;
+          // without it a restarted controller would try to create the key.
+          ipamRev_ = revs_[key].rev;
         } else {
           ipam_ = emptyIpam_;
+          ipamRev_ = 0;
         }
         if (!loading_) enqueue("g/ipam");
         break;

@@ -281,6 +281,21 @@ TEST_F(ControllerTest, DestroyTearsEverythingDownAndReleasesTheIp) {
   EXPECT_EQ(ipam->value.find("demo:web"), std::string::npos) << ipam->value;
 }
 
+TEST_F(ControllerTest, RestartedControllerStillReleasesTheIp) {
+  startCluster({});
+  applyService(*store_, makeService("demo", "web", 2));
+  ASSERT_TRUE(runUntil([&] { return converged("web", 2); }));
+  ASSERT_NE(store_->get("/system/ipam")->value.find("demo:web"), std::string::npos);
+  // A new controller process: IPAM is loaded from the store, so its next
+  // write must be an update of the loaded revision, not a create.
+  ctl_.reset();
+  ctl_ = makeController("c1");
+  markDestroy(*store_, "demo", "web");
+  ASSERT_TRUE(runUntil([&] { return !store_->get(*keys::serviceKey("demo", "web")).isOk(); }));
+  EXPECT_TRUE(store_->list("/endpoint/")->items.empty());
+  EXPECT_EQ(store_->get("/system/ipam")->value.find("demo:web"), std::string::npos);
+}
+
 TEST_F(ControllerTest, NamespaceLeftoversAreCleanedUp) {
   startCluster({});
   applyService(*store_, makeService("demo", "web", 2));
