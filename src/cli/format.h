@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "lastbackend/common/clock.h"
+
 #include "lastbackend/common/status.h"
 
 namespace lb::cli {
@@ -38,9 +40,6 @@ class Table {
 // leaves the label alone on its line.
 using Fields = std::vector<std::pair<std::string, std::string>>;
 std::string renderFields(const Fields& fields, size_t indent = 0);
-
-// Parses RFC 3339 ("2026-11-26T15:14:08Z", fractions and offsets accepted).
-std::optional<std::chrono::system_clock::time_point> parseRfc3339(std::string_view text);
 
 // "just now" (under a minute, or in the future), "1 minute ago",
 // "2 hours ago", "6 days ago", "3 months ago" (30-day months), "2 years ago".

@@ -55,32 +55,6 @@ namespace {
 
 constexpr int64_t kPending = std::numeric_limits<int64_t>::max();
 
-// "2026-11-26T15:14:08Z" (fractions and offsets tolerated) -> time point.
-std::optional<Clock::TimePoint> parseRfc3339(const std::string& text) {
-  std::tm tm{};
-  int y, mo, d, h, mi, s;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &s) != 6)
-    return std::nullopt;
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = s;
-  time_t t = timegm(&tm);
-  auto tp = Clock::TimePoint(std::chrono::seconds(t));
-  // A numeric offset ("+02:00") after the seconds.
-  size_t z = text.find_first_of("+-", 19);
-  if (z != std::string::npos && z + 6 <= text.size()) {
-    int oh = 0, om = 0;
-    if (std::sscanf(text.c_str() + z + 1, "%2d:%2d", &oh, &om) == 2) {
-      auto off = std::chrono::hours(oh) + std::chrono::minutes(om);
-      tp = text[z] == '+' ? tp - off : tp + off;
-    }
-  }
-  return tp;
-}
-
 bool terminating(State s) { return s == State::kDestroy || s == State::kDestroyed; }
 
 template <class T>

@@ -37,32 +37,10 @@ namespace {
 // the epoch; 0 when empty or malformed. Docker trims trailing zeros of the
 // fraction, so these strings do not compare as text.
 int64_t parseNanos(const std::string& text) {
-  int y, mo, d, h, mi, s;
-  if (text.size() < 19 ||
-      std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &s) != 6)
-    return 0;
-  if (y < 1971) return 0;  // docker's "0001-01-01T00:00:00Z" = never
-  std::tm tm{};
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = s;
-  int64_t ns = static_cast<int64_t>(timegm(&tm)) * 1'000'000'000;
-  if (text.size() > 19 && text[19] == '.') {
-    int64_t frac = 0;
-    int digits = 0;
-    for (size_t i = 20; i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])); ++i) {
-      if (digits < 9) {
-        frac = frac * 10 + (text[i] - '0');
-        ++digits;
-      }
-    }
-    while (digits++ < 9) frac *= 10;
-    ns += frac;
-  }
-  return ns;
+  auto tp = parseRfc3339(text);
+  // docker's "0001-01-01T00:00:00Z" means never
+  if (!tp || *tp < Clock::TimePoint(std::chrono::hours(24 * 365))) return 0;
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(tp->time_since_epoch()).count();
 }
 
 std::string fingerprint(const std::map<std::string, std::string>& data,

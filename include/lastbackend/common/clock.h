@@ -5,7 +5,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace lb {
 
@@ -26,5 +28,9 @@ Clock& realClock();
 
 // Seconds since the Unix epoch, UTC, as RFC 3339 ("2026-11-26T15:14:08Z").
 std::string formatRfc3339(Clock::TimePoint tp);
+
+// Parses RFC 3339: "YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)"; nullopt
+// when malformed. The one parser for our own timestamps and docker's.
+std::optional<Clock::TimePoint> parseRfc3339(std::string_view text);
 
 }  // namespace lb
