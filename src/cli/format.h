@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "lastbackend/common/clock.h"
-
 #include "lastbackend/common/status.h"
 
 namespace lb::cli {
