@@ -88,11 +88,18 @@ struct Response {
 
 using Handler = std::function<Response(const Request&)>;
 
-// A server-side WebSocket after the upgrade. The handler runs on a dedicated
-// thread and pushes text frames until it returns or the peer goes away.
+// A server-side WebSocket. The handler runs on a dedicated thread before the
+// upgrade is answered, so it can fix its starting point (say, a store
+// revision) before the client sees the connection open; it then calls
+// accept(), or just sends, and pushes text frames until it returns or the
+// peer goes away.
 class WebSocketConnection {
  public:
   virtual ~WebSocketConnection() = default;
+  // Answers the upgrade (101); blocks until sent. Idempotent; the first
+  // sendText() and the handler's return call it too. False when the
+  // connection is gone.
+  virtual bool accept() = 0;
   // Sends one text frame; blocks until written. False when the connection is
   // closed (peer gone, server stopping): the handler should return.
   virtual bool sendText(std::string_view message) = 0;

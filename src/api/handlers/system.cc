@@ -97,11 +97,14 @@ void events(const Context& ctx, const Request& req, http::WebSocketConnection& w
     }
     after = info->revision;
   }
+  // The watch starts before the upgrade is answered: a change made once the
+  // client's handshake returned is always in the stream.
   auto stream = ctx.store->watch("/", after);
   if (!stream.isOk()) {
     ws.sendText(errorFrame(stream.status()));
     return;
   }
+  if (!ws.accept()) return;
   while (ws.isOpen()) {
     auto batch = (*stream)->next(std::chrono::milliseconds(250));
     if (!batch.isOk()) {

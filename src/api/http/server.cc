@@ -199,27 +199,52 @@ class WsSession : public SessionBase, public WebSocketConnection {
     ws_.set_option(websocket::stream_base::decorator(
         [](websocket::response_type& res) { res.set(bhttp::field::server, kServerName); }));
     ws_.read_message_max(64 * 1024);
-    auto req_ptr = std::make_shared<bhttp::request<bhttp::string_body>>(std::move(req));
-    ws_.async_accept(*req_ptr, [self = self(), req_ptr, started](beast::error_code ec) {
-      self->srv_.record("GET", self->request_.route, ec ? 400 : 101, started);
-      if (ec) return;
-      self->open_ = true;
-      self->doRead();
-      self->srv_.spawnLongLived([self] {
-        try {
-          self->handler_(self->request_, *self);
-        } catch (const std::exception& e) {
-          spdlog::error("websocket handler for {} threw: {}", self->request_.route, e.what());
-        } catch (...) {
-          spdlog::error("websocket handler for {} threw", self->request_.route);
-        }
-        net::post(self->ws_.get_executor(), [self] { self->closeNormally(websocket::close_code::normal); });
-      });
+    upgrade_ = std::move(req);
+    started_ = started;
+    srv_.spawnLongLived([self = self()] {
+      try {
+        self->handler_(self->request_, *self);
+      } catch (const std::exception& e) {
+        spdlog::error("websocket handler for {} threw: {}", self->request_.route, e.what());
+      } catch (...) {
+        spdlog::error("websocket handler for {} threw", self->request_.route);
+      }
+      self->accept();
+      net::post(self->ws_.get_executor(), [self] { self->closeNormally(websocket::close_code::normal); });
     });
   }
 
+  bool accept() override {
+    auto done = std::make_shared<std::promise<bool>>();
+    auto fut = done->get_future();
+    net::post(ws_.get_executor(), [self = self(), done] {
+      if (self->acceptState_ != AcceptState::kNone) {
+        done->set_value(self->open_);
+        return;
+      }
+      if (self->srv_.stopping_) {
+        self->acceptState_ = AcceptState::kDone;
+        beast::error_code ec;
+        lowest(self->ws_).socket().close(ec);
+        done->set_value(false);
+        return;
+      }
+      self->acceptState_ = AcceptState::kPending;
+      self->ws_.async_accept(self->upgrade_, [self, done](beast::error_code ec) {
+        self->acceptState_ = AcceptState::kDone;
+        self->srv_.record("GET", self->request_.route, ec ? 400 : 101, self->started_);
+        if (!ec) {
+          self->open_ = true;
+          self->doRead();
+        }
+        done->set_value(!ec);
+      });
+    });
+    return fut.get();
+  }
+
   bool sendText(std::string_view message) override {
-    if (!open_) return false;
+    if (!accept() || !open_) return false;
     auto data = std::make_shared<std::string>(message);
     auto done = std::make_shared<std::promise<bool>>();
     auto fut = done->get_future();
@@ -266,6 +291,13 @@ class WsSession : public SessionBase, public WebSocketConnection {
   }
 
   void closeNormally(websocket::close_code code) {
+    if (acceptState_ != AcceptState::kDone || !open_) {
+      // Not (or no longer) a WebSocket: a pending accept fails with the socket.
+      open_ = false;
+      beast::error_code ec;
+      lowest(ws_).socket().close(ec);
+      return;
+    }
     if (closeSent_ || !ws_.is_open()) {
       open_ = false;
       return;
@@ -280,6 +312,10 @@ class WsSession : public SessionBase, public WebSocketConnection {
   beast::flat_buffer buffer_;
   Request request_;
   WebSocketHandler handler_;
+  bhttp::request<bhttp::string_body> upgrade_;
+  SteadyClock::time_point started_;
+  enum class AcceptState { kNone, kPending, kDone };
+  AcceptState acceptState_ = AcceptState::kNone;  // strand only
   std::atomic<bool> open_{false};
   bool closeSent_ = false;  // strand only
 };
