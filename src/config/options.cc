@@ -15,22 +15,6 @@
 namespace lb::config {
 namespace {
 
-const char* typeName(Type type) {
-  switch (type) {
-    case Type::kString:
-      return "string";
-    case Type::kInt:
-      return "integer";
-    case Type::kBool:
-      return "boolean";
-    case Type::kStringList:
-      return "list of strings";
-    case Type::kDuration:
-      return "duration";
-  }
-  return "?";
-}
-
 std::string trim(std::string_view s) {
   auto b = s.find_first_not_of(" \t\r\n");
   if (b == std::string_view::npos) return {};
@@ -204,6 +188,22 @@ std::string flagNames(const OptionSpec& o) {
 }
 
 }  // namespace
+
+const char* typeName(Type type, bool brief) {
+  switch (type) {
+    case Type::kString:
+      return "string";
+    case Type::kInt:
+      return "integer";
+    case Type::kBool:
+      return brief ? "bool" : "boolean";
+    case Type::kStringList:
+      return brief ? "list" : "list of strings";
+    case Type::kDuration:
+      return "duration";
+  }
+  return "?";
+}
 
 const char* sourceName(Source source) {
   switch (source) {

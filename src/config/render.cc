@@ -9,22 +9,6 @@
 namespace lb::config {
 namespace {
 
-const char* typeLabel(Type type) {
-  switch (type) {
-    case Type::kString:
-      return "string";
-    case Type::kInt:
-      return "integer";
-    case Type::kBool:
-      return "bool";
-    case Type::kStringList:
-      return "list";
-    case Type::kDuration:
-      return "duration";
-  }
-  return "?";
-}
-
 std::string flagLabel(std::string_view flag, char shortName) {
   std::string out = shortName ? std::string("-") + shortName + ", " : "";
   return out + "--" + std::string(flag);
@@ -58,7 +42,7 @@ std::string renderHelp(const ComponentSpec& spec) {
       << spec.summary << "\n\n"
       << "Options (precedence: flag > environment > config file > default):\n";
   for (const auto& o : spec.options) {
-    out << "  " << flagLabel(o.flag, o.shortName) << " <" << typeLabel(o.type) << ">\n"
+    out << "  " << flagLabel(o.flag, o.shortName) << " <" << typeName(o.type, /*brief=*/true) << ">\n"
         << "        " << o.description;
     if (!o.defaultValue.empty()) out << " (default: " << o.defaultValue << ")";
     out << "\n        env: " << o.env << "    config: " << keyLabel(o) << "\n";
@@ -83,7 +67,7 @@ std::string renderMarkdown(const ComponentSpec& spec) {
     std::string key = cell(o.key);
     if (!o.altKey.empty()) key += " or " + cell(o.altKey);
     out << "| " << cell(flagLabel(o.flag, o.shortName)) << " | " << cell(o.env) << " | " << key
-        << " | " << typeLabel(o.type) << " | " << cell(o.defaultValue) << " | " << o.description
+        << " | " << typeName(o.type, /*brief=*/true) << " | " << cell(o.defaultValue) << " | " << o.description
         << (o.secret ? " (secret)" : "") << " |\n";
   }
   for (const auto& b : kBuiltins) {

@@ -33,6 +33,10 @@ enum class Type {
   kDuration,    // "24h", "30s", "1m30s", "500ms"; a bare number means seconds
 };
 
+// The type as users read it: in errors ("list of strings") or, `brief`, in
+// --help and the Markdown reference ("list").
+const char* typeName(Type type, bool brief = false);
+
 // Range/syntax checks applied after the type is parsed, identically for
 // flag, environment, file and the table's own default.
 enum class Check {
