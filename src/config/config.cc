@@ -78,6 +78,9 @@ void readNodeHost(const Values& v, NodeConfig* c) {
   c->token = v.str("token");
   c->workdir = v.str("workdir");
   c->manifestDir = v.str("manifest.dir");
+  c->nodeName = v.str("node.name");
+  c->labels = v.list("node.labels");
+  c->stopGrace = v.duration("node.stop_grace");
   c->network = readNetwork(v);
   c->containerRuntime = v.str("container.cri.type");
   c->containerRuntimeDockerVersion = v.str("container.cri.docker.version");

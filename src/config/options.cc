@@ -417,6 +417,13 @@ StatusOr<Value> parseValue(const OptionSpec& o, std::string_view raw, const std:
       if (!positive) return invalidArgument(origin + ": must be positive, got '" + text + "'");
       break;
     }
+    case Check::kKeyValue:
+      for (const auto& item : std::get<std::vector<std::string>>(value)) {
+        auto eq = item.find('=');
+        if (eq == std::string::npos || eq == 0)
+          return invalidArgument(origin + ": '" + item + "' is not key=value");
+      }
+      break;
     case Check::kOneOf: {
       auto valid = splitComma(o.choices);
       if (std::find(valid.begin(), valid.end(), text) == valid.end()) {

@@ -122,6 +122,14 @@ Opts nodeHost(std::string_view workdirDefault) {
               "Node workdir for runtime"},
              {"manifest-path", 0, "LB_NODE_MANIFESTS_PATH", "manifest.dir", Type::kString, "",
               "Node local manifest(s) directory"},
+             // Not in the reference tables: the name and labels the node
+             // registers with, and how long a removed container may take to stop.
+             {"node-name", 0, "LB_NODE_NAME", "node.name", Type::kString, "",
+              "Node name in the cluster (default: the host name)"},
+             {"node-labels", 0, "LB_NODE_LABELS", "node.labels", Type::kStringList, "",
+              "Node labels, key=value (matched by selector.labels)", Check::kKeyValue},
+             {"stop-grace", 0, "LB_NODE_STOP_GRACE", "node.stop_grace", Type::kDuration, "5s",
+              "Time a removed container gets between SIGTERM and SIGKILL", Check::kPositive},
          } +
          network("LB_NODE_BIND_INTERFACE") +
          Opts{

@@ -64,11 +64,9 @@ HostFacts readHostFacts(const std::string& storagePath) {
   return f;
 }
 
-types::Labels parseLabels(const std::string& text) {
+types::Labels parseLabels(const std::vector<std::string>& items) {
   types::Labels out;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
+  for (const auto& item : items) {
     auto eq = item.find('=');
     if (eq == std::string::npos || eq == 0) continue;
     out[item.substr(0, eq)] = item.substr(eq + 1);

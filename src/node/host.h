@@ -5,6 +5,7 @@
 // statvfs of the work dir).
 
 #include <string>
+#include <vector>
 
 #include "lastbackend/types/node.h"
 
@@ -18,7 +19,8 @@ struct HostFacts {
 // `storagePath`: the filesystem whose size is the storage capacity.
 HostFacts readHostFacts(const std::string& storagePath);
 
-// "k=v,k2=v2" -> labels (LB_NODE_LABELS); malformed items are skipped.
-types::Labels parseLabels(const std::string& text);
+// {"k=v", "k2=v2"} (--node-labels) -> labels; items without '=' are skipped
+// (the option loader already refused them).
+types::Labels parseLabels(const std::vector<std::string>& items);
 
 }  // namespace lb::node

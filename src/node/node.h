@@ -8,8 +8,7 @@ namespace lb::node {
 
 // Opens the runtimes, registers with the api (config.api.uri, config.token),
 // serves the node HTTP port, runs until SIGTERM/SIGINT. Beyond the option
-// table: LB_NODE_NAME (node name, default the host name), LB_NODE_LABELS
-// ("k=v,k2=v2"), LB_NODE_STOP_GRACE (seconds, default 5), DOCKER_HOST.
+// table it reads DOCKER_HOST (as docker's own tools do).
 // Exit codes: 0 clean stop, 1 runtime failure, 2 configuration error.
 int run(const config::NodeConfig& config);
 

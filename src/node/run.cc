@@ -2,11 +2,10 @@
 
 #include <unistd.h>
 
-#include <cstdlib>
-
 #include "client/client.h"
 #include "lastbackend/common/logging.h"
 #include "lastbackend/runtime/factory.h"
+#include "lastbackend/storage/keys.h"
 #include "node/agent.h"
 #include "node/cluster_link.h"
 #include "node/node.h"
@@ -16,9 +15,10 @@ namespace lb::node {
 
 namespace {
 
-std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
+// The name becomes a store key segment and a URL path segment.
+Status checkNodeName(const std::string& name) {
+  Status s = storage::keys::validateSegment(name, "node name");
+  return s.isOk() ? s : invalidArgument(s.message() + " (set --node-name)", "node.name");
 }
 
 }  // namespace
@@ -35,6 +35,7 @@ struct NodeProcess::Parts {
 };
 
 StatusOr<std::unique_ptr<NodeProcess>> NodeProcess::start(const config::NodeConfig& config) {
+  if (!config.nodeName.empty()) LB_RETURN_IF_ERROR(checkNodeName(config.nodeName));
   auto parts = std::make_unique<Parts>();
   runtime::cri::Options co;
   co.driver = config.containerRuntime.empty() ? "docker" : config.containerRuntime;
@@ -58,14 +59,14 @@ StatusOr<std::unique_ptr<NodeProcess>> NodeProcess::start(const config::NodeConf
 
   AgentOptions ao;
   ao.host = readHostFacts(config.workdir.empty() ? so.root : config.workdir);
-  ao.node = env("LB_NODE_NAME").empty() ? ao.host.info.hostname : env("LB_NODE_NAME");
+  ao.node = config.nodeName.empty() ? ao.host.info.hostname : config.nodeName;
+  if (Status s = checkNodeName(ao.node); !s.isOk()) return s;
   ao.host.info.hostname = ao.node;
-  ao.host.info.labels = parseLabels(env("LB_NODE_LABELS"));
+  ao.host.info.labels = parseLabels(config.labels);
   if (config.server.port > 0)
     ao.host.info.labels["lastbackend.node.port"] = std::to_string(config.server.port);
   ao.manifestDir = config.manifestDir;
-  if (!env("LB_NODE_STOP_GRACE").empty())
-    ao.stopGrace = std::chrono::seconds(std::atoi(env("LB_NODE_STOP_GRACE").c_str()));
+  ao.stopGrace = std::chrono::ceil<std::chrono::seconds>(config.stopGrace);
   parts->name = ao.node;
 
   if (!config.api.uri.empty()) {
@@ -123,7 +124,7 @@ int run(const config::NodeConfig& config) {
   auto p = NodeProcess::start(config);
   if (!p.isOk()) {
     spdlog::error("lastbackend node: {}", p.status().toString());
-    return 1;
+    return p.status().code() == Code::kInvalidArgument ? 2 : 1;
   }
   config::waitForShutdownSignal();
   spdlog::info("node: stopping (containers keep running)");

@@ -78,6 +78,9 @@ struct NodeConfig {
   std::string token;  // secret
   std::string workdir;
   std::string manifestDir;  // local manifests (--manifest-path)
+  std::string nodeName;     // --node-name; empty = the host name
+  std::vector<std::string> labels;  // --node-labels, "key=value" each
+  std::chrono::milliseconds stopGrace{5'000};  // --stop-grace
   Network network;
   std::string containerRuntime;  // CRI driver: docker
   std::string containerRuntimeDockerVersion;

@@ -47,6 +47,7 @@ enum class Check {
   kCidr,        // IPv4 or IPv6 prefix, "10.96.0.0/16"
   kPositive,    // int or duration > 0
   kOneOf,       // a string among OptionSpec::choices
+  kKeyValue,    // list: every item "key=value" with a non-empty key
 };
 
 struct OptionSpec {

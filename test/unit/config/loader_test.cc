@@ -164,6 +164,26 @@ TEST(Loader, RangesAreCheckedForEverySource) {
   EXPECT_EQ(parseOk("ingress", {"--haproxy-stat-port", "0"}).integer("haproxy.stats.port"), 0);
 }
 
+TEST(Loader, NodeNameLabelsAndStopGrace) {
+  std::string file = writeFile("labels.yml",
+                               "node:\n  name: edge-1\n  labels: [zone=a, \"tier=web\"]\n"
+                               "  stop_grace: 500ms\n");
+  auto node = load<NodeConfig>({"-c", file}, mapEnv({}));
+  ASSERT_TRUE(node.isOk()) << node.status().message();
+  EXPECT_EQ(node->nodeName, "edge-1");
+  EXPECT_EQ(node->labels, (std::vector<std::string>{"zone=a", "tier=web"}));
+  EXPECT_EQ(node->stopGrace, std::chrono::milliseconds(500));
+  auto env = load<NodeConfig>({}, mapEnv({{"LB_NODE_LABELS", "gpu=1,disk="}}));
+  ASSERT_TRUE(env.isOk()) << env.status().message();
+  EXPECT_EQ(env->labels, (std::vector<std::string>{"gpu=1", "disk="}));
+  EXPECT_EQ(env->stopGrace, std::chrono::seconds(5));
+  EXPECT_EQ(parseError("node", {"--node-labels", "zone=a,oops"}),
+            "option --node-labels: 'oops' is not key=value");
+  EXPECT_EQ(parseError("server", {"--node-labels", "=x"}),
+            "option --node-labels: '=x' is not key=value");
+  EXPECT_EQ(parseError("node", {"--stop-grace", "0"}), "option --stop-grace: must be positive, got '0'");
+}
+
 TEST(Loader, ReferenceTypoKeyAndCorrectSpellingBothAccepted) {
   std::string typo = writeFile("typo.yml",
                                "network:\n  cni:\n    iterface:\n      external: ens3\n"
