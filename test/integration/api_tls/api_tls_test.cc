@@ -7,13 +7,8 @@
 //
 // LB_TEST_LASTBACKEND / LB_TEST_LB: other binaries to run (e.g. a release build).
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -26,71 +21,22 @@
 #include <vector>
 
 #include "client/client.h"
+#include "support/process.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+using lb::testing::freeLoopbackPort;
+using lb::testing::readFile;
+using lb::testing::spawnProcess;
+using lb::testing::waitExit;
 
 constexpr char kToken[] = "tls-integration-token";
 
 std::string binary(const char* env, const char* builtIn) {
   const char* v = std::getenv(env);
   return v && *v ? v : builtIn;
-}
-
-std::string readText(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// Runs `argv` with stdout and stderr appended to `log` and only `env` (plus
-// PATH) in its environment; the child's pid, or -1.
-pid_t startProcess(const std::vector<std::string>& argv, std::vector<std::string> env,
-                   const fs::path& log) {
-  env.push_back("PATH=/usr/local/bin:/usr/bin:/bin");
-  std::vector<char*> args, envp;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  for (auto& e : env) envp.push_back(e.data());
-  args.push_back(nullptr);
-  envp.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, args[0], &fa, nullptr, args.data(), envp.data());
-  posix_spawn_file_actions_destroy(&fa);
-  return rc == 0 ? pid : -1;
-}
-
-// The exit code, 128+signal, or -1 after killing a child that outlived `timeout`.
-int waitExit(pid_t pid, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  int status = 0;
-  while (::waitpid(pid, &status, WNOHANG) == 0) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      return -1;
-    }
-    std::this_thread::sleep_for(20ms);
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-uint16_t unusedLoopbackPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
 }
 
 // Certificates for the whole suite, made once per test process.
@@ -122,7 +68,7 @@ class ApiTlsTest : public ::testing::Test {
         leaf("stranger", "lb-client", "other-ca", "client") + "; ";
     int rc =
         std::system(("(" + script + ") >'" + (certs_ / "openssl.log").string() + "' 2>&1").c_str());
-    ASSERT_EQ(rc, 0) << "openssl failed:\n" << readText(certs_ / "openssl.log");
+    ASSERT_EQ(rc, 0) << "openssl failed:\n" << readFile(certs_ / "openssl.log");
   }
 
   static void TearDownTestSuite() {
@@ -134,29 +80,28 @@ class ApiTlsTest : public ::testing::Test {
   void SetUp() override {
     dir_ = certs_ / ::testing::UnitTest::GetInstance()->current_test_info()->name();
     fs::create_directories(dir_ / "home");
-    port_ = unusedLoopbackPort();
+    port_ = freeLoopbackPort();
     api_ =
-        startProcess({binary("LB_TEST_LASTBACKEND", LASTBACKEND_BINARY), "api", "--tls-cert-file",
+        spawnProcess({binary("LB_TEST_LASTBACKEND", LASTBACKEND_BINARY), "api", "--tls-cert-file",
                       cert("server.pem"), "--tls-private-key-file", cert("server.key"),
                       "--tls-ca-file", cert("ca.pem"), "--storage", "sqlite", "--sqlite-path",
                       (dir_ / "lastbackend.db").string(), "--bind-address", "127.0.0.1",
                       "--bind-port", std::to_string(port_), "--access-token", kToken},
-                     {}, dir_ / "api.log");
+                     {}, dir_ / "api.log", dir_ / "api.log", /*append=*/true);
     ASSERT_GT(api_, 0);
     // Ready when an authorized client gets an answer; a daemon that exits is reported.
     auto c = client({});
     auto deadline = std::chrono::steady_clock::now() + 20s;
     for (;;) {
-      int status = 0;
-      if (::waitpid(api_, &status, WNOHANG) == api_) {
+      if (lb::testing::exited(api_)) {
         api_ = -1;
-        FAIL() << "lastbackend api exited:\n" << readText(dir_ / "api.log");
+        FAIL() << "lastbackend api exited:\n" << readFile(dir_ / "api.log");
       }
       auto r = c->send("GET", "/health");
       if (r.isOk() && r->status == 200) break;
       ASSERT_LT(std::chrono::steady_clock::now(), deadline)
           << "lastbackend api did not answer over TLS within 20 s:\n"
-          << readText(dir_ / "api.log");
+          << readFile(dir_ / "api.log");
       std::this_thread::sleep_for(50ms);
     }
   }
@@ -164,7 +109,7 @@ class ApiTlsTest : public ::testing::Test {
   void TearDown() override {
     if (api_ > 0) {
       ::kill(api_, SIGTERM);
-      EXPECT_EQ(waitExit(api_, 15s), 0) << "after SIGTERM:\n" << readText(dir_ / "api.log");
+      EXPECT_EQ(waitExit(api_, 15s), 0) << "after SIGTERM:\n" << readFile(dir_ / "api.log");
     }
   }
 
@@ -200,10 +145,10 @@ class ApiTlsTest : public ::testing::Test {
     argv.insert(argv.end(), args.begin(), args.end());
     fs::path log = dir_ / "lb.log";
     fs::remove(log);
-    pid_t pid = startProcess(argv, {"HOME=" + (dir_ / "home").string()}, log);
+    pid_t pid = spawnProcess(argv, {"HOME=" + (dir_ / "home").string()}, log, log, /*append=*/true);
     if (pid <= 0) return -1;
     int code = waitExit(pid, 30s);
-    *out = readText(log);
+    *out = readFile(log);
     return code;
   }
 
@@ -294,7 +239,7 @@ TEST_F(ApiTlsTest, SigtermStopsWithExitZero) {
   ASSERT_EQ(::kill(api_, SIGTERM), 0);
   int code = waitExit(api_, 15s);
   api_ = -1;
-  EXPECT_EQ(code, 0) << readText(dir_ / "api.log");
+  EXPECT_EQ(code, 0) << readFile(dir_ / "api.log");
 }
 
 }  // namespace

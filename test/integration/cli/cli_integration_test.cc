@@ -1,16 +1,9 @@
 // `lb` end to end: the real binary (fork/exec, stdout/stderr/exit code
 // captured) against a real `lastbackend api` on the embedded SQLite store,
 // bound to a free loopback port, with a temporary HOME for the cluster list.
-//
-// While `lastbackend api` is not wired into the daemon binary (it says "is
-// not part of this build yet"), the tests are skipped with that reason.
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -22,10 +15,16 @@
 #include <thread>
 #include <vector>
 
+#include "support/process.h"
+
 namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+using lb::testing::freeLoopbackPort;
+using lb::testing::readFile;
+using lb::testing::spawnProcess;
+using lb::testing::waitExit;
 
 constexpr const char* kToken = "integration-token";
 
@@ -35,106 +34,44 @@ struct Outcome {
   std::string err;
 };
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// fork/exec `argv` with stdout/stderr into files of `dir` and `env` added
-// to a clean environment; returns the child's pid.
-pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-            const fs::path& outFile, const fs::path& errFile) {
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  std::vector<std::string> envStrings = env;
-  envStrings.push_back("PATH=/usr/bin:/bin");
-  std::vector<char*> envp;
-  for (auto& e : envStrings) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    int out = ::open(outFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int err = ::open(errFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    ::dup2(out, 1);
-    ::dup2(err, 2);
-    ::execve(args[0], args.data(), envp.data());
-    ::_exit(127);
-  }
-  return pid;
-}
-
-// Waits up to `timeout`; kills the child when it takes longer.
-int waitFor(pid_t pid, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  int status = 0;
-  while (::waitpid(pid, &status, WNOHANG) == 0) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      return -1;
-    }
-    std::this_thread::sleep_for(10ms);
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-int freePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  int port = ntohs(addr.sin_port);
-  ::close(fd);
-  return port;
-}
-
 class CliIntegrationTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = fs::temp_directory_path() / ("lb-cli-it-" + std::to_string(::getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_ / "home");
-    port_ = freePort();
+    port_ = freeLoopbackPort();
     url_ = "http://127.0.0.1:" + std::to_string(port_);
     // LB_TEST_LASTBACKEND: another daemon binary (e.g. one built from a clean checkout).
     const char* daemon = std::getenv("LB_TEST_LASTBACKEND");
-    api_ = spawn({daemon && *daemon ? daemon : LASTBACKEND_BINARY, "api", "--storage", "sqlite",
+    api_ = spawnProcess({daemon && *daemon ? daemon : LASTBACKEND_BINARY, "api", "--storage", "sqlite",
                   "--sqlite-path", (dir_ / "db").string(), "--bind-address", "127.0.0.1",
                   "--bind-port", std::to_string(port_), "--access-token", kToken},
                  {}, dir_ / "api.out", dir_ / "api.err");
     // Ready when `lb namespace ls` succeeds; a daemon that exits is reported.
     auto deadline = std::chrono::steady_clock::now() + 20s;
     while (std::chrono::steady_clock::now() < deadline) {
-      int status = 0;
-      if (::waitpid(api_, &status, WNOHANG) == api_) {
+      if (lb::testing::exited(api_)) {
         api_ = -1;
-        skipReason_ = "lastbackend api exited: " + slurp(dir_ / "api.err");
+        startError_ = "lastbackend api exited: " + readFile(dir_ / "api.err");
         return;
       }
       if (lb({"--host", url_, "--token", kToken, "namespace", "ls"}).code == 0) return;
       std::this_thread::sleep_for(100ms);
     }
-    skipReason_ = "lastbackend api did not answer within 20 s: " + slurp(dir_ / "api.err");
+    startError_ = "lastbackend api did not answer within 20 s: " + readFile(dir_ / "api.err");
   }
 
   static void TearDownTestSuite() {
     if (api_ > 0) {
       ::kill(api_, SIGTERM);
-      if (waitFor(api_, 10s) < 0) ADD_FAILURE() << "lastbackend api did not stop on SIGTERM";
+      if (waitExit(api_, 10s) < 0) ADD_FAILURE() << "lastbackend api did not stop on SIGTERM";
     }
     fs::remove_all(dir_);
   }
 
   void SetUp() override {
-    if (skipReason_.find("is not part of this build yet") != std::string::npos)
-      GTEST_SKIP() << skipReason_;
-    ASSERT_TRUE(skipReason_.empty()) << skipReason_;
+    ASSERT_TRUE(startError_.empty()) << startError_;
   }
 
   // Runs `lb args...` with HOME in the temp dir and no LB_* variables.
@@ -142,11 +79,11 @@ class CliIntegrationTest : public ::testing::Test {
     std::vector<std::string> argv{LB_BINARY};
     argv.insert(argv.end(), args.begin(), args.end());
     env.push_back("HOME=" + (dir_ / "home").string());
-    pid_t pid = spawn(argv, env, dir_ / "lb.out", dir_ / "lb.err");
+    pid_t pid = spawnProcess(argv, env, dir_ / "lb.out", dir_ / "lb.err");
     Outcome r;
-    r.code = waitFor(pid, 30s);
-    r.out = slurp(dir_ / "lb.out");
-    r.err = slurp(dir_ / "lb.err");
+    r.code = waitExit(pid, 30s);
+    r.out = readFile(dir_ / "lb.out");
+    r.err = readFile(dir_ / "lb.err");
     return r;
   }
 
@@ -160,7 +97,7 @@ class CliIntegrationTest : public ::testing::Test {
   static inline int port_ = 0;
   static inline std::string url_;
   static inline pid_t api_ = -1;
-  static inline std::string skipReason_;
+  static inline std::string startError_;
 };
 
 #define EXPECT_OK(run) \
