@@ -127,6 +127,9 @@ struct ContainerInfo {
 struct ListOptions {
   Labels labels;    // every label must match (value "" = key present)
   bool all = true;  // include stopped containers
+  // false: only id, name, image, state and labels are filled (docker: the
+  // listing alone, no inspect per container).
+  bool details = true;
 };
 
 enum class LogStream { kStdout = 1, kStderr = 2 };
@@ -166,6 +169,20 @@ struct EventOptions {
 };
 
 using EventSink = std::function<bool(const Event&)>;
+
+// A command run inside a running container (probes).
+struct ExecOptions {
+  std::vector<std::string> command;  // argv; not run through a shell
+  // The whole run (create, output, exit code) must end within this;
+  // kDeadlineExceeded otherwise. Zero = no limit.
+  std::chrono::milliseconds timeout{0};
+  size_t maxOutput = 4096;  // bytes of stdout+stderr kept (the first ones)
+};
+
+struct ExecResult {
+  int exitCode = 0;
+  std::string output;  // stdout and stderr interleaved, cut at maxOutput
+};
 
 struct RuntimeInfo {
   std::string driver;      // "docker"
@@ -214,6 +231,17 @@ class ContainerRuntime {
   // false, or `cancel` is cancelled (all OK).
   virtual Status logs(const std::string& id, const LogOptions& options, const LogSink& sink,
                       CancelToken* cancel = nullptr) = 0;
+
+  // Runs `options.command` in the running container `id` and returns its
+  // exit code once it ends. kNotFound: no such container; kConflict: the
+  // container is not running; kDeadlineExceeded: not done within
+  // options.timeout (the runtime cannot kill an exec: the process may go
+  // on, its output is no longer read); kInvalidArgument: empty command;
+  // kUnavailable when `cancel` fires.
+  // A command that cannot be started (no such file) is an exit code
+  // (docker: 126/127), not an error.
+  virtual StatusOr<ExecResult> exec(const std::string& id, const ExecOptions& options,
+                                    CancelToken* cancel = nullptr) = 0;
 
   // Streams container events (start, die, ...) to `sink` until `sink`
   // returns false, `untilUnix` passes, or `cancel` is cancelled.

@@ -117,17 +117,20 @@ StatusOr<Response> Client::exchange(const Request& request, const BodySink* sink
   auto body = [&]() -> asio::awaitable<void> {
     beast::error_code ec;
     auto onError = asio::redirect_error(asio::use_awaitable, ec);
+    const auto began = std::chrono::steady_clock::now();
+    const bool limited = sink != nullptr && request.streamLimit.count() > 0;
     auto fail = [&](const std::string& step) {
       if (cancelled) return;
       if (ec == beast::error::timeout) {
+        auto limit = limited ? std::min(timeout, request.streamLimit) : timeout;
         failure = Status(Code::kDeadlineExceeded,
-                         step + ": no answer within " + std::to_string(timeout.count()) + "ms");
+                         step + ": no answer within " + std::to_string(limit.count()) + "ms");
       } else {
         failure = unavailable(step + ": " + ec.message());
       }
     };
 
-    stream.expires_after(timeout);
+    stream.expires_after(limited ? std::min(timeout, request.streamLimit) : timeout);
     co_await stream.async_connect(asio::local::stream_protocol::endpoint(options_.socketPath),
                                   onError);
     if (ec) co_return fail("connect unix://" + options_.socketPath);
@@ -155,7 +158,13 @@ StatusOr<Response> Client::exchange(const Request& request, const BodySink* sink
     out.status = parser.get().result_int();
 
     const bool streaming = sink != nullptr && out.status < 300;
-    if (streaming) stream.expires_never();
+    if (streaming) {
+      if (limited) {
+        stream.expires_at(began + request.streamLimit);
+      } else {
+        stream.expires_never();
+      }
+    }
     char tmp[16384];
     while (!parser.is_done()) {
       parser.get().body().data = tmp;

@@ -38,6 +38,9 @@ struct Request {
   bool versioned = true;  // prefix "/v<api>"
   // 0 = the client's default. For streams it bounds connect + headers only.
   std::chrono::milliseconds timeout{0};
+  // Streams only: the whole exchange, body included, ends with
+  // kDeadlineExceeded after this (exec output). 0 = the body has no limit.
+  std::chrono::milliseconds streamLimit{0};
 };
 
 struct Response {

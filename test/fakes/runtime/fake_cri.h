@@ -8,11 +8,14 @@
 // the container back at once with restartCount + 1, like dockerd.
 // Create checks the image against an optional FakeImageRuntime. Errors can be
 // injected per method ("create", "start", "stop", "remove", "inspect",
-// "list", "wait", "logs", "events"). Time comes from an injected Clock.
+// "list", "wait", "logs", "events", "exec"). What an exec does is the
+// test's: setExecHandler() (default: exit code 0). Time comes from an
+// injected Clock.
 // Thread-safe; blocking calls wake on cancel.
 
 #include <algorithm>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -62,6 +65,19 @@ class FakeContainerRuntime : public runtime::cri::ContainerRuntime {
     std::lock_guard lock(mu_);
     if (auto* c = find(id)) c->log.push_back({stream, data});
     cv_.notify_all();
+  }
+  // What a command run by exec() does: its result for (container id,
+  // argv). Called without the fake's lock held, so it may call the fake.
+  using ExecHandler = std::function<StatusOr<runtime::cri::ExecResult>(
+      const std::string& id, const std::vector<std::string>& command)>;
+  void setExecHandler(ExecHandler handler) {
+    std::lock_guard lock(mu_);
+    execHandler_ = std::move(handler);
+  }
+  // Commands exec() ran, in order.
+  std::vector<std::vector<std::string>> execs() const {
+    std::lock_guard lock(mu_);
+    return execs_;
   }
   std::vector<ContainerSpec> specs() const {
     std::lock_guard lock(mu_);
@@ -253,6 +269,30 @@ class FakeContainerRuntime : public runtime::cri::ContainerRuntime {
     }
   }
 
+  StatusOr<runtime::cri::ExecResult> exec(const std::string& id,
+                                          const runtime::cri::ExecOptions& options,
+                                          runtime::CancelToken* = nullptr) override {
+    const std::string what = "fake: exec in container '" + id + "'";
+    LB_RETURN_IF_ERROR(errors_.check("exec").withContext(what));
+    if (options.command.empty()) return invalidArgument(what + ": no command", "command");
+    ExecHandler handler;
+    std::string fullId;
+    {
+      std::lock_guard lock(mu_);
+      auto* c = find(id);
+      if (!c) return notFound(what + ": 404 No such container: " + id);
+      if (c->info.state != runtime::cri::kStateRunning)
+        return conflict(what + ": 409 Container " + id + " is not running");
+      fullId = c->info.id;
+      execs_.push_back(options.command);
+      handler = execHandler_;
+    }
+    if (!handler) return runtime::cri::ExecResult{};
+    auto r = handler(fullId, options.command);
+    if (r.isOk() && r->output.size() > options.maxOutput) r->output.resize(options.maxOutput);
+    return r;
+  }
+
   Status events(const runtime::cri::EventOptions& options, const runtime::cri::EventSink& sink,
                 runtime::CancelToken* cancel = nullptr) override {
     LB_RETURN_IF_ERROR(errors_.check("events").withContext("fake: events"));
@@ -343,6 +383,8 @@ class FakeContainerRuntime : public runtime::cri::ContainerRuntime {
   std::condition_variable cv_;
   std::map<std::string, Container> containers_;
   std::vector<runtime::cri::Event> events_;
+  ExecHandler execHandler_;
+  std::vector<std::vector<std::string>> execs_;
   uint64_t seq_ = 0;
   ErrorInjector errors_;
 };

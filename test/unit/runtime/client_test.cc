@@ -205,6 +205,87 @@ TEST(DockerCriTest, LogsDemuxFramesSplitAcrossChunks) {
   EXPECT_NE(server.targets().back().find("tail=10"), std::string::npos);
 }
 
+// Exec: create, start attached (a close-delimited raw stream, as dockerd
+// sends it after hijacking the connection), then the exit code from the
+// exec's inspect.
+TEST(DockerCriTest, ExecReadsTheOutputAndTheExitCode) {
+  FakeDockerServer server([](const auto& req, Socket& s) {
+    std::string t(req.target());
+    if (t == "/version") return FakeDockerServer::respond(s, 200, kVersion);
+    if (t.ends_with("/containers/abc/exec"))
+      return FakeDockerServer::respond(s, 201, R"({"Id":"e1"})");
+    if (t.ends_with("/exec/e1/start")) {
+      FakeDockerServer::write(
+          s, "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n\r\n");
+      std::string body = logFrame(1, "not ") + logFrame(2, "ready\nmore\n");
+      for (size_t i = 0; i < body.size(); i += 3) FakeDockerServer::write(s, body.substr(i, 3));
+      return;  // the connection closes: the process ended
+    }
+    if (t.ends_with("/exec/e1/json"))
+      return FakeDockerServer::respond(s, 200, R"({"ID":"e1","Running":false,"ExitCode":3})");
+    FakeDockerServer::respond(s, 404, R"({"message":"unexpected"})");
+  });
+  auto cri = cri::docker::fromClient(connectTo(server));
+  cri::ExecOptions eo;
+  eo.command = {"cat", "/tmp/ready"};
+  eo.timeout = std::chrono::seconds(5);
+  auto r = cri->exec("abc", eo);
+  ASSERT_TRUE(r.isOk()) << r.status().message();
+  EXPECT_EQ(r->exitCode, 3);
+  EXPECT_EQ(r->output, "not ready\nmore\n");
+  auto reqs = server.requests();
+  ASSERT_GE(reqs.size(), 4u);
+  auto create = nlohmann::json::parse(reqs[1].body());
+  EXPECT_EQ(create["Cmd"], nlohmann::json::array({"cat", "/tmp/ready"}));
+  EXPECT_EQ(create["AttachStdout"], true);
+  EXPECT_EQ(nlohmann::json::parse(reqs[2].body())["Detach"], false);
+
+  eo.maxOutput = 4;
+  r = cri->exec("abc", eo);
+  ASSERT_TRUE(r.isOk());
+  EXPECT_EQ(r->output, "not ");
+  eo.command.clear();
+  EXPECT_EQ(cri->exec("abc", eo).status().code(), Code::kInvalidArgument);
+}
+
+TEST(DockerCriTest, ExecOverItsTimeoutIsDeadlineExceeded) {
+  FakeDockerServer server([](const auto& req, Socket& s) {
+    std::string t(req.target());
+    if (t == "/version") return FakeDockerServer::respond(s, 200, kVersion);
+    if (t.ends_with("/exec")) return FakeDockerServer::respond(s, 201, R"({"Id":"e2"})");
+    if (t.ends_with("/start")) {
+      FakeDockerServer::write(
+          s, "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n\r\n");
+      FakeDockerServer::write(s, logFrame(1, "working\n"));
+      return hang(s);  // a command that never ends
+    }
+    FakeDockerServer::respond(s, 409, R"({"message":"Container abc is not running"})");
+  });
+  auto cri = cri::docker::fromClient(connectTo(server));
+  cri::ExecOptions eo;
+  eo.command = {"sleep", "1000"};
+  eo.timeout = std::chrono::milliseconds(200);
+  auto r = cri->exec("abc", eo);
+  ASSERT_FALSE(r.isOk());
+  EXPECT_EQ(r.status().code(), Code::kDeadlineExceeded) << r.status().message();
+  EXPECT_NE(r.status().message().find("exec in container 'abc'"), std::string::npos);
+}
+
+TEST(DockerCriTest, ExecInAStoppedContainerIsConflict) {
+  FakeDockerServer server([](const auto& req, Socket& s) {
+    if (req.target() == "/version") return FakeDockerServer::respond(s, 200, kVersion);
+    FakeDockerServer::respond(s, 409, R"({"message":"Container abc is not running"})");
+  });
+  auto cri = cri::docker::fromClient(connectTo(server));
+  cri::ExecOptions eo;
+  eo.command = {"true"};
+  auto r = cri->exec("abc", eo);
+  ASSERT_FALSE(r.isOk());
+  EXPECT_EQ(r.status().code(), Code::kConflict);
+  EXPECT_EQ(r.status().message(),
+            "docker: exec in container 'abc': 409 Container abc is not running");
+}
+
 TEST(DockerCriTest, ErrorsCarryContext) {
   FakeDockerServer server([](const auto& req, Socket& s) {
     if (req.target() == "/version") return FakeDockerServer::respond(s, 200, kVersion);

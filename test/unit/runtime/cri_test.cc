@@ -217,6 +217,34 @@ TEST_F(FakeCriTest, RestartPolicyBringsItBack) {
   EXPECT_EQ(cri.inspect(id)->state, kStateExited);
 }
 
+TEST_F(FakeCriTest, ExecRunsTheTestsHandlerInRunningContainersOnly) {
+  auto id = *cri.create(spec("x"));
+  ExecOptions eo;
+  eo.command = {"cat", "/ready"};
+  EXPECT_EQ(cri.exec(id, eo).status().code(), Code::kConflict);  // created, not running
+  ASSERT_TRUE(cri.start(id).isOk());
+  auto r = cri.exec(id, eo);
+  ASSERT_TRUE(r.isOk());
+  EXPECT_EQ(r->exitCode, 0);  // no handler: success
+  cri.setExecHandler(
+      [&](const std::string& cid, const std::vector<std::string>& cmd) -> StatusOr<ExecResult> {
+        EXPECT_EQ(cid, id);
+        return ExecResult{cmd[1] == "/ready" ? 1 : 0, "cat: can't open '/ready'"};
+      });
+  r = cri.exec("x", eo);  // by name, as docker resolves it
+  ASSERT_TRUE(r.isOk());
+  EXPECT_EQ(r->exitCode, 1);
+  eo.maxOutput = 3;
+  EXPECT_EQ(cri.exec(id, eo)->output, "cat");
+  EXPECT_EQ(cri.execs().size(), 3u);
+  EXPECT_EQ(cri.exec("nope", eo).status().code(), Code::kNotFound);
+  eo.command.clear();
+  EXPECT_EQ(cri.exec(id, eo).status().code(), Code::kInvalidArgument);
+  cri.errors().fail("exec", unavailable("dockerd is down"));
+  eo.command = {"true"};
+  EXPECT_EQ(cri.exec(id, eo).status().code(), Code::kUnavailable);
+}
+
 TEST_F(FakeCriTest, InjectedErrorsAndCancelledFollow) {
   cri.errors().fail("create", unavailable("dockerd is down"), fakes::ErrorInjector::kForever);
   auto r = cri.create(spec("x"));

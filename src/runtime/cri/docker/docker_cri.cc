@@ -1,6 +1,7 @@
 #include "runtime/cri/docker/docker_cri.h"
 
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "lastbackend/http/uri.h"
 #include "runtime/docker/open.h"
@@ -171,6 +172,18 @@ class DockerRuntime final : public ContainerRuntime {
     // container removed in between is simply not listed.
     std::vector<ContainerInfo> out;
     for (const auto& c : j) {
+      if (!options.details) {
+        ContainerInfo info;
+        info.id = str(c, "Id");
+        const json& names = c.value("Names", json::array());
+        if (!names.empty() && names[0].is_string()) info.name = names[0].get<std::string>();
+        if (!info.name.empty() && info.name[0] == '/') info.name.erase(0, 1);
+        info.image = str(c, "Image");
+        info.state = str(c, "State");
+        info.labels = labelsOf(c.value("Labels", json::object()));
+        out.push_back(std::move(info));
+        continue;
+      }
       auto info = inspect(str(c, "Id"));
       if (!info) {
         if (info.status().code() == Code::kNotFound) continue;
@@ -237,6 +250,91 @@ class DockerRuntime final : public ContainerRuntime {
     if (resp->status >= 300)
       return wire::errorFromResponse(resp->status, resp->body).withContext(what);
     return frameError.withContext(what);
+  }
+
+  // Create the exec, run it attached (the multiplexed output streams until
+  // the process ends and the daemon closes the connection), then read the
+  // exit code from the exec's inspect. One deadline covers all three.
+  StatusOr<ExecResult> exec(const std::string& id, const ExecOptions& options,
+                            CancelToken* cancel) override {
+    const std::string what = ctx("exec in container", id);
+    if (options.command.empty()) return invalidArgument(what + ": no command", "command");
+    using Clock = std::chrono::steady_clock;
+    const bool limited = options.timeout.count() > 0;
+    const auto deadline = Clock::now() + options.timeout;
+    auto left = [&]() -> StatusOr<std::chrono::milliseconds> {
+      if (!limited) return std::chrono::milliseconds(0);
+      auto d = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      if (d.count() <= 0)
+        return Status(Code::kDeadlineExceeded,
+                      what + ": not done within " + std::to_string(options.timeout.count()) + "ms");
+      return d;
+    };
+
+    Request create{Method::kPost, "/containers/" + http::percentEncode(id) + "/exec"};
+    create.body = json{{"AttachStdin", false},
+                       {"AttachStdout", true},
+                       {"AttachStderr", true},
+                       {"Tty", false},
+                       {"Cmd", options.command}}
+                      .dump();
+    auto budget = left();
+    if (!budget) return budget.status();
+    create.timeout = *budget;
+    auto created = call(create, what);
+    if (!created) return created.status();
+    auto cj = json::parse(created->body, nullptr, false);
+    std::string execId = cj.is_object() ? str(cj, "Id") : "";
+    if (execId.empty()) return internalError(what + ": no exec Id in the answer");
+
+    Request start{Method::kPost, "/exec/" + http::percentEncode(execId) + "/start"};
+    start.body = json{{"Detach", false}, {"Tty", false}}.dump();
+    budget = left();
+    if (!budget) return budget.status();
+    start.timeout = *budget;
+    start.streamLimit = *budget;
+    ExecResult result;
+    wire::LogDemuxer demux(false);
+    Status frameError;
+    auto resp = client_->stream(
+        start,
+        [&](std::string_view data) {
+          Status s = demux.feed(data, [&](int, std::string_view payload) {
+            size_t room = options.maxOutput - std::min(options.maxOutput, result.output.size());
+            result.output.append(payload.substr(0, room));
+            return true;
+          });
+          if (!s.isOk()) {
+            frameError = s;
+            return false;
+          }
+          return true;
+        },
+        cancel);
+    if (!resp) return resp.status().withContext(what);
+    if (resp->status >= 300)
+      return wire::errorFromResponse(resp->status, resp->body).withContext(what);
+    if (!frameError.isOk()) return frameError.withContext(what);
+    if (resp->status == 0) return unavailable(what + ": cancelled");
+
+    // The daemon closes the stream as the process ends; its exit code may
+    // be recorded a moment later.
+    while (true) {
+      Request inspect{Method::kGet, "/exec/" + http::percentEncode(execId) + "/json"};
+      budget = left();
+      if (!budget) return budget.status();
+      inspect.timeout = *budget;
+      auto ij = call(inspect, what);
+      if (!ij) return ij.status();
+      auto j = json::parse(ij->body, nullptr, false);
+      if (!j.is_object()) return internalError(what + ": the exec inspect is not JSON");
+      if (!j.value("Running", false) && j.contains("ExitCode") && j["ExitCode"].is_number()) {
+        result.exitCode = static_cast<int>(num(j, "ExitCode"));
+        return result;
+      }
+      if (cancel && cancel->cancelled()) return unavailable(what + ": cancelled");
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
   }
 
   Status events(const EventOptions& options, const EventSink& sink, CancelToken* cancel) override {
