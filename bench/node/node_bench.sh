@@ -5,6 +5,8 @@
 #
 #   bench/node/node_bench.sh BUILD_DIR            (root; ~5 min)
 #   LB_BENCH_SIZES="1 10" bench/node/node_bench.sh BUILD_DIR
+#   LB_BENCH_VERBOSE=3 LB_BENCH_LOG=/tmp/server.log ...   (keep a debug log:
+#   the agent logs per pod when it created, started and found it ready)
 #
 # Every stage has a time limit (LB_BENCH_STAGE_LIMIT, default 240 s); a
 # stage that runs over prints "<name>: timeout" and the run goes on.
@@ -35,6 +37,7 @@ PORT=13967
 SERVER_PID=""
 cleanup() {
   [[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+  [[ -n ${LB_BENCH_LOG:-} ]] && cp "$WORK/server.log" "$LB_BENCH_LOG"
   docker swarm leave --force >/dev/null 2>&1
   docker ps -aq | xargs -r docker rm -f >/dev/null 2>&1
   rm -rf "$WORK"
@@ -61,7 +64,7 @@ echo "raw_docker_run_until_http_median: $RAW ms"
 
 # --- lastbackend server ---------------------------------------------------------------------
 cat >"$WORK/server.yml" <<YML
-verbose: 0
+verbose: ${LB_BENCH_VERBOSE:-0}
 token: bench
 storage: {driver: sqlite, sqlite: {path: $WORK/lb.db}}
 server: {host: 127.0.0.1, port: $PORT}

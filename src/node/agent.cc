@@ -61,11 +61,14 @@ struct RefsSnapshot {
 }  // namespace
 
 Status defaultProber(const ProbeTarget& t) {
+  const std::chrono::milliseconds timeout = std::chrono::seconds(std::max(1, t.probe.timeout));
   if (t.probe.tcp) {
     if (t.podIp.empty()) return unavailable("pod has no IP yet");
-    return tcpCheck(t.podIp, t.probe.tcp->port, std::chrono::seconds(std::max(1, t.probe.timeout)));
+    return tcpCheck(t.podIp, t.probe.tcp->port, timeout);
   }
-  return Status(Code::kUnsupported, "exec probes are not supported by this agent");
+  if (t.probe.exec && t.cri)
+    return execCheck(*t.cri, t.containerId, t.probe.exec->command, timeout);
+  return Status(Code::kUnsupported, "the probe has neither tcp nor exec");
 }
 
 class PodWorker;
@@ -91,6 +94,7 @@ class Agent::Impl {
   std::condition_variable cv;  // stop / dirty
   bool stopping = false;
   bool dirty = false;
+  bool gcWanted = false;     // a new spec arrived: the report thread collects garbage
   bool initialized = false;  // a spec (or local-only config) was applied: GC may run
   std::shared_ptr<const RefsSnapshot> refs;
   NodeManifest remote, local;
@@ -98,6 +102,23 @@ class Agent::Impl {
   std::vector<std::shared_ptr<PodWorker>> retired;
   std::vector<std::thread> threads;
   runtime::CancelToken eventsCancel;
+
+  // Images known to be present (pull policy IfNotPresent/Never): no image
+  // inspect per container create. Forgotten when a create says it is gone.
+  bool imageKnown(const std::string& ref) const {
+    std::lock_guard lock(imagesMu);
+    return images.count(ref) > 0;
+  }
+  void imageSeen(const std::string& ref, bool present) {
+    std::lock_guard lock(imagesMu);
+    if (present) {
+      images.insert(ref);
+    } else {
+      images.erase(ref);
+    }
+  }
+  mutable std::mutex imagesMu;
+  std::set<std::string> images;
 
   std::shared_ptr<const RefsSnapshot> snapshot() const {
     std::lock_guard lock(mu);
@@ -120,7 +141,7 @@ class Agent::Impl {
   }
 
   void apply();  // desired = remote + local (mu held)
-  void wakePod(const std::string& selflink);
+  void podEvent(const std::string& selflink, const cri::Event& e);
   void reapRetired();
   void specLoop();
   void reportLoop();
@@ -134,7 +155,7 @@ class Agent::Impl {
 class PodWorker {
  public:
   PodWorker(Agent::Impl& agent, types::Pod pod, bool local)
-      : a_(agent), pod_(std::move(pod)), local_(local) {
+      : a_(agent), pod_(std::move(pod)), local_(local), born_(std::chrono::steady_clock::now()) {
     status_.state = State::kProvision;
     status_.node = a_.opt.node;
   }
@@ -145,6 +166,15 @@ class PodWorker {
   }
   void wake() {
     std::lock_guard lock(mu_);
+    wake_ = true;
+    cv_.notify_all();
+  }
+  // A runtime event of one of the pod's containers. The "start" of a
+  // container this worker started itself tells nothing new: no pass (and no
+  // docker calls) for it.
+  void event(const cri::Event& e) {
+    std::lock_guard lock(mu_);
+    if (e.action == "start" && ownStarts_.erase(e.id) > 0) return;
     wake_ = true;
     cv_.notify_all();
   }
@@ -177,6 +207,7 @@ class PodWorker {
 
  private:
   void loop() {
+    bool full = true;
     while (true) {
       {
         std::lock_guard lock(mu_);
@@ -195,7 +226,7 @@ class PodWorker {
       }
       SteadyTime next = a_.opt.clock->steadyNow() + a_.opt.resync;
       try {
-        next = std::min(next, sync());
+        next = std::min(next, sync(full));
       } catch (const std::exception& e) {
         setMessage(std::string("internal error: ") + e.what());
       }
@@ -203,6 +234,8 @@ class PodWorker {
       auto now = a_.opt.clock->steadyNow();
       auto wait = next > now ? next - now : std::chrono::steady_clock::duration::zero();
       cv_.wait_for(lock, wait, [&] { return wake_ || retire_ || halt_; });
+      // A pass for a due probe alone reuses what the last full pass saw.
+      full = wake_ || a_.opt.clock->steadyNow() >= lastFull_ + a_.opt.resync;
       wake_ = false;
     }
   }
@@ -218,9 +251,17 @@ class PodWorker {
     {
       std::lock_guard lock(mu_);
       if (status_ == s) return;
+      if (s.ready && !status_.ready)
+        spdlog::debug("node: pod '{}' ready {} ms after its worker started", pod_.meta.selflink,
+                      sinceBorn());
       status_ = std::move(s);
     }
     a_.markDirty();
+  }
+  long sinceBorn() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                 born_)
+        .count();
   }
 
   // Removes the pod's containers (joined ones first) and its own volumes.
@@ -276,6 +317,7 @@ class PodWorker {
     };
     bool present = false;
     if (cp.pullPolicy != cii::PullPolicy::kAlways) {
+      if (a_.imageKnown(ref)) return Status::ok();
       auto e = a_.cii->exists(ref);
       if (!e.isOk()) return e.status();
       present = *e;
@@ -283,11 +325,13 @@ class PodWorker {
     if (!cii::shouldPull(cp.pullPolicy, present)) {
       if (!present)
         return notFound("image '" + ref + "' is not present and the pull policy is Never");
+      a_.imageSeen(ref, true);
       return Status::ok();
     }
     setMessage("pulling image " + ref);
     auto r = a_.cii->pull(ref, cp.auth, progress, &cancel_);
     if (!r.isOk()) return r.status().withContext("pull image '" + ref + "'");
+    a_.imageSeen(ref, true);
     return Status::ok();
   }
 
@@ -298,15 +342,26 @@ class PodWorker {
     cri::ContainerSpec spec = cp.spec;
     for (auto& m : spec.mounts) m.source = paths.at(m.source);
     if (!ownerId.empty()) spec.networkMode = "container:" + ownerId;
+    const long t0 = sinceBorn();
     auto id = a_.cri->create(spec);
+    if (!id.isOk() && id.status().code() == Code::kNotFound && a_.imageKnown(spec.image)) {
+      // The image went away since we saw it (removed by hand, pruned).
+      a_.imageSeen(spec.image, false);
+      LB_RETURN_IF_ERROR(ensureImage(cp));
+      id = a_.cri->create(spec);
+    }
     if (!id.isOk() && id.status().code() == Code::kAlreadyExists) {
       // A leftover of a create whose start never happened (agent killed).
       a_.cri->remove(spec.name, true);
       id = a_.cri->create(spec);
     }
     if (!id.isOk()) return id.status();
-    Status s = a_.cri->start(*id);
+    const long t1 = sinceBorn();
+    Status s = startOwn(*id);
     if (!s.isOk()) return s;
+    spdlog::debug(
+        "node: pod '{}': container '{}' create at +{} ms, start at +{} ms, running at +{} ms",
+        pod_.meta.selflink, cp.name, t0, t1, sinceBorn());
     return id;
   }
 
@@ -315,12 +370,31 @@ class PodWorker {
                  c.labels.count(cri::kLabelContainer) ? c.labels.at(cri::kLabelContainer) : c.name,
                  why);
     a_.cri->stop(c.id, a_.opt.stopGrace);
-    return a_.cri->start(c.id);
+    return startOwn(c.id);
   }
 
-  // One reconcile pass; returns when the next probe is due.
-  SteadyTime sync() {
+  Status startOwn(const std::string& id) {
+    {
+      std::lock_guard lock(mu_);
+      ownStarts_.insert(id);
+    }
+    Status s = a_.cri->start(id);
+    if (!s.isOk()) {
+      std::lock_guard lock(mu_);
+      ownStarts_.erase(id);
+    }
+    return s;
+  }
+
+  // One reconcile pass; returns when the next probe is due. A full pass
+  // lists the pod's containers; otherwise (a probe fell due, nothing woke
+  // the worker) the containers the last pass left all running are taken as
+  // they were: a change to them comes as an event, which wakes the worker
+  // for a full pass.
+  SteadyTime sync(bool full) {
     const auto now = a_.opt.clock->steadyNow();
+    auto observed = std::move(observed_);
+    observed_.reset();
     SteadyTime next = now + a_.opt.resync;
     auto refs = a_.snapshot();
     Refs r{&refs->secrets, &refs->configs};
@@ -339,18 +413,23 @@ class PodWorker {
       setStatus(st);
       return now + a_.opt.retry;
     }
-    auto list = a_.cri->list({{{cri::kLabelPod, pod_.meta.selflink}}, true});
-    if (!list.isOk()) {
-      st.message = list.status().message();
-      setStatus(st);
-      return now + a_.opt.retry;
+    if (full || !observed || observed->first != plan->hash) {
+      auto list = a_.cri->list({{{cri::kLabelPod, pod_.meta.selflink}}, true});
+      if (!list.isOk()) {
+        st.message = list.status().message();
+        setStatus(st);
+        return now + a_.opt.retry;
+      }
+      observed.emplace(plan->hash, std::move(*list));
+      lastFull_ = now;
     }
+    const std::vector<cri::ContainerInfo> listed = std::move(observed->second);
     // Actual containers by template name; strays (unknown name, another
     // spec hash, duplicates) are removed.
     std::map<std::string, cri::ContainerInfo> actual;
     std::set<std::string> names;
     for (const auto& cp : plan->containers) names.insert(cp.name);
-    for (const auto& c : *list) {
+    for (const auto& c : listed) {
       auto n = c.labels.find(cri::kLabelContainer);
       auto h = c.labels.find(cri::kLabelSpecHash);
       bool keep = n != c.labels.end() && names.count(n->second) && h != c.labels.end() &&
@@ -428,7 +507,7 @@ class PodWorker {
                      c.restartCount + restarts_[cp.name] < cp.spec.restart.maxRetries));
         if (due && (i == 0 || !ownerId.empty())) {
           if (c.state != cri::kStateCreated) ++restarts_[cp.name];
-          Status s = a_.cri->start(c.id);
+          Status s = startOwn(c.id);
           if (s.isOk()) {
             auto info = a_.cri->inspect(c.id);
             if (info.isOk()) c = *info;
@@ -465,12 +544,12 @@ class PodWorker {
         if (auto lv = liveness_.find(cp.name); lv != liveness_.end()) {
           auto& t = lv->second;
           if (t.due(now)) {
-            Status s = a_.opt.prober({podIp.empty() ? c.ip : podIp, c.id, t.probe()});
+            Status s = a_.opt.prober({podIp.empty() ? c.ip : podIp, c.id, t.probe(), a_.cri});
             if (s.code() == Code::kUnsupported) {
               liveness_.erase(lv);
               unsupported_[cp.name] = s.message();
             } else {
-              t.record(s.isOk(), now, s.isOk() ? "" : s.message());
+              t.record(s.isOk(), a_.opt.clock->steadyNow(), s.isOk() ? "" : s.message());
               if (t.failed()) {
                 ++restarts_[cp.name];
                 restartContainer(c, "liveness probe failed: " + t.lastMessage());
@@ -491,12 +570,12 @@ class PodWorker {
         if (auto rd = readiness_.find(cp.name); rd != readiness_.end()) {
           auto& t = rd->second;
           if (t.due(now)) {
-            Status s = a_.opt.prober({podIp.empty() ? c.ip : podIp, c.id, t.probe()});
+            Status s = a_.opt.prober({podIp.empty() ? c.ip : podIp, c.id, t.probe(), a_.cri});
             if (s.code() == Code::kUnsupported) {
               unsupported_[cp.name] = s.message();
               readiness_.erase(rd);
             } else {
-              t.record(s.isOk(), now, s.isOk() ? "" : s.message());
+              t.record(s.isOk(), a_.opt.clock->steadyNow(), s.isOk() ? "" : s.message());
             }
           }
           if (auto rd2 = readiness_.find(cp.name); rd2 != readiness_.end()) {
@@ -537,7 +616,13 @@ class PodWorker {
         }
     }
     setStatus(st);
-    if (!error.empty() || progressing || !allRunning) next = std::min(next, now + a_.opt.retry);
+    if (!error.empty() || progressing || !allRunning) {
+      next = std::min(next, now + a_.opt.retry);
+    } else {
+      std::vector<cri::ContainerInfo> seen;
+      for (auto& [name, c] : actual) seen.push_back(c);
+      observed_.emplace(plan->hash, std::move(seen));
+    }
     return next;
   }
 
@@ -554,6 +639,7 @@ class PodWorker {
   Agent::Impl& a_;
   const types::Pod pod_;
   const bool local_;
+  const std::chrono::steady_clock::time_point born_;
   std::thread thread_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
@@ -566,6 +652,10 @@ class PodWorker {
   std::map<std::string, int> restarts_;         // restarts the agent made (docker counts its own)
   std::map<std::string, std::string> seen_;     // container -> startedAt last seen
   std::map<std::string, std::string> written_;  // csi name -> fingerprint of projected files
+  // What the last pass left (plan hash, containers), when all ran.
+  std::optional<std::pair<std::string, std::vector<cri::ContainerInfo>>> observed_;
+  SteadyTime lastFull_{};
+  std::set<std::string> ownStarts_;  // ids this worker started, "start" event not seen yet (mu_)
 };
 
 // ---- agent ----------------------------------------------------------------------------------
@@ -603,10 +693,10 @@ void Agent::Impl::apply() {
   cv.notify_all();
 }
 
-void Agent::Impl::wakePod(const std::string& selflink) {
+void Agent::Impl::podEvent(const std::string& selflink, const cri::Event& e) {
   std::lock_guard lock(mu);
   auto it = workers.find(selflink);
-  if (it != workers.end()) it->second->wake();
+  if (it != workers.end()) it->second->event(e);
 }
 
 void Agent::Impl::reapRetired() {
@@ -657,7 +747,11 @@ void Agent::Impl::specLoop() {
         revision = remote.revision;
       }
       spdlog::debug("node '{}': spec at revision {}", opt.node, revision);
-      gc();
+      // GC lists every container: off this thread, so the next poll is not
+      // held up by it.
+      std::lock_guard lock(mu);
+      gcWanted = true;
+      cv.notify_all();
     } else if (!sleepFor(std::chrono::milliseconds(200))) {
       return;  // an api without long-poll answers at once: do not spin
     }
@@ -684,26 +778,38 @@ void Agent::Impl::reportOnce() {
   }
   Status s = link->report(ns, pods);
   if (!s.isOk()) spdlog::warn("node '{}': {}", opt.node, s.toString());
+  spdlog::trace("node '{}': reported {} pods", opt.node, pods.size());
 }
 
+// A change is reported at once; a burst (50 pods starting) is coalesced by
+// sending at most one report per kReportGap: what changes while a report is
+// on its way goes in the next one.
 void Agent::Impl::reportLoop() {
+  constexpr auto kReportGap = std::chrono::milliseconds(20);
   auto lastGc = std::chrono::steady_clock::now();
+  auto lastReport = std::chrono::steady_clock::time_point{};
   while (true) {
+    bool collect;
     {
       std::unique_lock lock(mu);
-      cv.wait_for(lock, opt.heartbeat, [&] { return stopping || dirty; });
+      cv.wait_for(lock, opt.heartbeat, [&] { return stopping || dirty || gcWanted; });
       if (stopping) return;
+      collect = gcWanted;
+      gcWanted = false;
     }
-    // Let a burst of changes (50 pods starting) go in one report.
-    if (!sleepFor(std::chrono::milliseconds(100))) return;
+    auto since = std::chrono::steady_clock::now() - lastReport;
+    if (since < kReportGap &&
+        !sleepFor(std::chrono::duration_cast<std::chrono::milliseconds>(kReportGap - since)))
+      return;
     {
       std::lock_guard lock(mu);
       dirty = false;
     }
+    lastReport = std::chrono::steady_clock::now();
     reportOnce();
     reapRetired();
     auto now = std::chrono::steady_clock::now();
-    if (now - lastGc > opt.resync) {
+    if (collect || now - lastGc > opt.resync) {
       lastGc = now;
       gc();
     }
@@ -717,7 +823,9 @@ void Agent::Impl::gc() {
   }
   // List first, then read the known pods: a container in the listing was
   // created by a worker that already existed, so its pod is known.
-  auto list = cri->list({{{cri::kLabelPod, ""}}, true});
+  cri::ListOptions lo{{{cri::kLabelPod, ""}}, true};
+  lo.details = false;  // labels are all it needs
+  auto list = cri->list(lo);
   if (!list.isOk()) return;
   std::set<std::string> known;
   {
@@ -744,7 +852,7 @@ void Agent::Impl::eventsLoop() {
         eo,
         [&](const cri::Event& e) {
           auto it = e.labels.find(cri::kLabelPod);
-          if (it != e.labels.end()) wakePod(it->second);
+          if (it != e.labels.end()) podEvent(it->second, e);
           return !isStopping();
         },
         &eventsCancel);

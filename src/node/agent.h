@@ -37,11 +37,14 @@ struct ProbeTarget {
   std::string podIp;
   std::string containerId;
   types::Probe probe;
+  runtime::cri::ContainerRuntime* cri = nullptr;  // runs exec probes
 };
 using Prober = std::function<Status(const ProbeTarget&)>;
 
-// TCP probes connect to podIp:port; exec probes are not supported by the
-// CRI yet and answer kUnsupported (the agent then ignores the probe).
+// TCP probes connect to podIp:port within `timeout`; exec probes run the
+// command in the container through the CRI (exit code 0 = success; other
+// codes, a timeout or a runtime error are failures). A probe with neither
+// answers kUnsupported (the agent then ignores the probe).
 Status defaultProber(const ProbeTarget& target);
 
 struct AgentOptions {
@@ -52,9 +55,9 @@ struct AgentOptions {
   std::chrono::milliseconds heartbeat{5'000};
   // Long-poll wait; also how long stop() may wait for a poll in flight.
   std::chrono::milliseconds specWait{10'000};
-  std::chrono::milliseconds resync{5'000};     // pod worker's periodic check
-  std::chrono::milliseconds retry{1'000};      // after a failed call
-  std::chrono::seconds stopGrace{5};           // SIGTERM -> SIGKILL when removing
+  std::chrono::milliseconds resync{5'000};  // pod worker's periodic check
+  std::chrono::milliseconds retry{1'000};   // after a failed call
+  std::chrono::seconds stopGrace{5};        // SIGTERM -> SIGKILL when removing
   const Clock* clock = &realClock();
   Prober prober = defaultProber;
 };

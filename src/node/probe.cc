@@ -14,15 +14,21 @@ namespace lb::node {
 
 void ProbeTracker::reset(SteadyTime started) {
   next_ = started + std::chrono::seconds(std::max(0, probe_.initialDelay));
+  started_ = started;
+  succeeded_ = false;
   successes_ = failures_ = 0;
   ready_ = false;
   message_.clear();
 }
 
 void ProbeTracker::record(bool success, SteadyTime now, std::string message) {
-  next_ = now + std::chrono::seconds(std::max(1, probe_.period));
+  const std::chrono::milliseconds period = std::chrono::seconds(std::max(1, probe_.period));
+  next_ = now + period;
+  if (readiness_ && !success && !succeeded_ && now - started_ < kFastWindow)
+    next_ = now + std::min(period, probe_.exec ? kFastRetryExec : kFastRetryTcp);
   message_ = std::move(message);
   if (success) {
+    succeeded_ = true;
     failures_ = 0;
     if (++successes_ >= std::max(1, probe_.successThreshold)) ready_ = true;
   } else {
@@ -63,6 +69,24 @@ Status tcpCheck(const std::string& ip, int port, std::chrono::milliseconds timeo
   }
   close(fd);
   return Status::ok();
+}
+
+Status execCheck(runtime::cri::ContainerRuntime& cri, const std::string& id,
+                 const std::vector<std::string>& command, std::chrono::milliseconds timeout) {
+  std::string what = "exec";
+  for (const auto& a : command) what += " " + a;
+  if (what.size() > 80) what = what.substr(0, 77) + "...";
+  runtime::cri::ExecOptions eo;
+  eo.command = command;
+  eo.timeout = timeout;
+  eo.maxOutput = 512;
+  auto r = cri.exec(id, eo);
+  if (!r.isOk()) return r.status().withContext(what);
+  if (r->exitCode == 0) return Status::ok();
+  std::string out = r->output.substr(0, r->output.find('\n'));
+  while (!out.empty() && (out.back() == '\r' || out.back() == ' ')) out.pop_back();
+  return unavailable(what + ": exit code " + std::to_string(r->exitCode) +
+                     (out.empty() ? "" : ": " + out));
 }
 
 }  // namespace lb::node

@@ -6,17 +6,30 @@
 // not ready and turns ready after `successThreshold` successes in a row, not
 // ready after `failureThreshold` failures in a row. Liveness starts alive and
 // fails after `failureThreshold` failures in a row (the agent then restarts
-// the container and resets the tracker). Not thread-safe: one pod worker owns it.
+// the container and resets the tracker).
+//
+// Until its first success after a (re)start, a readiness probe is retried
+// quickly — every kFastRetryTcp (TCP) or kFastRetryExec (exec; each is a
+// process in the container), never less often than its period — for up to
+// kFastWindow after the start: a pod is Ready a moment after its port
+// opens instead of up to a period later. Then, and after the first
+// success, it runs every period. Not thread-safe: one pod worker owns it.
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "lastbackend/common/status.h"
+#include "lastbackend/runtime/cri.h"
 #include "lastbackend/types/template.h"
 
 namespace lb::node {
 
 using SteadyTime = std::chrono::steady_clock::time_point;
+
+inline constexpr std::chrono::milliseconds kFastRetryTcp{50};
+inline constexpr std::chrono::milliseconds kFastRetryExec{250};
+inline constexpr std::chrono::seconds kFastWindow{30};
 
 class ProbeTracker {
  public:
@@ -38,6 +51,8 @@ class ProbeTracker {
   types::Probe probe_;
   bool readiness_;
   SteadyTime next_{};
+  SteadyTime started_{};
+  bool succeeded_ = false;  // since the last reset
   int successes_ = 0;
   int failures_ = 0;
   bool ready_ = false;
@@ -47,5 +62,12 @@ class ProbeTracker {
 // Connects to ip:port within `timeout`: OK on connect, kUnavailable with
 // the reason otherwise (refused, timed out, no route).
 Status tcpCheck(const std::string& ip, int port, std::chrono::milliseconds timeout);
+
+// Runs `command` in container `id` within `timeout`: OK on exit code 0,
+// kUnavailable "exit code N: <first output line>" on another code, the
+// runtime's error (kDeadlineExceeded, kConflict when not running...)
+// otherwise.
+Status execCheck(runtime::cri::ContainerRuntime& cri, const std::string& id,
+                 const std::vector<std::string>& command, std::chrono::milliseconds timeout);
 
 }  // namespace lb::node

@@ -64,10 +64,11 @@ class AgentTest : public ::testing::Test {
  protected:
   AgentTest() : cri_(realClock(), &images_) { images_.addImage(kImage); }
 
-  std::unique_ptr<Agent> makeAgent(Prober prober = defaultProber) {
+  std::unique_ptr<Agent> makeAgent(Prober prober = defaultProber,
+                                   std::chrono::milliseconds resync = 50ms) {
     AgentOptions o;
     o.node = "node-1";
-    o.resync = 50ms;
+    o.resync = resync;
     o.retry = 20ms;
     o.heartbeat = 100ms;
     o.stopGrace = 0s;
@@ -104,7 +105,9 @@ TEST_F(AgentTest, RunsPodWithJoinedContainersEnvAndFiles) {
   ASSERT_FALSE(owner.empty());
   for (const auto& c : cs) {
     EXPECT_TRUE(c.running());
-    if (c.id != owner) EXPECT_EQ(c.networkMode, "container:" + owner);
+    if (c.id != owner) {
+      EXPECT_EQ(c.networkMode, "container:" + owner);
+    }
   }
   auto specs = cri_.specs();
   EXPECT_EQ(specs[0].env.at("GREETING"), "hello");
@@ -259,6 +262,77 @@ TEST_F(AgentTest, ReadinessGatesReadyAndLivenessRestarts) {
       },
       6s));
   EXPECT_EQ(containers()[0].id, id);  // restarted in place, not replaced
+}
+
+// Exec probes through the CRI (the default prober): exit code 0 passes.
+TEST_F(AgentTest, ExecProbesGateReadyAndRestartOnLivenessFailure) {
+  std::atomic<bool> readyOk{false}, liveOk{true};
+  cri_.setExecHandler(
+      [&](const std::string&, const std::vector<std::string>& cmd) -> StatusOr<cri::ExecResult> {
+        bool ok = cmd[0] == "ready" ? readyOk.load() : liveOk.load();
+        return cri::ExecResult{ok ? 0 : 1, ok ? "" : "no"};
+      });
+  auto agent = makeAgent();
+  ASSERT_TRUE(agent->start().isOk());
+  auto p = pod("p1");
+  types::Probe readiness;
+  readiness.exec = types::ProbeExec{{"ready", "--now"}};
+  readiness.period = 1;
+  types::Probe liveness;
+  liveness.exec = types::ProbeExec{{"alive"}};
+  liveness.period = 1;
+  liveness.failureThreshold = 2;
+  p.spec.template_.containers[0].probes.readiness = readiness;
+  p.spec.template_.containers[0].probes.liveness = liveness;
+  agent->applyManifest(manifest({p}));
+  EXPECT_TRUE(eventually([&] {
+    auto s = agent->podStatus(p.meta.selflink);
+    return s && s->status.message.find("readiness probe: exec ready --now: exit code 1: no") !=
+                    std::string::npos;
+  })) << agent->podStatus(p.meta.selflink)->status.message;
+  EXPECT_FALSE(agent->podStatus(p.meta.selflink)->status.ready);
+  readyOk = true;
+  EXPECT_TRUE(eventually([&] { return ready(*agent, p.meta.selflink); }, 4s));
+  auto id = containers()[0].id;
+  liveOk = false;
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto s = agent->podStatus(p.meta.selflink);
+        return s && s->status.containers[0].restarts >= 1;
+      },
+      6s));
+  EXPECT_EQ(containers()[0].id, id);  // restarted in place
+  EXPECT_TRUE(containers()[0].running());
+  auto execs = cri_.execs();
+  EXPECT_NE(std::find(execs.begin(), execs.end(), std::vector<std::string>{"alive"}), execs.end());
+}
+
+// Readiness is retried quickly until it first passes, and a pass for a due
+// probe alone does not go to the runtime: no listing per probe.
+TEST_F(AgentTest, ReadinessRetriesWithoutListingContainers) {
+  std::atomic<int> probes{0};
+  std::atomic<bool> readyOk{false};
+  auto agent = makeAgent(
+      [&](const ProbeTarget&) {
+        ++probes;
+        return readyOk ? Status::ok() : unavailable("refused");
+      },
+      1h);
+  ASSERT_TRUE(agent->start().isOk());
+  auto p = pod("p1");
+  types::Probe readiness;
+  readiness.tcp = types::ProbeTcp{8080};
+  readiness.period = 3600;  // only the quick retries can make it ready
+  p.spec.template_.containers[0].probes.readiness = readiness;
+  agent->applyManifest(manifest({p}));
+  ASSERT_TRUE(eventually([&] { return probes >= 2; }));
+  int lists = cri_.errors().calls("list");
+  ASSERT_TRUE(eventually([&] { return probes >= 6; }));
+  EXPECT_EQ(cri_.errors().calls("list"), lists);
+  EXPECT_FALSE(agent->podStatus(p.meta.selflink)->status.ready);
+  readyOk = true;
+  EXPECT_TRUE(eventually([&] { return ready(*agent, p.meta.selflink); }));
+  agent->stop();
 }
 
 TEST_F(AgentTest, ImagePulledPerPolicy) {
