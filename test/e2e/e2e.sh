@@ -102,7 +102,7 @@ meta: {name: sec}
 spec:
   type: text
   data:
-    - {key: password, value: hunter2}
+    - {key: password, value: ${SECRET:-hunter2}}
 ---
 kind: Service
 version: v1
@@ -199,6 +199,12 @@ check "config change reaches the mounted file without a restart" eventually 30 f
 same_container() { [[ $(docker ps -q --no-trunc --filter id="$ID") == "$ID" ]]; }
 check "same container after the config change" same_container
 
+# --- secret change: files rewritten in place; new pods get the new value in env -------------
+SECRET=s3cret
+check "secret change applied" apply 1 blue bonjour
+check "secret change reaches the mounted file without a restart" eventually 30 file_is "$ID" /etc/sec/password s3cret
+check "same container after the secret change" same_container
+
 # --- blue/green ----------------------------------------------------------------------------
 OLD=$(web_ids)
 apply 1 green bonjour
@@ -223,8 +229,11 @@ bg_ok() { ((BG_OK == 1 && old_alive == 0)); }
 check "blue/green: old container removed only after the new one answered" bg_ok
 old_gone() { [[ -z $(comm -12 <(echo "$OLD") <(web_ids)) ]]; }
 check "blue/green: old container gone" old_gone
-new_env() { local id; id=$(web_ids | head -1); [[ -n $id && $(env_of "$id" GREETING) == green ]]; }
-check "blue/green: new container has the new env and answers" eventually 30 new_env
+new_env() {
+  local id; id=$(web_ids | head -1)
+  [[ -n $id && "$(env_of "$id" GREETING)/$(env_of "$id" FROM_CONFIG)/$(env_of "$id" PASSWORD)" == green/bonjour/s3cret ]]
+}
+check "blue/green: new container has the new env (value, changed config and secret) and answers" eventually 30 new_env
 check "blue/green: one container answers" eventually 30 all_answer 1
 
 # --- scale ---------------------------------------------------------------------------------
