@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -54,6 +55,25 @@ class StreamWriter {
 };
 using StreamCallback = std::function<void(StreamWriter&)>;
 
+struct Response;
+
+// The answer to a parked request (Response::later): a long-poll waits with no
+// thread of its own, and whoever sees the awaited change answers it.
+class Responder {
+ public:
+  virtual ~Responder() = default;
+  // Answers the request; only the first answer (of either kind) counts.
+  // Thread-safe, never blocks: the write happens on the connection's strand.
+  virtual void respond(Response response) = 0;
+  // Runs `make` on a handler worker and answers with its result (for answers
+  // that read the store: the caller, e.g. a watch thread, does not wait).
+  virtual void respondFrom(std::function<Response()> make) = 0;
+  // True once an answer is pointless: the client went away, the server is
+  // stopping, or the request was answered. The holder may then drop it.
+  virtual bool cancelled() const = 0;
+};
+using DeferredCallback = std::function<void(std::shared_ptr<Responder>)>;
+
 struct Response {
   int status = 200;
   std::string contentType = "application/json";
@@ -62,6 +82,11 @@ struct Response {
   // When set, the response is streamed with chunked encoding: `stream` runs
   // until it returns, then the connection is closed. `body` is ignored.
   StreamCallback stream;
+  // When set, the request is parked: the connection keeps no thread and no
+  // worker, `deferred` is called once (on the connection's strand; it must
+  // not block) with the Responder that answers it later. The connection then
+  // continues (keep-alive). Whoever holds the Responder owns the timeout.
+  DeferredCallback deferred;
 
   static Response json(int status, std::string body) {
     Response r;
@@ -78,6 +103,11 @@ struct Response {
   }
   // The JSON error body of errors.h with the mapped HTTP status.
   static Response error(const Status& status);
+  static Response later(DeferredCallback cb) {
+    Response r;
+    r.deferred = std::move(cb);
+    return r;
+  }
   static Response streaming(StreamCallback cb, std::string contentType = "text/plain; charset=utf-8") {
     Response r;
     r.contentType = std::move(contentType);

@@ -8,6 +8,9 @@
 #include <thread>
 #include <unordered_map>
 
+#include <sys/socket.h>
+#include <cerrno>
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -339,6 +342,10 @@ class HttpSession : public SessionBase {
   void onServerStop() override {
     net::post(stream_.get_executor(), [self = self()] {
       if (self->handedOff_ || self->closed_) return;
+      if (self->parked_) {
+        // A parked request is answered now, so its client retries elsewhere.
+        return self->unpark(Response::error(unavailable("the server is stopping")));
+      }
       if (self->streamCancelled_) self->streamCancelled_->store(true);
       // An idle connection (waiting for a request or a TLS handshake) is cut
       // now; a busy one finishes its response and then closes (doRead checks).
@@ -349,6 +356,7 @@ class HttpSession : public SessionBase {
     net::post(stream_.get_executor(), [self = self()] {
       if (self->handedOff_) return;
       if (self->streamCancelled_) self->streamCancelled_->store(true);
+      self->dropPark();
       self->closed_ = true;
       beast::error_code ec;
       lowest(self->stream_).socket().close(ec);
@@ -369,6 +377,40 @@ class HttpSession : public SessionBase {
    private:
     std::shared_ptr<HttpSession> s_;
     std::shared_ptr<std::atomic<bool>> cancelled_;
+  };
+
+  // Answers a parked request (Response::later) from any thread.
+  class ParkedResponder : public Responder {
+   public:
+    ParkedResponder(const std::shared_ptr<HttpSession>& s, std::shared_ptr<std::atomic<bool>> gone)
+        : s_(s), gone_(std::move(gone)) {}
+    void respond(Response r) override {
+      if (answered_.exchange(true)) return;
+      auto s = s_.lock();
+      if (!s) return;
+      net::post(s->stream_.get_executor(), [s, r = std::move(r)]() mutable { s->unpark(std::move(r)); });
+    }
+    void respondFrom(std::function<Response()> make) override {
+      if (answered_.exchange(true)) return;
+      auto s = s_.lock();
+      if (!s) return;
+      s->srv_.runOnWorker([s, make = std::move(make)] {
+        Response r;
+        try {
+          r = make();
+        } catch (const std::exception& e) {
+          spdlog::error("deferred answer for {} threw: {}", s->routeLabel_, e.what());
+          r = Response::error(internalError("internal server error"));
+        }
+        net::post(s->stream_.get_executor(), [s, r = std::move(r)]() mutable { s->unpark(std::move(r)); });
+      });
+    }
+    bool cancelled() const override { return answered_.load() || gone_->load() || s_.expired(); }
+
+   private:
+    std::weak_ptr<HttpSession> s_;
+    std::shared_ptr<std::atomic<bool>> gone_;
+    std::atomic<bool> answered_{false};
   };
 
   std::shared_ptr<HttpSession> self() { return std::static_pointer_cast<HttpSession>(shared_from_this()); }
@@ -481,6 +523,7 @@ class HttpSession : public SessionBase {
   void writeResponse(Response r, bool closeAfter, bool linger) {
     if (closed_) return;
     if (r.stream) return startStream(std::move(r));
+    if (r.deferred) return park(std::move(r.deferred));
     auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
     res->version(version_);
     res->result(static_cast<unsigned>(r.status));
@@ -519,6 +562,62 @@ class HttpSession : public SessionBase {
       self->lingerLeft_ -= n;
       self->drain();
     });
+  }
+
+  // --- parked requests (Response::later) -------------------------------
+  // No thread and no worker wait: the session holds itself (parkedSelf_)
+  // until the Responder answers, the peer goes away or the server stops.
+
+  void park(DeferredCallback cb) {
+    if (srv_.stopping_) return writeResponse(Response::error(unavailable("the server is stopping")), true, false);
+    parked_ = true;
+    parkedSelf_ = self();
+    parkGone_ = std::make_shared<std::atomic<bool>>(false);
+    lowest(stream_).expires_never();
+    watchParkedPeer();
+    auto responder = std::make_shared<ParkedResponder>(self(), parkGone_);
+    try {
+      cb(responder);
+    } catch (const std::exception& e) {
+      spdlog::error("deferred handler for {} threw: {}", routeLabel_, e.what());
+      responder->respond(Response::error(internalError("internal server error")));
+    }
+  }
+
+  // Waits for the socket to become readable without reading: EOF (or an
+  // error) means the client is gone; bytes (a pipelined request, TLS data)
+  // stay in the socket for the next read.
+  void watchParkedPeer() {
+    lowest(stream_).socket().async_wait(tcp::socket::wait_read, [self = self()](beast::error_code ec) {
+      if (!self->parked_ || ec == net::error::operation_aborted) return;
+      if (!ec) {
+        char c;
+        ssize_t n = ::recv(lowest(self->stream_).socket().native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n > 0) return;  // data waits for the next request read
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return self->watchParkedPeer();
+      }
+      self->dropPark();
+      self->closeSocket();
+    });
+  }
+
+  void unpark(Response r) {
+    if (!parked_) return;
+    if (closed_) return dropPark();
+    auto keep = std::move(parkedSelf_);
+    parked_ = false;
+    parkGone_->store(true);
+    beast::error_code ec;
+    lowest(stream_).socket().cancel(ec);  // the peer watch
+    if (r.deferred || r.stream) r = Response::error(internalError("a deferred answer cannot defer again"));
+    writeResponse(std::move(r), false, false);
+  }
+
+  void dropPark() {
+    if (!parked_) return;
+    parked_ = false;
+    parkGone_->store(true);
+    parkedSelf_.reset();
   }
 
   // --- streaming --------------------------------------------------------
@@ -636,7 +735,10 @@ class HttpSession : public SessionBase {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   Dispatch dispatch_;
   std::shared_ptr<std::atomic<bool>> streamCancelled_;
+  std::shared_ptr<std::atomic<bool>> parkGone_;  // set when the parked answer is pointless
   // Strand-only state.
+  bool parked_ = false;
+  std::shared_ptr<HttpSession> parkedSelf_;
   bool first_ = true;
   bool busy_ = false;
   bool closed_ = false;

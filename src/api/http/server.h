@@ -5,7 +5,8 @@
 // Threads: `ioThreads` run all socket I/O (Asio); handlers run on a pool of
 // `workerThreads` so a slow store call never stalls I/O; streaming and
 // WebSocket handlers each get a thread of their own because they live as
-// long as the client listens. Beast/Asio stay in server.cc (pimpl).
+// long as the client listens; a parked request (Response::later, the
+// long-poll) holds neither a thread nor a worker. Beast/Asio stay in server.cc (pimpl).
 //
 // Usage:
 //   ServerOptions o; o.port = 0; o.token = "secret";
@@ -41,7 +42,9 @@ struct ServerOptions {
 
   size_t maxBodyBytes = 8u << 20;    // larger bodies: 413 before the body is read
   size_t maxHeaderBytes = 16u << 10;  // larger headers: 431
-  size_t maxConnections = 1024;       // more: 503 and close
+  // More: 503 and close. Parked long-polls (Response::later) count, so this
+  // bounds waiting nodes too; each costs a socket, no thread.
+  size_t maxConnections = 16384;
   // Whole request head (and TLS handshake) must arrive within this — a
   // trickling client cannot hold a connection by sending a byte a minute.
   std::chrono::milliseconds headerTimeout{10'000};

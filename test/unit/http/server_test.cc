@@ -238,6 +238,59 @@ TEST_F(ServerTest, StopCancelsStreams) {
   f.wait();
 }
 
+TEST_F(ServerTest, ParkedRequestIsAnsweredLaterOnTheSameKeepAliveConnection) {
+  RawConn conn(server_->port(), 10'000);
+  std::string auth = std::string("Authorization: Bearer ") + kToken + "\r\n";
+  conn.send("GET /later HTTP/1.1\r\nHost: x\r\n" + auth + "\r\n");
+  auto r = parked();
+  ASSERT_NE(r, nullptr);
+  EXPECT_FALSE(r->cancelled());
+  r->respond(Response::text(200, "late"));
+  r->respond(Response::text(500, "ignored: only the first answer counts"));
+  std::string res = conn.readResponse();
+  EXPECT_EQ(statusOf(res), 200) << res;
+  EXPECT_NE(res.find("\r\n\r\nlate"), std::string::npos) << res;
+  EXPECT_TRUE(r->cancelled());  // answered
+  // The connection goes on: a second parked request, answered from a worker.
+  conn.send("GET /later HTTP/1.1\r\nHost: x\r\n" + auth + "\r\n");
+  auto r2 = parked(1);
+  ASSERT_NE(r2, nullptr);
+  r2->respondFrom([] { return Response::json(201, "{\"made\":true}"); });
+  res = conn.readResponse();
+  EXPECT_EQ(statusOf(res), 201) << res;
+  EXPECT_NE(res.find("{\"made\":true}"), std::string::npos) << res;
+  conn.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(statusOf(conn.readResponse()), 200);
+}
+
+TEST_F(ServerTest, ParkedRequestIsCancelledWhenTheClientGoesAway) {
+  {
+    RawConn conn(server_->port());
+    conn.send(std::string("GET /later HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ") + kToken +
+              "\r\n\r\n");
+    ASSERT_NE(parked(), nullptr);
+  }  // closed
+  auto r = parked();
+  bool cancelled = false;
+  for (int i = 0; i < 500 && !(cancelled = r->cancelled()); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_TRUE(cancelled);
+  r->respond(Response::text(200, "nobody listens"));  // harmless
+}
+
+TEST_F(ServerTest, StopAnswersParkedRequests) {
+  RawConn conn(server_->port(), 10'000);
+  conn.send(std::string("GET /later HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ") + kToken +
+            "\r\n\r\n");
+  auto r = parked();
+  ASSERT_NE(r, nullptr);
+  server_->stop(std::chrono::seconds(5));
+  std::string res = conn.readResponse();
+  EXPECT_EQ(statusOf(res), 503) << res;
+  EXPECT_TRUE(r->cancelled());
+  r->respond(Response::text(200, "too late"));  // after stop: ignored
+}
+
 TEST_F(ServerTest, GracefulStopCompletesInFlightRequest) {
   auto c = makeClient();
   auto idle = makeClient();

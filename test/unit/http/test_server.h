@@ -13,9 +13,11 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -160,6 +162,13 @@ class ServerFixture : public ::testing::Test {
         followEnded_ = true;
       });
     }).isOk());
+    // Parks the request; the test answers it through parked().
+    ASSERT_TRUE(r.get("/later", [this](const Request&) {
+      return Response::later([this](std::shared_ptr<Responder> responder) {
+        std::lock_guard lock(parkedMu_);
+        parked_.push_back(std::move(responder));
+      });
+    }).isOk());
     ASSERT_TRUE(r.get("/metrics", [this](const Request&) {
       Response res = Response::text(200, metrics_->render());
       res.contentType = kMetricsContentType;
@@ -184,6 +193,20 @@ class ServerFixture : public ::testing::Test {
     return std::move(*c);
   }
 
+  // The responder of the n-th parked /later request, waiting (bounded) for it.
+  std::shared_ptr<Responder> parked(size_t n = 0) {
+    for (int i = 0; i < 500; ++i) {
+      {
+        std::lock_guard lock(parkedMu_);
+        if (parked_.size() > n) return parked_[n];
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return nullptr;
+  }
+
+  std::mutex parkedMu_;
+  std::vector<std::shared_ptr<Responder>> parked_;
   std::shared_ptr<MetricsRegistry> metrics_ = std::make_shared<MetricsRegistry>();
   std::unique_ptr<Server> server_;
   std::atomic<int> slowStarted_{0};
