@@ -1,9 +1,13 @@
 #include "api/api.h"
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <cstdio>
 
 #include "api/context.h"
 #include "api/handlers/handlers.h"
+#include "api/handlers/node_agent.h"
 #include "api/http/server.h"
 #include "api/instrumented_storage.h"
 #include "lastbackend/common/logging.h"
@@ -16,6 +20,8 @@ class Api::Impl {
   std::shared_ptr<http::MetricsRegistry> metrics = std::make_shared<http::MetricsRegistry>();
   std::unique_ptr<InstrumentedStorage> store;
   Context ctx;
+  // Before the server: destroyed after it (its routes point here).
+  std::unique_ptr<NodeSpecWaiters> specWaiters;
   std::unique_ptr<http::Server> server;
   ApiOptions options;
   std::string address;
@@ -26,6 +32,17 @@ namespace {
 constexpr char kNoTokenMessage[] =
     "an access token is required: set --access-token, LB_ACCESS_TOKEN or `token:` in the "
     "config file";
+
+// Every waiting node holds a socket (the spec long-poll): allow as many open
+// files as the hard limit permits (capped), not the usual soft 1 024.
+void raiseOpenFileLimit() {
+  struct rlimit rl {};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+  rlim_t want = std::min<rlim_t>(rl.rlim_max, 65536);
+  if (rl.rlim_cur >= want) return;
+  rl.rlim_cur = want;
+  if (setrlimit(RLIMIT_NOFILE, &rl) != 0) spdlog::warn("api: cannot raise the open file limit");
+}
 
 }  // namespace
 
@@ -67,7 +84,8 @@ StatusOr<std::unique_ptr<Api>> Api::create(const config::ApiConfig& config,
   registerNamespaceRoutes(routes, impl->ctx);
   registerApplyRoutes(routes, impl->ctx);
   registerObjectRoutes(routes, impl->ctx);
-  registerNodeRoutes(routes, impl->ctx);
+  impl->specWaiters = std::make_unique<NodeSpecWaiters>(impl->ctx.store);
+  registerNodeRoutes(routes, impl->ctx, *impl->specWaiters);
   registerComponentRoutes(routes, impl->ctx);
   if (!routes.status().isOk()) return routes.status().withContext("REST API routes");
   return std::unique_ptr<Api>(new Api(std::move(impl)));
@@ -86,6 +104,7 @@ Status Api::start() {
 
 void Api::stop() {
   if (impl_ && impl_->server) impl_->server->stop(impl_->options.drain);
+  if (impl_ && impl_->specWaiters) impl_->specWaiters->stop();
 }
 
 uint16_t Api::port() const { return impl_->server->port(); }
@@ -100,6 +119,7 @@ int run(const config::ApiConfig& config) {
     return 2;
   }
   config::blockShutdownSignals();
+  raiseOpenFileLimit();
   auto store = storage::open(config.storage);
   if (!store.isOk()) {
     std::fprintf(stderr, "lastbackend api: cannot open the %s store: %s\n",

@@ -47,8 +47,9 @@ void registerNamespaceRoutes(Routes& routes, const Context& ctx);
 void registerApplyRoutes(Routes& routes, const Context& ctx);
 // /namespace/{namespace}/{service|secret|config|route|volume}[/...]
 void registerObjectRoutes(Routes& routes, const Context& ctx);
-// /cluster/node[/...]
-void registerNodeRoutes(Routes& routes, const Context& ctx);
+class NodeSpecWaiters;
+// /cluster/node[/...]; the spec long-poll parks its requests in `waiters`.
+void registerNodeRoutes(Routes& routes, const Context& ctx, NodeSpecWaiters& waiters);
 // /discovery, /ingress, /exporter [/...]
 void registerComponentRoutes(Routes& routes, const Context& ctx);
 

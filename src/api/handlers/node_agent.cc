@@ -34,7 +34,161 @@ std::optional<std::chrono::milliseconds> parseWait(const std::string& text) {
   return std::nullopt;
 }
 
-Response longPollNodeSpec(const Context& ctx, const Request& req,
+NodeSpecWaiters::NodeSpecWaiters(storage::Storage* store) : store_(store) {}
+
+NodeSpecWaiters::~NodeSpecWaiters() { stop(); }
+
+size_t NodeSpecWaiters::waiting() const {
+  std::lock_guard lock(mu_);
+  return count_;
+}
+
+// From the oldest revision the store keeps: the replay fills lastChange_, so
+// a node that took its listing at any revision still in the history waits
+// exactly for the changes after it.
+Status NodeSpecWaiters::startWatchLocked() {
+  auto prefix = keys::nodeManifestsPrefix("x");
+  std::string all = prefix->substr(0, prefix->size() - 2);  // "/manifest/node/"
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto info = store_->info();
+    if (!info.isOk()) return info.status();
+    auto w = store_->watch(all, info->oldestRevision);
+    if (w.isOk()) {
+      watch_ = std::move(*w);
+      since_ = info->oldestRevision;
+      return Status::ok();
+    }
+    if (w.status().code() != Code::kOutOfRange) return w.status();  // compacted meanwhile: again
+  }
+  return unavailable("the manifest history moves faster than a watch can start");
+}
+
+void NodeSpecWaiters::wait(const std::string& node, int64_t revision,
+                           std::chrono::steady_clock::time_point deadline,
+                           std::shared_ptr<http::Responder> responder,
+                           std::function<http::Response()> answer) {
+  {
+    std::lock_guard lock(mu_);
+    if (!stopping_ && !watch_ && !thread_.joinable()) {
+      if (Status s = startWatchLocked(); !s.isOk()) {
+        spdlog::warn("api: node spec watch: {}", s.toString());
+      } else {
+        thread_ = std::thread([this] { run(); });
+      }
+    }
+    auto last = lastChange_.find(node);
+    bool changed = last != lastChange_.end() && last->second > revision;
+    if (!stopping_ && watch_ && revision >= since_ && !changed) {
+      waiting_[node].push_back({revision, deadline, std::move(responder), std::move(answer)});
+      ++count_;
+      return;
+    }
+  }
+  responder->respondFrom(std::move(answer));
+}
+
+void NodeSpecWaiters::run() {
+  const std::string all = "/manifest/node/";
+  constexpr auto kTick = std::chrono::milliseconds(100);
+  std::vector<Waiter> ready;
+  for (;;) {
+    StatusOr<std::vector<storage::Event>> events = std::vector<storage::Event>();
+    {
+      std::unique_lock lock(mu_);
+      if (stopping_) break;
+      if (!watch_) {
+        // The watch ended (history lost, store error): changes may have been
+        // missed, so every waiting node gets its listing now.
+        Status s = startWatchLocked();
+        for (auto& [node, ws] : waiting_)
+          for (auto& w : ws) ready.push_back(std::move(w));
+        waiting_.clear();
+        count_ = 0;
+        if (!s.isOk()) spdlog::warn("api: node spec watch: {}", s.toString());
+      }
+    }
+    for (auto& w : ready) w.responder->respondFrom(std::move(w.answer));
+    ready.clear();
+    storage::WatchStream* watch;
+    {
+      std::lock_guard lock(mu_);
+      watch = watch_.get();
+    }
+    if (!watch) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      continue;
+    }
+    events = watch->next(kTick);  // only run() replaces watch_, stop() only cancels it
+    const auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(mu_);
+    if (stopping_) break;
+    if (!events.isOk()) {
+      spdlog::info("api: node spec watch ended ({}); restarting", events.status().toString());
+      watch_.reset();
+      continue;
+    }
+    for (const auto& e : *events) {
+      std::string_view rest = std::string_view(e.key).substr(all.size());
+      std::string node(rest.substr(0, rest.find('/')));
+      auto& last = lastChange_[node];
+      last = std::max(last, e.revision);
+      auto it = waiting_.find(node);
+      if (it == waiting_.end()) continue;
+      auto& ws = it->second;
+      for (auto w = ws.begin(); w != ws.end();) {
+        if (w->revision < e.revision) {
+          ready.push_back(std::move(*w));
+          w = ws.erase(w);
+          --count_;
+        } else {
+          ++w;
+        }
+      }
+      if (ws.empty()) waiting_.erase(it);
+    }
+    // Timeouts and clients that went away.
+    for (auto it = waiting_.begin(); it != waiting_.end();) {
+      auto& ws = it->second;
+      for (auto w = ws.begin(); w != ws.end();) {
+        if (w->responder->cancelled()) {
+          w = ws.erase(w);
+          --count_;
+        } else if (now >= w->deadline) {
+          ready.push_back(std::move(*w));
+          w = ws.erase(w);
+          --count_;
+        } else {
+          ++w;
+        }
+      }
+      it = ws.empty() ? waiting_.erase(it) : std::next(it);
+    }
+    // Answers go out after the lock is released (loop top).
+  }
+  for (auto& w : ready) w.responder->respondFrom(std::move(w.answer));
+}
+
+void NodeSpecWaiters::stop() {
+  std::vector<Waiter> left;
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+    if (watch_) watch_->cancel();
+  }
+  if (thread_.joinable()) thread_.join();
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [node, ws] : waiting_)
+      for (auto& w : ws) left.push_back(std::move(w));
+    waiting_.clear();
+    count_ = 0;
+    watch_.reset();
+  }
+  for (auto& w : left) w.responder->respondFrom(std::move(w.answer));
+}
+
+Response longPollNodeSpec(NodeSpecWaiters& waiters, const Request& req,
                           std::function<StatusOr<std::string>()> body) {
   int64_t revision = 0;
   try {
@@ -45,30 +199,19 @@ Response longPollNodeSpec(const Context& ctx, const Request& req,
   auto wait = parseWait(req.queryParam("timeout").value_or("25s"));
   if (!wait) return Response::error(invalidArgument("expected e.g. 25s or 500ms", "timeout"));
   *wait = std::min(*wait, std::chrono::milliseconds(60'000));
-  auto prefix = keys::nodeManifestsPrefix(req.param("node"));
-  if (!prefix.isOk()) return Response::error(invalidArgument(prefix.status().message(), "node"));
-  storage::Storage* store = ctx.store;
-  std::string pre = *prefix;
-  std::chrono::milliseconds timeout = *wait;
-  return Response::streaming(
-      [store, pre, revision, timeout, body](http::StreamWriter& w) {
-        auto watch = store->watch(pre, revision);
-        if (watch.isOk()) {
-          auto end = std::chrono::steady_clock::now() + timeout;
-          while (!w.cancelled()) {
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                end - std::chrono::steady_clock::now());
-            if (left.count() <= 0) break;
-            auto ev = (*watch)->next(std::min(left, std::chrono::milliseconds(500)));
-            if (!ev.isOk() || !ev->empty()) break;  // a change, or history lost: answer now
-          }
-          (*watch)->cancel();
-        }
-        if (w.cancelled()) return;
-        auto out = body();
-        w.write(out.isOk() ? *out : http::errorBody(out.status()));
-      },
-      "application/json");
+  const std::string node = req.param("node");
+  if (Status s = keys::nodeManifestsPrefix(node).status(); !s.isOk())
+    return Response::error(invalidArgument(s.message(), "node"));
+  auto deadline = std::chrono::steady_clock::now() + *wait;
+  auto answer = [body = std::move(body)] {
+    auto out = body();
+    if (!out.isOk()) return Response::error(out.status());
+    return Response::json(200, std::move(*out));
+  };
+  return Response::later([&waiters, node, revision, deadline,
+                          answer = std::move(answer)](std::shared_ptr<http::Responder> r) mutable {
+    waiters.wait(node, revision, deadline, std::move(r), std::move(answer));
+  });
 }
 
 namespace {

@@ -4,19 +4,74 @@
 // (docs/node-protocol.md) — the long-poll of a node's spec and the proxy of
 // service logs to the node agents that run the service's pods.
 
+#include <chrono>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
 
 #include "api/context.h"
 #include "lastbackend/http/message.h"
 
 namespace lb::api {
 
+// Waiting nodes of the spec long-poll. One store watch on /manifest/node/
+// (one thread) serves every waiting node: it records the revision of each
+// node's last manifest change and answers the requests parked on that node
+// (http::Response::later: no thread, no worker per waiting node). The watch
+// starts, on the first wait, from the oldest revision the store still has,
+// so a request's "after revision N" is exact for any N the history holds;
+// an older N (or a watch that had to restart) answers at once, as the
+// protocol allows.
+class NodeSpecWaiters {
+ public:
+  explicit NodeSpecWaiters(storage::Storage* store);
+  ~NodeSpecWaiters();
+  NodeSpecWaiters(const NodeSpecWaiters&) = delete;
+  NodeSpecWaiters& operator=(const NodeSpecWaiters&) = delete;
+
+  // Answers `responder` with `answer()` (run on a server worker) once a key
+  // under /manifest/node/<node>/ changed after `revision`, or at `deadline`.
+  // Thread-safe, does not block on other waiters.
+  void wait(const std::string& node, int64_t revision,
+            std::chrono::steady_clock::time_point deadline,
+            std::shared_ptr<http::Responder> responder, std::function<http::Response()> answer);
+
+  // Ends the watch thread; waiting requests are answered (their listing).
+  void stop();
+
+  // Parked requests (for tests and metrics).
+  size_t waiting() const;
+
+ private:
+  struct Waiter {
+    int64_t revision = 0;
+    std::chrono::steady_clock::time_point deadline;
+    std::shared_ptr<http::Responder> responder;
+    std::function<http::Response()> answer;
+  };
+  Status startWatchLocked();
+  void run();
+
+  storage::Storage* store_;
+  mutable std::mutex mu_;
+  bool stopping_ = false;
+  std::unique_ptr<storage::WatchStream> watch_;
+  int64_t since_ = -1;  // every change after this revision reaches lastChange_
+  std::unordered_map<std::string, int64_t> lastChange_;  // node -> revision
+  std::unordered_map<std::string, std::vector<Waiter>> waiting_;
+  size_t count_ = 0;
+  std::thread thread_;
+};
+
 // GET /cluster/node/{node}/spec?revision=N&timeout=25s: answers once a
 // manifest of the node changed after store revision N, or when the timeout
 // (default 25 s, at most 60 s) passes, with the listing `body` produces.
-// Streams (a thread of its own), so waiting nodes do not hold API workers.
-http::Response longPollNodeSpec(const Context& ctx, const http::Request& req,
+// The request is parked in `waiters` meanwhile (no thread of its own).
+http::Response longPollNodeSpec(NodeSpecWaiters& waiters, const http::Request& req,
                                 std::function<StatusOr<std::string>()> body);
 
 // "25s", "500ms", "25" (seconds) -> milliseconds; nullopt when malformed.

@@ -9,6 +9,7 @@
 #include "api/kinds.h"
 #include "api/registered.h"
 #include "lastbackend/common/logging.h"
+#include "types/fields.h"
 #include "types/tree.h"
 
 namespace lb::api {
@@ -77,43 +78,59 @@ Response remove(const Context& ctx, const Request& req) {
 }
 
 // The node's manifests, by kind, keyed by selflink: what the agent should run.
+// One listing; the stored bytes are copied in (checked to be JSON, not
+// decoded and re-encoded: a node of many pods is polled after every change).
 StatusOr<std::string> specBody(const Context& ctx, const std::string& name) {
-  nlohmann::json out = nlohmann::json::object();
-  int64_t revision = 0;
-  const std::pair<keys::ManifestKind, const char*> kinds[] = {
-      {keys::ManifestKind::kPod, "pods"},
-      {keys::ManifestKind::kVolume, "volumes"},
-      {keys::ManifestKind::kEndpoint, "endpoints"},
-      {keys::ManifestKind::kSecret, "secrets"},
-      {keys::ManifestKind::kConfig, "configs"}};
-  for (const auto& [kind, field] : kinds) {
-    auto prefix = keys::nodeManifestsPrefix(name, kind);
-    if (!prefix.isOk()) return prefix.status();
-    auto l = ctx.store->list(*prefix);
-    if (!l.isOk()) return l.status();
-    revision = std::max(revision, l->revision);
-    nlohmann::json items = nlohmann::json::object();
-    for (const auto& o : l->items) {
-      auto value = nlohmann::json::parse(o.value, nullptr, /*allow_exceptions=*/false);
-      if (value.is_discarded()) {
-        spdlog::warn("manifest at '{}' is not JSON; skipped", o.key);
-        continue;
-      }
-      items[o.key.substr(prefix->size())] = std::move(value);
+  auto prefix = keys::nodeManifestsPrefix(name);
+  if (!prefix.isOk()) return prefix.status();
+  auto l = ctx.store->list(*prefix);
+  if (!l.isOk()) return l.status();
+  // Alphabetical, as nlohmann::json would write them.
+  static constexpr std::pair<std::string_view, const char*> kKinds[] = {{"config", "configs"},
+                                                                        {"endpoint", "endpoints"},
+                                                                        {"pod", "pods"},
+                                                                        {"secret", "secrets"},
+                                                                        {"volume", "volumes"}};
+  std::string items[std::size(kKinds)];
+  for (const auto& o : l->items) {
+    std::string_view rest = std::string_view(o.key).substr(prefix->size());
+    size_t slash = rest.find('/');
+    if (slash == std::string_view::npos) continue;
+    size_t k = 0;
+    while (k < std::size(kKinds) && kKinds[k].first != rest.substr(0, slash)) ++k;
+    if (k == std::size(kKinds)) continue;
+    if (!nlohmann::json::accept(o.value)) {
+      spdlog::warn("manifest at '{}' is not JSON; skipped", o.key);
+      continue;
     }
-    out[field] = std::move(items);
+    std::string& out = items[k];
+    out += out.empty() ? "" : ",";
+    out += nlohmann::json(std::string(rest.substr(slash + 1))).dump();
+    out += ':';
+    out += o.value;
   }
-  out["revision"] = revision;
-  return out.dump();
+  std::string body = "{";
+  for (size_t k = 0; k < std::size(kKinds); ++k) {
+    if (kKinds[k].first == "secret") body += "\"revision\":" + std::to_string(l->revision) + ",";
+    body += "\"" + std::string(kKinds[k].second) + "\":{" + items[k] + "}";
+    body += k + 1 < std::size(kKinds) ? "," : "}";
+  }
+  return body;
 }
 
 // With ?revision=N the answer waits for a change after N (docs/node-protocol.md).
-Response spec(const Context& ctx, const Request& req) {
-  auto node = readNode(ctx, req);
-  if (!node.isOk()) return Response::error(node.status());
+Response spec(const Context& ctx, NodeSpecWaiters& waiters, const Request& req) {
+  auto k = nodeKeys(req);
+  if (!k.isOk()) return Response::error(k.status());
+  // Registered? (the info key's presence; nothing of it is needed)
+  if (auto info = ctx.store->get(k->info); !info.isOk()) {
+    if (info.status().code() == Code::kNotFound)
+      return Response::error(notFound(nodeWhat(req.param("node")) + " not found"));
+    return Response::error(info.status());
+  }
   const std::string name = req.param("node");
   if (req.queryParam("revision"))
-    return longPollNodeSpec(ctx, req, [c = &ctx, name] { return specBody(*c, name); });
+    return longPollNodeSpec(waiters, req, [c = &ctx, name] { return specBody(*c, name); });
   auto body = specBody(ctx, name);
   if (!body.isOk()) return Response::error(body.status());
   return Response::json(200, *body);
@@ -162,6 +179,29 @@ Response registerNode(const Context& ctx, const Request& req) {
   return jsonObject(200, *result);
 }
 
+// The registered node (stored info, meta.revision filled in) with `status`:
+// what GET /cluster/node/{node} answers, built from the stored bytes. The
+// info key is stored with a default (omitted) status and "status" sorts
+// last among Node's keys, so it is appended; anything unexpected takes the
+// typed path.
+StatusOr<std::string> mergedNodeJson(const storage::Object& info, const types::NodeStatus& status) {
+  auto stored = storedWithRevision(info);
+  if (stored.isOk() && stored->size() > 2 && stored->back() == '}' &&
+      stored->find("\"status\"") == std::string::npos) {
+    std::string out = std::move(*stored);
+    out.pop_back();
+    out += ",\"status\":";
+    out += types::detail::dumpJson(types::detail::encode(status, types::detail::Mode::kObject, 0),
+                                   false);
+    out += '}';
+    return out;
+  }
+  auto node = decodeStored<Node>(info);
+  if (!node.isOk()) return node.status();
+  node->status = status;
+  return types::toJson(*node);
+}
+
 // PUT .../status: {"status": NodeStatus, "pods": [Pod with meta.selflink and
 // status]}. The heartbeat is the API's clock (agents' clocks may drift).
 // Pods that no longer exist, or are not scheduled on this node, are skipped.
@@ -176,21 +216,20 @@ Response reportStatus(const Context& ctx, const Request& req) {
   if (!tree.is_object()) return Response::error(invalidArgument("expected a JSON object", ""));
   Node report;
   std::vector<types::Pod> pods;
+  // Decoded from the one parsed tree (no text round trip per pod).
+  const types::detail::DecodeContext plain;
   for (const auto& [key, value] : tree.items()) {
     if (key == "status") {
-      Json wrapped = Json::object();
-      wrapped["status"] = value;
-      if (Status s = types::fromJson(types::detail::dumpJson(wrapped, false), &report); !s.isOk())
+      if (Status s = types::detail::decode(value, report.status, "status", plain, 0); !s.isOk())
         return Response::error(s);
     } else if (key == "pods") {
       if (!value.is_array()) return Response::error(invalidArgument("expected a list", "pods"));
+      pods.reserve(value.size());
       for (size_t i = 0; i < value.size(); ++i) {
         types::Pod pod;
         std::string field = "pods[" + std::to_string(i) + "]";
-        Status s = types::fromJson(types::detail::dumpJson(value[i], false), &pod);
-        if (!s.isOk())
-          return Response::error(
-              invalidArgument(s.message(), field + (s.field().empty() ? "" : "." + s.field())));
+        if (Status s = types::detail::decode(value[i], pod, field, plain, 0); !s.isOk())
+          return Response::error(s);
         if (Status v = keys::validateSelfLink(pod.meta.selflink, 4, "pod selflink"); !v.isOk())
           return Response::error(invalidArgument(v.message(), field + ".meta.selflink"));
         pods.push_back(std::move(pod));
@@ -199,49 +238,75 @@ Response reportStatus(const Context& ctx, const Request& req) {
       return Response::error(invalidArgument("unknown field", key));
     }
   }
-  auto result = retryCas(ctx, nodeWhat(name), [&]() -> StatusOr<std::optional<Node>> {
-    auto node = readNode(ctx, req);
-    if (!node.isOk()) return node.status();
-    const std::string now = ctx.now();
-    node->status = report.status;
-    node->status.heartbeat = now;
-    node->status.online = true;
+  // Each reported status, in the stored (object) encoding, once.
+  std::vector<Json> reportedStatus;
+  reportedStatus.reserve(pods.size());
+  for (auto& p : pods) {
+    p.status.node = name;
+    reportedStatus.push_back(types::detail::encode(p.status, types::detail::Mode::kObject, 0));
+  }
+  auto result = retryCas(ctx, nodeWhat(name), [&]() -> StatusOr<std::optional<std::string>> {
+    // The status key is the node's own and written without a condition:
+    // only the info key (registration) is read, and not decoded.
+    auto info = ctx.store->get(k->info);
+    if (!info.isOk()) {
+      if (info.status().code() == Code::kNotFound) return notFound(nodeWhat(name) + " not found");
+      return info.status().withContext("reading " + nodeWhat(name));
+    }
+    Node node;
+    node.meta.name = name;
+    node.status = report.status;
+    node.status.heartbeat = ctx.now();
+    node.status.online = true;
+    const std::string& now = node.status.heartbeat;
     std::vector<storage::Op> ops{
-        {storage::Op::Type::kPut, k->status, statusValue(*node), std::nullopt}};
-    for (const auto& reported : pods) {
+        {storage::Op::Type::kPut, k->status, statusValue(node), std::nullopt}};
+    for (size_t i = 0; i < pods.size(); ++i) {
+      const types::Pod& reported = pods[i];
       auto key = keys::objectKey(keys::Collection::kPod, reported.meta.selflink);
       if (!key.isOk()) continue;
-      auto pod = readOptional<types::Pod>(*ctx.store, *key);
-      if (!pod.isOk()) return pod.status();
-      if (!*pod || (*pod)->status.node != name) {
+      auto stored = ctx.store->get(*key);
+      if (!stored.isOk() && stored.status().code() == Code::kNotFound) continue;
+      if (!stored.isOk()) return stored.status().withContext("reading '" + *key + "'");
+      // The stored pod is edited as a tree: only its status and meta.updated
+      // change, so its spec is not decoded and re-encoded.
+      Json pod;
+      if (Status s = types::detail::parseJsonTree(stored->value, types::kMaxDocumentBytes, &pod);
+          !s.isOk() || !pod.is_object() || !pod["meta"].is_object())
+        return internalError("stored object at '" + *key + "' does not decode");
+      const Json& status = pod["status"];
+      auto onNode = status.is_object() ? status.find("node") : status.end();
+      if (onNode == status.end() || *onNode != name) {
         spdlog::debug("node '{}' reported pod '{}' it does not run; skipped", name,
                       reported.meta.selflink);
         continue;
       }
-      types::Pod next = **pod;
-      next.status = reported.status;
-      next.status.node = name;
-      if (next.status == (*pod)->status) continue;
-      next.meta.updated = now;
-      ops.push_back({storage::Op::Type::kPut, *key, encodeForStore(next), (*pod)->meta.revision});
+      if (status == reportedStatus[i]) continue;
+      pod["status"] = reportedStatus[i];
+      pod["meta"]["updated"] = now;  // meta.revision stays as stored (0)
+      ops.push_back(
+          {storage::Op::Type::kPut, *key, types::detail::dumpJson(pod, false), stored->revision});
     }
     auto rev = commit(ctx, ops);
     if (!rev.isOk()) return rev.status();
-    if (!*rev) return std::optional<Node>();
-    return std::optional<Node>(*node);
+    if (!*rev) return std::optional<std::string>();
+    auto body = mergedNodeJson(*info, node.status);
+    if (!body.isOk()) return body.status();
+    return std::optional<std::string>(std::move(*body));
   });
   if (!result.isOk()) return Response::error(result.status());
-  return jsonObject(200, *result);
+  return Response::json(200, std::move(*result));
 }
 
 }  // namespace
 
-void registerNodeRoutes(Routes& routes, const Context& ctx) {
+void registerNodeRoutes(Routes& routes, const Context& ctx, NodeSpecWaiters& waiters) {
   const Context* c = &ctx;
+  NodeSpecWaiters* w = &waiters;
   routes.get("/cluster/node", [c](const Request&) { return list(*c); });
   routes.get("/cluster/node/{node}", [c](const Request& r) { return get(*c, r); });
   routes.del("/cluster/node/{node}", [c](const Request& r) { return remove(*c, r); });
-  routes.get("/cluster/node/{node}/spec", [c](const Request& r) { return spec(*c, r); });
+  routes.get("/cluster/node/{node}/spec", [c, w](const Request& r) { return spec(*c, *w, r); });
   routes.put("/cluster/node/{node}/meta", [c](const Request& r) { return registerNode(*c, r); });
   routes.put("/cluster/node/{node}/status", [c](const Request& r) { return reportStatus(*c, r); });
 }
