@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <cstdio>
 #include <ctime>
 #include <deque>
 #include <limits>
@@ -28,12 +29,14 @@
 #include <random>
 #include <set>
 #include <thread>
+#include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "controller/cache_keys.h"
 #include "controller/election.h"
 #include "controller/ipam.h"
+#include "controller/pod_json.h"
 #include "lastbackend/common/logging.h"
 #include "lastbackend/storage/keys.h"
 #include "lastbackend/types/codec.h"
@@ -285,6 +288,7 @@ class Controller::Impl {
     nodeStatus_.clear();
     manifests_.clear();
     clusterManifests_.clear();
+    manifestFrom_.clear();
     revs_.clear();
     podsByNode_.clear();
     nsNodes_.clear();
@@ -438,6 +442,7 @@ class Controller::Impl {
         enqueue("n/" + ki.node);
         break;
       case Kind::kClusterManifest:
+        manifestFrom_.erase(ki.id);  // written by someone else (or re-read)
         if (value) {
           clusterManifests_[ki.id] = *value;
         } else {
@@ -566,7 +571,11 @@ class Controller::Impl {
     } else {
       map.erase(sl);
     }
-    enqueueNodesOf(detail::selflinkPrefix(sl, 1));
+    const std::string ns = detail::selflinkPrefix(sl, 1);
+    enqueueNodesOf(ns);
+    // Env taken from a secret or config is part of the deployment hash.
+    if constexpr (std::is_same_v<T, types::Secret> || std::is_same_v<T, types::Config>)
+      forPrefix(services_, ns + ":", [&](const std::string& s, Service&) { enqueue("s/" + s); });
   }
 
   void setRoute(const std::string& sl, std::optional<types::Route> v) {
@@ -589,6 +598,17 @@ class Controller::Impl {
 
   void setNodeStatus(const std::string& name, std::optional<types::NodeStatus> v) {
     if (v) {
+      // A heartbeat alone (every report of every node) changes neither the
+      // node's manifests nor the scheduler: keep it for the health check only.
+      auto old = nodeStatus_.find(name);
+      if (old != nodeStatus_.end()) {
+        types::NodeStatus same = *v;
+        same.heartbeat = old->second.heartbeat;
+        if (same == old->second) {
+          old->second.heartbeat = std::move(v->heartbeat);
+          return;
+        }
+      }
       nodeStatus_[name] = std::move(*v);
     } else {
       nodeStatus_.erase(name);
@@ -708,7 +728,7 @@ class Controller::Impl {
   }
 
   void resetBatch() {
-    podJson_.clear();
+    batchPodJson_.clear();
     ops_.clear();
     opIndex_.clear();
     touched_.clear();
@@ -992,12 +1012,12 @@ class Controller::Impl {
 
   void putPod(const Pod& p) {
     std::string key = *keys::objectKey(keys::Collection::kPod, p.meta.selflink);
-    std::string value = encode(p);
+    std::string value = podJson_.encode(p);
     auto rev = revOf(key);
     stage(key, value, rev ? (*rev == kPending ? std::optional<int64_t>() : rev) : 0);
     // A freshly scheduled pod encodes exactly like its node manifest: let
     // the node key reuse the bytes instead of encoding the pod again.
-    if (manifestForm(p)) podJson_[p.meta.selflink] = std::move(value);
+    if (manifestForm(p)) batchPodJson_[p.meta.selflink] = std::move(value);
     setPod(p.meta.selflink, p);
   }
 
@@ -1036,6 +1056,55 @@ class Controller::Impl {
     putDeployment(d);
   }
 
+  // The deployment's template hash: the template's, combined with the data
+  // of every secret and config the containers' env takes values from. Env
+  // is resolved when a container is created, so a changed secret or config
+  // rolls the pods (a new deployment, blue/green). Files projected from
+  // secrets and configs are rewritten in place by the agents
+  // (docs/node-protocol.md), so volume references do not roll; nor does a
+  // template without env references change its hash.
+  std::string deploymentHash(const Service& svc) const {
+    std::string hash = types::templateHash(svc.spec.template_);
+    std::set<std::string> secrets, configs;
+    for (const auto& c : svc.spec.template_.containers) {
+      for (const auto& e : c.env) {
+        if (e.secret) secrets.insert(e.secret->name);
+        if (e.config) configs.insert(e.config->name);
+      }
+    }
+    if (secrets.empty() && configs.empty()) return hash;
+    std::string refs = hash;
+    auto add = [&](const char* kind, const std::string& name, const std::string* data) {
+      refs += std::string("|") + kind + ":" + name + "=";
+      refs += data ? *data : std::string("-");  // absent: its creation rolls too
+    };
+    for (const auto& name : secrets) {
+      auto it = secrets_.find(svc.meta.namespace_ + ":" + name);
+      std::string data = it == secrets_.end() ? "" : types::toJson(dataOf(it->second));
+      add("secret", name, it == secrets_.end() ? nullptr : &data);
+    }
+    for (const auto& name : configs) {
+      auto it = configs_.find(svc.meta.namespace_ + ":" + name);
+      std::string data = it == configs_.end() ? "" : types::toJson(dataOf(it->second));
+      add("config", name, it == configs_.end() ? nullptr : &data);
+    }
+    uint64_t h = 14695981039346656037ull;  // FNV-1a, as templateHash
+    for (unsigned char ch : refs) {
+      h ^= ch;
+      h *= 1099511628211ull;
+    }
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+    return buf;
+  }
+  // Only the data counts (not meta.updated and the like).
+  template <class T>
+  static T dataOf(const T& obj) {
+    T out;
+    out.spec = obj.spec;
+    return out;
+  }
+
   void reconcileService(const std::string& sl) {
     auto svcIt = services_.find(sl);
     if (svcIt == services_.end() || terminating(svcIt->second.status.state) ||
@@ -1044,7 +1113,7 @@ class Controller::Impl {
       return;
     }
     const Service svc = svcIt->second;
-    const std::string hash = types::templateHash(svc.spec.template_);
+    const std::string hash = deploymentHash(svc);
 
     // The current deployment: the live one made from this template.
     std::vector<std::string> deps;
@@ -1191,14 +1260,20 @@ class Controller::Impl {
       stagePut(epKey, want);
       setEndpoint(sl, want);
     }
-    std::string manifest = encode(endpoints_[sl]);
+    Endpoint current = endpoints_[sl];
+    current.meta.revision = 0;
     auto cm = clusterManifests_.find(sl);
+    auto from = manifestFrom_.find(sl);
+    if (cm != clusterManifests_.end() && from != manifestFrom_.end() && from->second == current)
+      return "";
+    std::string manifest = encode(current);
     if (cm == clusterManifests_.end() || cm->second != manifest) {
       std::string key = *keys::clusterEndpointManifestKey(sl);
       auto rev = revOf(key);
       stage(key, manifest, rev ? (*rev == kPending ? std::optional<int64_t>() : rev) : 0);
       clusterManifests_[sl] = manifest;
     }
+    manifestFrom_[sl] = std::move(current);
     return "";
   }
 
@@ -1280,15 +1355,15 @@ class Controller::Impl {
       if (!value) {
         if (have != manifests_.end()) continue;          // pod specs never change
         std::string sl = key.substr(prefix.size() + 4);  // after "pod/"
-        auto cached = podJson_.find(sl);
-        if (cached != podJson_.end()) {
+        auto cached = batchPodJson_.find(sl);
+        if (cached != batchPodJson_.end()) {
           value = cached->second;
         } else {
           Pod p = pods_[sl];
           p.status = {};
           p.status.node = name;
           p.status.state = State::kProvision;
-          value = encode(p);
+          value = podJson_.encode(p);
         }
       } else if (have != manifests_.end() && have->second == *value) {
         continue;
@@ -1421,7 +1496,11 @@ class Controller::Impl {
   std::unordered_set<std::string> touched_;
   std::vector<std::string> workKeys_;
   size_t batchOps_ = 0;
-  std::unordered_map<std::string, std::string> podJson_;  // pods created in this batch
+  std::unordered_map<std::string, std::string> batchPodJson_;  // pods created in this batch
+  PodJson podJson_;
+  // selflink -> the endpoint (revision 0) its cluster manifest was last
+  // encoded from by this loop; an unchanged endpoint is not encoded again.
+  std::unordered_map<std::string, Endpoint> manifestFrom_;
 
   std::mt19937_64 rng_;
 };

@@ -379,6 +379,67 @@ TEST_F(ControllerTest, NodesGetTheSecretsTheirPodsReferenceAndOnlyThose) {
   ASSERT_TRUE(runUntil([&] { return !store_->get(key).isOk(); }));
 }
 
+TEST_F(ControllerTest, ChangedSecretOrConfigInEnvRollsThePodsButNotAFileOnlyReference) {
+  startCluster({});
+  types::Secret secret;
+  secret.meta.name = "db";
+  secret.meta.namespace_ = "demo";
+  secret.meta.selflink = "demo:db";
+  secret.spec.data = {{"password", "one"}};
+  ASSERT_TRUE(store_->put(*keys::secretKey("demo", "db"), types::toJson(secret)).isOk());
+  types::Config config;
+  config.meta.name = "conf";
+  config.meta.namespace_ = "demo";
+  config.meta.selflink = "demo:conf";
+  config.spec.data = {{"app.ini", "a=1"}};
+  ASSERT_TRUE(store_->put(*keys::configKey("demo", "conf"), types::toJson(config)).isOk());
+
+  auto envSvc = makeService("demo", "web", 2);
+  types::EnvVar env;
+  env.name = "PASSWORD";
+  env.secret = types::KeyRef{"db", "password"};
+  envSvc.spec.template_.containers[0].env.push_back(env);
+  types::EnvVar mode;
+  mode.name = "MODE";
+  mode.config = types::KeyRef{"conf", "app.ini"};
+  envSvc.spec.template_.containers[0].env.push_back(mode);
+  applyService(*store_, envSvc);
+  auto fileSvc = makeService("demo", "files", 1);
+  types::TemplateVolume vol;
+  vol.name = "conf";
+  vol.config = types::FilesRef{"conf", {"app.ini"}};
+  fileSvc.spec.template_.volumes.push_back(vol);
+  applyService(*store_, fileSvc);
+  ASSERT_TRUE(runUntil([&] { return converged("web", 2) && converged("files", 1); }));
+  const std::string web1 = deploymentsOf(*store_, "demo", "web").begin()->first;
+  const std::string files1 = deploymentsOf(*store_, "demo", "files").begin()->first;
+
+  // The secret changes: web rolls to a new deployment (blue/green).
+  secret.spec.data = {{"password", "two"}};
+  ASSERT_TRUE(store_->set(*keys::secretKey("demo", "db"), types::toJson(secret)).isOk());
+  ASSERT_TRUE(runUntil(
+      [&] { return converged("web", 2) && !deploymentsOf(*store_, "demo", "web").count(web1); }));
+  const std::string web2 = deploymentsOf(*store_, "demo", "web").begin()->first;
+
+  // The config changes: web rolls again; files (a volume of it) keeps its
+  // deployment: agents rewrite the files in place.
+  config.spec.data = {{"app.ini", "a=2"}};
+  ASSERT_TRUE(store_->set(*keys::configKey("demo", "conf"), types::toJson(config)).isOk());
+  ASSERT_TRUE(runUntil(
+      [&] { return converged("web", 2) && !deploymentsOf(*store_, "demo", "web").count(web2); }));
+  for (int i = 0; i < 20; ++i) step();
+  ASSERT_TRUE(converged("files", 1));
+  EXPECT_EQ(deploymentsOf(*store_, "demo", "files").begin()->first, files1);
+
+  // A write that leaves the data as it was (e.g. a description) rolls nothing.
+  const std::string web3 = deploymentsOf(*store_, "demo", "web").begin()->first;
+  config.meta.description = "same data";
+  ASSERT_TRUE(store_->set(*keys::configKey("demo", "conf"), types::toJson(config)).isOk());
+  for (int i = 0; i < 20; ++i) step();
+  ASSERT_TRUE(converged("web", 2));
+  EXPECT_EQ(deploymentsOf(*store_, "demo", "web").begin()->first, web3);
+}
+
 TEST_F(ControllerTest, ManySmallServicesConverge) {
   HollowOptions h;
   h.nodes = 20;
