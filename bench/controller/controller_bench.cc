@@ -52,7 +52,7 @@ namespace {
 struct Flags {
   std::string mode = "api";
   int clients = 8;         // concurrent apply requests (api mode)
-  int specPollMs = 1'000;  // hollow nodes' spec poll period (api mode)
+  int specPollMs = 0;  // api mode: 0 = hollow nodes hold the spec long-poll, else poll period
   int apiThreads = 16;     // hollow node worker threads (api mode)
   int nodes = 500;
   int services = 100;
@@ -235,6 +235,9 @@ int runApiMode(const Flags& f) {
   h.ram = 64LL << 30;
   h.heartbeatInterval = 5s;
   h.specPoll = std::chrono::milliseconds(f.specPollMs);
+  h.longPoll = f.specPollMs == 0;
+  h.port = port;
+  h.token = token;
   h.threads = f.apiThreads;
   lb::controller::testing::ApiHollowCluster hollow(client, h);
   const auto tRegister = std::chrono::steady_clock::now();
