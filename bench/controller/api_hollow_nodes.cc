@@ -287,8 +287,8 @@ void ApiHollowCluster::step(Node& n, SteadyTime now) {
 void ApiHollowCluster::work(int worker) {
   while (!stop_) {
     const auto now = std::chrono::steady_clock::now();
-    // Reports of new pods go out within ~20 ms (a real agent: ~100 ms).
-    SteadyTime due = now + std::chrono::milliseconds(opt_.longPoll ? 20 : 100);
+    // Reports of new pods go out within ~100 ms, as a real agent sends them.
+    SteadyTime due = now + std::chrono::milliseconds(100);
     for (size_t i = worker; i < nodes_.size() && !stop_; i += opt_.threads) {
       Node& n = *nodes_[i];
       step(n, now);
