@@ -496,6 +496,7 @@ class PodWorker {
       }
       cri::ContainerInfo& c = it->second;
       cs.id = c.id;
+      std::string waitNote;  // why a restart the policy wants waits
       // Not running: docker's restart policy brings back "always" and
       // "on-failure" containers; what it left stopped is restarted here when
       // the policy says so (e.g. a start that failed, or a dockerd restart).
@@ -506,15 +507,26 @@ class PodWorker {
                     (cp.spec.restart.maxRetries == 0 ||
                      c.restartCount + restarts_[cp.name] < cp.spec.restart.maxRetries));
         if (due && (i == 0 || !ownerId.empty())) {
-          if (c.state != cri::kStateCreated) ++restarts_[cp.name];
-          Status s = startOwn(c.id);
-          if (s.isOk()) {
-            auto info = a_.cri->inspect(c.id);
-            if (info.isOk()) c = *info;
+          if (auto at = restartAllowedAt(cp.name); now < at) {
+            waitNote = backoffNote(at, now);
+            next = std::min(next, at);
           } else {
-            error = "container '" + cp.name + "': start: " + s.message();
+            restarting(cp.name, now);
+            if (c.state != cri::kStateCreated) ++restarts_[cp.name];
+            Status s = startOwn(c.id);
+            if (s.isOk()) {
+              auto info = a_.cri->inspect(c.id);
+              if (info.isOk()) c = *info;
+            } else {
+              error = "container '" + cp.name + "': start: " + s.message();
+            }
           }
         }
+      }
+      if (c.running()) {
+        upSince(cp.name, now);
+      } else {
+        backoff_[cp.name].up = {};
       }
       // A restarted owner has a new network namespace: joined containers
       // started before it must be restarted to join the new one.
@@ -550,7 +562,11 @@ class PodWorker {
               unsupported_[cp.name] = s.message();
             } else {
               t.record(s.isOk(), a_.opt.clock->steadyNow(), s.isOk() ? "" : s.message());
-              if (t.failed()) {
+              if (auto at = restartAllowedAt(cp.name); t.failed() && now < at) {
+                probeMessage = "liveness probe failed: " + backoffNote(at, now);
+                next = std::min(next, at);
+              } else if (t.failed()) {
+                restarting(cp.name, now);
                 ++restarts_[cp.name];
                 restartContainer(c, "liveness probe failed: " + t.lastMessage());
                 auto info = a_.cri->inspect(c.id);
@@ -592,6 +608,7 @@ class PodWorker {
         cs.state =
             c.state == cri::kStateCreated ? "created" : (c.exitCode == 0 ? "stopped" : "error");
         cs.message = c.error.empty() ? "exited with code " + std::to_string(c.exitCode) : c.error;
+        if (!waitNote.empty()) cs.message += " (" + waitNote + ")";
         bool restarting = cp.spec.restart.policy == "always" ||
                           (cp.spec.restart.policy == "on-failure" && c.exitCode != 0);
         if (!restarting && c.state != cri::kStateCreated) failed = true;
@@ -626,6 +643,43 @@ class PodWorker {
     return next;
   }
 
+  // Restarts the agent makes itself (a start that failed, a container the
+  // runtime left down, a liveness failure) back off: the first at once,
+  // then kRestartBackoff doubling to kRestartBackoffMax; a container up for
+  // kRestartBackoffReset starts a new streak. Docker's own restart policy
+  // has its own back-off (docs/node.md).
+  static constexpr std::chrono::seconds kRestartBackoff{1};
+  static constexpr std::chrono::minutes kRestartBackoffMax{5};
+  static constexpr std::chrono::minutes kRestartBackoffReset{10};
+  struct Backoff {
+    int streak = 0;     // restarts since the container last stayed up
+    SteadyTime last{};  // of the last restart
+    SteadyTime up{};    // running since (as seen by passes); {} = not running
+  };
+  SteadyTime restartAllowedAt(const std::string& name) {
+    const auto& b = backoff_[name];
+    if (b.streak == 0) return {};
+    std::chrono::milliseconds delay = kRestartBackoffMax;
+    if (b.streak <= 16)
+      delay = std::min<std::chrono::milliseconds>(delay, kRestartBackoff * (1 << (b.streak - 1)));
+    return b.last + delay;
+  }
+  void restarting(const std::string& name, SteadyTime now) {
+    auto& b = backoff_[name];
+    ++b.streak;
+    b.last = now;
+    b.up = {};
+  }
+  void upSince(const std::string& name, SteadyTime now) {
+    auto& b = backoff_[name];
+    if (b.up == SteadyTime{}) b.up = now;
+    if (now - b.up >= kRestartBackoffReset) b.streak = 0;
+  }
+  static std::string backoffNote(SteadyTime at, SteadyTime now) {
+    auto s = std::chrono::ceil<std::chrono::seconds>(at - now).count();
+    return "back-off: restart in " + std::to_string(s) + "s";
+  }
+
   void resetProbes(const ContainerPlan& cp, SteadyTime now) {
     liveness_.erase(cp.name);
     readiness_.erase(cp.name);
@@ -655,6 +709,7 @@ class PodWorker {
   // What the last pass left (plan hash, containers), when all ran.
   std::optional<std::pair<std::string, std::vector<cri::ContainerInfo>>> observed_;
   SteadyTime lastFull_{};
+  std::map<std::string, Backoff> backoff_;  // container -> restart back-off
   std::set<std::string> ownStarts_;  // ids this worker started, "start" event not seen yet (mu_)
 };
 

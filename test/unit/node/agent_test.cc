@@ -335,6 +335,32 @@ TEST_F(AgentTest, ReadinessRetriesWithoutListingContainers) {
   agent->stop();
 }
 
+// A container whose start keeps failing is not retried in a tight loop: the
+// second try waits 1 s (then 2 s, 4 s ... up to 5 min), and the status
+// says so.
+TEST_F(AgentTest, FailingStartsBackOff) {
+  auto agent = makeAgent();
+  ASSERT_TRUE(agent->start().isOk());
+  cri_.errors().fail("start", invalidArgument("exec: \"nope\": not found"),
+                     fakes::ErrorInjector::kForever);
+  auto p = pod("p1");
+  agent->applyManifest(manifest({p}));
+  ASSERT_TRUE(eventually([&] {
+    auto s = agent->podStatus(p.meta.selflink);
+    return s && s->status.message.find("back-off: restart in 1s") != std::string::npos;
+  })) << agent->podStatus(p.meta.selflink)->status.message;
+  // The create's own start, then the first restart at once; the next waits.
+  EXPECT_EQ(cri_.errors().calls("start"), 2);
+  EXPECT_TRUE(eventually([&] { return cri_.errors().calls("start") == 3; }));
+  EXPECT_TRUE(eventually([&] {
+    auto s = agent->podStatus(p.meta.selflink);
+    return s && s->status.message.find("back-off: restart in 2s") != std::string::npos;
+  }));
+  EXPECT_EQ(cri_.errors().calls("start"), 3);
+  cri_.errors().clear("start");
+  EXPECT_TRUE(eventually([&] { return ready(*agent, p.meta.selflink); }, 6s));
+}
+
 TEST_F(AgentTest, ImagePulledPerPolicy) {
   images_.addRemote("registry.example/app:1");
   auto agent = makeAgent();
