@@ -414,6 +414,11 @@ class PodWorker {
       return now + a_.opt.retry;
     }
     if (full || !observed || observed->first != plan->hash) {
+      {
+        // A start event lost to an events reconnect must not hide a later one.
+        std::lock_guard lock(mu_);
+        ownStarts_.clear();
+      }
       auto list = a_.cri->list({{{cri::kLabelPod, pod_.meta.selflink}}, true});
       if (!list.isOk()) {
         st.message = list.status().message();

@@ -318,8 +318,11 @@ class DockerRuntime final : public ContainerRuntime {
     if (resp->status == 0) return unavailable(what + ": cancelled");
 
     // The daemon closes the stream as the process ends; its exit code may
-    // be recorded a moment later.
+    // be recorded a moment later (without a timeout: wait up to 10 s).
+    const auto settle = Clock::now() + std::chrono::seconds(10);
     while (true) {
+      if (!limited && Clock::now() > settle)
+        return Status(Code::kDeadlineExceeded, what + ": still running after its output ended");
       Request inspect{Method::kGet, "/exec/" + http::percentEncode(execId) + "/json"};
       budget = left();
       if (!budget) return budget.status();
