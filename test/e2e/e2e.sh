@@ -193,17 +193,21 @@ check "pod reported ready with its IP through the api" eventually 20 reported_re
 logs_ok() { timeout 5 "$LB_BIN" service logs e2e web | grep -q started-; }
 check "lb service logs shows the container output" eventually 10 logs_ok
 
-# --- config change: files rewritten in place -----------------------------------------------
+# --- config and secret changes: env takes them from both, so each change rolls the pods -----
+# (only mounted files would be rewritten in place: see the second service below)
+ID_BEFORE=$ID
+rolled() {  # a new container answers; its env and files carry $1 (config) and $2 (secret)
+  local id; id=$(web_ids | head -1)
+  [[ -n $id && $id != "$ID_BEFORE" && $(web_ids | grep -c .) -eq 1 ]] || return 1
+  answers "$id" && [[ "$(env_of "$id" FROM_CONFIG)/$(env_of "$id" PASSWORD)" == "$1/$2" ]] &&
+    file_is "$id" /etc/conf/greeting "$1" && file_is "$id" /etc/sec/password "$2"
+}
 check "config change applied" apply 1 blue bonjour
-check "config change reaches the mounted file without a restart" eventually 30 file_is "$ID" /etc/conf/greeting bonjour
-same_container() { [[ $(docker ps -q --no-trunc --filter id="$ID") == "$ID" ]]; }
-check "same container after the config change" same_container
-
-# --- secret change: files rewritten in place; new pods get the new value in env -------------
+check "config change rolls the pod: new container with the new value in env and file" eventually 60 rolled bonjour hunter2
+ID_BEFORE=$(web_ids | head -1)
 SECRET=s3cret
 check "secret change applied" apply 1 blue bonjour
-check "secret change reaches the mounted file without a restart" eventually 30 file_is "$ID" /etc/sec/password s3cret
-check "same container after the secret change" same_container
+check "secret change rolls the pod: new container with the new value in env and file" eventually 60 rolled bonjour s3cret
 
 # --- blue/green ----------------------------------------------------------------------------
 OLD=$(web_ids)
@@ -263,8 +267,16 @@ spec:
       - name: httpd
         image: {name: lb/busybox:local}
         command: httpd -f -p 8080 -h /www
+        volume:
+          - {name: conf-files, path: /etc/conf}
+          - {name: sec-files, path: /etc/sec}
         probes:
           readiness: {tcp: {port: 8080}, period: 1}
+    volumes:
+      - name: conf-files
+        config: {name: conf, files: [greeting]}
+      - name: sec-files
+        secret: {name: sec, files: [password]}
 YML
 keep_ids() { docker ps -q --no-trunc --filter label=io.lastbackend.service=keep | sort; }
 keep_started() { for id in $(keep_ids); do docker inspect -f '{{.Id}} {{.State.StartedAt}} {{.RestartCount}}' "$id"; done | sort; }
@@ -282,6 +294,36 @@ keep_ready() { [[ $(keep_pods | jq '[.[] | select(.status.ready == true)] | leng
 check "apply a second service (2 replicas)" lb namespace apply e2e -f "$WORK/keep.yml"
 check "its 2 containers answer" eventually 60 keep_answer
 check "its 2 pods reported ready" eventually 30 keep_ready
+
+# --- config and secret used only as files: rewritten in place, no restart ------------------
+cat >"$WORK/data.yml" <<'YML'
+kind: Config
+version: v1
+meta: {name: conf}
+spec:
+  type: text
+  data:
+    - {key: greeting, value: salut}
+---
+kind: Secret
+version: v1
+meta: {name: sec}
+spec:
+  type: text
+  data:
+    - {key: password, value: t0psecret}
+YML
+BEFORE=$(keep_started)
+keep_files() {
+  local id
+  for id in $(keep_ids); do
+    file_is "$id" /etc/conf/greeting salut && file_is "$id" /etc/sec/password t0psecret || return 1
+  done
+}
+check "config and secret change applied" lb namespace apply e2e -f "$WORK/data.yml"
+check "both reach the mounted files of every pod" eventually 30 keep_files
+same_keep() { [[ $(keep_started) == "$BEFORE" ]]; }
+check "same containers, not restarted, after a change of files only" same_keep
 BEFORE=$(keep_started)
 kill -9 "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""
 check "server restarts after kill -9" start_server
