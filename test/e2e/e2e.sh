@@ -254,14 +254,14 @@ no_volumes() { ! ls "$WORK/csi" | grep -q '^e2e:web:'; }
 check "no volume of a web pod left" eventually 20 no_volumes
 
 # --- kill -9 and restart: adoption ----------------------------------------------------------
-# A service without ports (so no service VIP: see the controller's
-# /system/ipam revision after a restart, docs/node.md "Missing").
+# A service with ports: its VIP must be released by the restarted controller.
 cat >"$WORK/keep.yml" <<'YML'
 kind: Service
 version: v1
 meta: {name: keep}
 spec:
   replicas: 2
+  network: {ports: ["80:8080/tcp"]}
   template:
     containers:
       - name: httpd
@@ -344,6 +344,9 @@ check "restart counted in the pod status" eventually 30 restarts_counted
 check "second service remove" lb service remove e2e keep
 no_keep() { [[ -z $(keep_ids) ]]; }
 check "no container of it left" eventually 60 no_keep
+# Torn down for good: its VIP released by the restarted controller, the object gone.
+keep_gone() { [[ $(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer e2e-token" "http://127.0.0.1:$PORT/namespace/e2e/service/keep") == 404 ]]; }
+check "its service object is gone (VIP released after the restart)" eventually 30 keep_gone
 check "local pod still runs (never reported, never removed)" local_runs
 
 echo "e2e: $PASSED passed, $FAILED failed"
