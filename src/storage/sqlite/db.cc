@@ -1,5 +1,7 @@
 #include "storage/sqlite/db.h"
 
+#include <thread>
+
 namespace lb::storage::sqlite {
 
 Status sqliteStatus(int rc, std::string_view what, const char* message) {
@@ -67,6 +69,23 @@ Status Db::open(const std::string& path) {
   }
   sqlite3_extended_result_codes(db_, 1);
   return Status::ok();
+}
+
+void Db::setBusyTimeout(std::chrono::milliseconds timeout) {
+  busyTimeout_ = timeout;
+  sqlite3_busy_handler(db_, &Db::onBusy, this);
+}
+
+int Db::onBusy(void* self, int tries) {
+  auto* db = static_cast<Db*>(self);
+  auto now = std::chrono::steady_clock::now();
+  if (tries == 0) db->busySince_ = now;
+  if (now - db->busySince_ >= db->busyTimeout_) return 0;
+  // The first tries spin briefly (a commit in flight ends within a few
+  // hundred microseconds), later ones sleep 1 ms.
+  std::this_thread::sleep_for(tries < 8 ? std::chrono::microseconds(100)
+                                        : std::chrono::microseconds(1000));
+  return 1;
 }
 
 Status Db::exec(std::string_view sql) {

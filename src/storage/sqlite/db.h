@@ -6,6 +6,7 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -50,6 +51,11 @@ class Db {
   ~Db();
 
   Status open(const std::string& path);
+  // While another connection (often another process) holds the lock, retry
+  // every ~1 ms for up to `timeout`, then fail with SQLITE_BUSY. SQLite's
+  // own busy_timeout sleeps 10-100 ms between tries once a wait goes past a
+  // few ms, far longer than a group commit holds the write lock.
+  void setBusyTimeout(std::chrono::milliseconds timeout);
   Status exec(std::string_view sql);
   // A Status for `rc` from this connection, with its error message.
   Status error(int rc, std::string_view what);
@@ -57,8 +63,12 @@ class Db {
   const std::string& path() const { return path_; }
 
  private:
+  static int onBusy(void* self, int tries);
+
   sqlite3* db_ = nullptr;
   std::string path_;
+  std::chrono::milliseconds busyTimeout_{0};
+  std::chrono::steady_clock::time_point busySince_;
 };
 
 }  // namespace lb::storage::sqlite

@@ -64,8 +64,9 @@ struct Conn {
     LB_RETURN_IF_ERROR(db.open(path));
     // Busy waits cover other processes holding the write lock; FULL makes
     // every commit fsync the WAL, which "durable on return" needs.
+    db.setBusyTimeout(std::chrono::seconds(10));
     LB_RETURN_IF_ERROR(
-        db.exec("PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL;"
+        db.exec("PRAGMA synchronous = FULL;"
                 "PRAGMA journal_size_limit = 8388608;"
                 "PRAGMA wal_autocheckpoint = 1000;"));
     return Status::ok();
@@ -179,7 +180,7 @@ class SqliteStorage : public Storage {
   Status start() {
     LB_RETURN_IF_ERROR(writer_.init(path_));
     // journal_mode=WAL is stored in the file; setting it needs a moment of
-    // exclusive access, which busy_timeout waits for.
+    // exclusive access, which the busy handler waits for.
     LB_RETURN_IF_ERROR(writer_.db.exec("PRAGMA journal_mode = WAL"));
     LB_RETURN_IF_ERROR(writer_.db.exec("BEGIN IMMEDIATE"));
     Status s = writer_.db.exec(kSchema);
