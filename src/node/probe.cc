@@ -24,8 +24,11 @@ void ProbeTracker::reset(SteadyTime started) {
 void ProbeTracker::record(bool success, SteadyTime now, std::string message) {
   const std::chrono::milliseconds period = std::chrono::seconds(std::max(1, probe_.period));
   next_ = now + period;
-  if (readiness_ && !success && !succeeded_ && now - started_ < kFastWindow)
-    next_ = now + std::min(period, probe_.exec ? kFastRetryExec : kFastRetryTcp);
+  if (readiness_ && !success && !succeeded_ && now - started_ < kFastWindow) {
+    auto retry = probe_.exec ? kFastRetryExec
+                             : (now - started_ < kFastBurst ? kFastRetryTcp : kRetryTcp);
+    next_ = now + std::min(period, retry);
+  }
   message_ = std::move(message);
   if (success) {
     succeeded_ = true;

@@ -9,11 +9,13 @@
 // the container and resets the tracker).
 //
 // Until its first success after a (re)start, a readiness probe is retried
-// quickly — every kFastRetryTcp (TCP) or kFastRetryExec (exec; each is a
-// process in the container), never less often than its period — for up to
-// kFastWindow after the start: a pod is Ready a moment after its port
-// opens instead of up to a period later. Then, and after the first
-// success, it runs every period. Not thread-safe: one pod worker owns it.
+// quickly — TCP every kFastRetryTcp for the first kFastBurst (a refused
+// connect costs microseconds; most servers open their port within it), then
+// every kRetryTcp; exec every kFastRetryExec (each is a process in the
+// container); never less often than its period — for up to kFastWindow
+// after the start: a pod is Ready a moment after its port opens instead of
+// up to a period later. Then, and after the first success, it runs every
+// period. Not thread-safe: one pod worker owns it.
 
 #include <chrono>
 #include <string>
@@ -27,7 +29,9 @@ namespace lb::node {
 
 using SteadyTime = std::chrono::steady_clock::time_point;
 
-inline constexpr std::chrono::milliseconds kFastRetryTcp{50};
+inline constexpr std::chrono::milliseconds kFastRetryTcp{10};
+inline constexpr std::chrono::seconds kFastBurst{2};
+inline constexpr std::chrono::milliseconds kRetryTcp{50};
 inline constexpr std::chrono::milliseconds kFastRetryExec{250};
 inline constexpr std::chrono::seconds kFastWindow{30};
 

@@ -69,6 +69,8 @@ TEST(ProbeTracker, ReadinessRetriesQuicklyUntilItsFirstSuccess) {
   EXPECT_EQ(r.nextDue(), t0 + kFastRetryTcp);
   r.record(false, t0 + 1s);
   EXPECT_EQ(r.nextDue(), t0 + 1s + kFastRetryTcp);
+  r.record(false, t0 + kFastBurst);  // after the first burst, less often
+  EXPECT_EQ(r.nextDue(), t0 + kFastBurst + kRetryTcp);
   r.record(true, t0 + 2s);
   EXPECT_TRUE(r.passing());
   EXPECT_EQ(r.nextDue(), t0 + 12s);  // then every period
