@@ -330,7 +330,9 @@ TEST_F(SecurityTest, HostileRequestsChangeNothing) {
     ASSERT_TRUE(err.is_object()) << r->body.substr(0, 300);
     EXPECT_EQ(err["code"], h.status);
     EXPECT_TRUE(err["message"].is_string());
-    if (!h.field.empty()) EXPECT_EQ(err.value("field", ""), h.field) << r->body;
+    if (!h.field.empty()) {
+      EXPECT_EQ(err.value("field", ""), h.field) << r->body;
+    }
   }
   EXPECT_EQ(storeSnapshot(), before);
 }

@@ -76,7 +76,9 @@ class ControllerTest : public ::testing::Test {
     types::Service s;
     auto o = store_->get(*keys::serviceKey("demo", name));
     EXPECT_TRUE(o.isOk());
-    if (o.isOk()) EXPECT_TRUE(types::fromJson(o->value, &s).isOk());
+    if (o.isOk()) {
+      EXPECT_TRUE(types::fromJson(o->value, &s).isOk());
+    }
     return s;
   }
 
@@ -161,7 +163,9 @@ TEST_F(ControllerTest, ImageChangeIsBlueGreen) {
       for (const auto& [k, p] : podsOf(*store_, "demo", "web")) oldPods += firstPods.count(k);
       EXPECT_EQ(oldPods, 3);
       for (const auto& [k, d] : deps) {
-        if (k != first) EXPECT_NE(d.status.state, types::State::kReady);
+        if (k != first) {
+          EXPECT_NE(d.status.state, types::State::kReady);
+        }
       }
     }
     return converged("web", 3) && !deploymentsOf(*store_, "demo", "web").count(first);
