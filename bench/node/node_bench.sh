@@ -46,9 +46,14 @@ trap cleanup EXIT
 now_ms() { date +%s%3N; }
 median() { sort -n | awk '{a[NR]=$1} END {if (NR == 0) print "nan"; else if (NR % 2) print a[(NR+1)/2]; else print int((a[NR/2]+a[NR/2+1])/2)}'; }
 # until LIMIT cmd...: 0 when cmd succeeded within the stage limit. Checks
-# every 10 ms (plus the check's own cost) on both sides, so the poll adds
-# little to either figure.
-until_ok() { local end=$((SECONDS + LIMIT)); while ((SECONDS < end)); do "$@" && return 0; sleep 0.01; done; return 1; }
+# every $POLL s (plus the check's own cost), the same for every system: 10 ms
+# while one container is watched, so the poll adds little to a figure of a
+# few hundred ms; 100 ms while 10 or 50 are, whose JSON costs a curl + jq
+# ~10-20 ms of CPU to read (polled without pause, that CPU would be taken
+# from the dockerd both systems wait on).
+POLL=0.01
+poll_for() { if (($1 > 1)); then POLL=0.1; else POLL=0.01; fi; }
+until_ok() { local end=$((SECONDS + LIMIT)); while ((SECONDS < end)); do "$@" && return 0; sleep "$POLL"; done; return 1; }
 answers() { curl -fsS --max-time 1 "http://$1:8080/" -o /dev/null 2>/dev/null; }
 # The stages poll dockerd with one curl + one jq, as they poll the API: the
 # docker CLI costs ~0.1 s of CPU a call, which on two cores would slow
@@ -133,6 +138,7 @@ YML
 }
 lb_round() {  # replicas -> ms until every pod Ready (then removed)
   svc "$1" >"$WORK/svc.yml"
+  poll_for "$1"
   local t0; t0=$(now_ms)
   DEPLOY=""
   "$LB" namespace apply bench -f "$WORK/svc.yml" >/dev/null || return 1
@@ -166,6 +172,7 @@ for n in $SIZES; do
   fi
 done
 # Scale 10 -> 50 (until 50 Ready), then remove (until no container is left).
+poll_for 50
 svc 10 >"$WORK/svc.yml"
 "$LB" namespace apply bench -f "$WORK/svc.yml" >/dev/null
 if until_ok ready_is 10; then
@@ -188,12 +195,14 @@ if docker swarm init --advertise-addr 127.0.0.1 >/dev/null 2>&1; then
       jq '[.[] | select(.Status.State == "running")] | length') -eq $1 ]]
   }
   for n in $SIZES; do
+    poll_for "$n"
     t0=$(now_ms)
     docker service create --detach --quiet --name web --replicas "$n" "$IMAGE" httpd -f -p 8080 -h /www >/dev/null 2>&1
     if until_ok running_is "$n"; then echo "swarm_create_until_running_$n: $(( $(now_ms) - t0 )) ms"; else echo "swarm_create_until_running_$n: timeout"; fi
     docker service rm web >/dev/null
     until_ok no_containers
   done
+  poll_for 50
   docker service create --detach --quiet --name web --replicas 10 "$IMAGE" httpd -f -p 8080 -h /www >/dev/null 2>&1
   if until_ok running_is 10; then
     t0=$(now_ms)
