@@ -9,7 +9,6 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -18,6 +17,7 @@
 #include <thread>
 
 #include "lastbackend/runtime/factory.h"
+#include "support/docker_rig.h"
 
 namespace lb::runtime {
 namespace {
@@ -29,27 +29,6 @@ constexpr const char* kImage = "lb/busybox:local";
 constexpr const char* kTestLabel = "io.lastbackend.test";
 
 std::string pidText() { return std::to_string(::getpid()); }
-
-// Why the rig is not usable here, or "" when it is. Skipping is allowed only
-// off CI and when not root (the rig needs root); everything else fails.
-std::string rigProblem() {
-  if (const char* skip = std::getenv("LB_TEST_SKIP")) return skip;
-  if (!std::getenv("DOCKER_HOST")) return "DOCKER_HOST is not set (run through ctest)";
-  if (const char* ns = std::getenv("LB_TEST_NETNS")) {
-    struct stat want, have;
-    std::string path = std::string("/run/netns/") + ns;
-    if (::stat(path.c_str(), &want) != 0 || ::stat("/proc/self/ns/net", &have) != 0 ||
-        want.st_ino != have.st_ino) {
-      return "not running inside netns " + std::string(ns);
-    }
-  }
-  return "";
-}
-
-bool maySkip() {
-  const char* ci = std::getenv("CI");
-  return ::geteuid() != 0 && !(ci && std::string(ci) == "true");
-}
 
 // GET http://ip:port/ with a plain socket; "" on any failure.
 std::string httpGet(const std::string& ip, int port) {
@@ -78,9 +57,9 @@ std::string httpGet(const std::string& ip, int port) {
 class DockerRuntimeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string problem = rigProblem();
+    std::string problem = lb::testing::dockerRigProblem();
     if (!problem.empty()) {
-      if (maySkip()) GTEST_SKIP() << "runtime integration rig unavailable: " << problem;
+      if (lb::testing::dockerRigMaySkip()) GTEST_SKIP() << "runtime integration rig unavailable: " << problem;
       FAIL() << "runtime integration rig unavailable: " << problem;
     }
     auto c = cri::open({});

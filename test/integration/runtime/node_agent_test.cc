@@ -4,7 +4,6 @@
 // liveness probe restarts the container in place.
 
 #include <gtest/gtest.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -13,6 +12,7 @@
 #include <thread>
 
 #include "lastbackend/runtime/factory.h"
+#include "support/docker_rig.h"
 #include "node/agent.h"
 
 namespace lb::node {
@@ -22,25 +22,6 @@ using namespace std::chrono_literals;
 namespace cri = runtime::cri;
 
 constexpr const char* kImage = "lb/busybox:local";
-
-std::string rigProblem() {
-  if (const char* skip = std::getenv("LB_TEST_SKIP")) return skip;
-  if (!std::getenv("DOCKER_HOST")) return "DOCKER_HOST is not set (run through ctest)";
-  if (const char* ns = std::getenv("LB_TEST_NETNS")) {
-    struct stat want, have;
-    std::string path = std::string("/run/netns/") + ns;
-    if (::stat(path.c_str(), &want) != 0 || ::stat("/proc/self/ns/net", &have) != 0 ||
-        want.st_ino != have.st_ino) {
-      return "not running inside netns " + std::string(ns);
-    }
-  }
-  return "";
-}
-
-bool maySkip() {
-  const char* ci = std::getenv("CI");
-  return ::geteuid() != 0 && !(ci && std::string(ci) == "true");
-}
 
 bool eventually(const std::function<bool()>& f, std::chrono::milliseconds limit) {
   auto end = std::chrono::steady_clock::now() + limit;
@@ -54,9 +35,9 @@ bool eventually(const std::function<bool()>& f, std::chrono::milliseconds limit)
 class NodeAgentDockerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string problem = rigProblem();
+    std::string problem = lb::testing::dockerRigProblem();
     if (!problem.empty()) {
-      if (maySkip()) GTEST_SKIP() << "runtime integration rig unavailable: " << problem;
+      if (lb::testing::dockerRigMaySkip()) GTEST_SKIP() << "runtime integration rig unavailable: " << problem;
       FAIL() << "runtime integration rig unavailable: " << problem;
     }
     root_ = std::filesystem::temp_directory_path() / ("lb-node-it-" + std::to_string(::getpid()));
