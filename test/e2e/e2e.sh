@@ -147,13 +147,15 @@ all_answer() {
 }
 env_of() { dk inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$1" | grep "^$2=" | cut -d= -f2-; }
 api() { curl -fsS -H "Authorization: Bearer e2e-token" "http://127.0.0.1:$PORT$1"; }
-pods_json() {  # every pod of e2e/web (all deployments)
-  local d
-  for d in $(api /namespace/e2e/service/web/deployment | jq -r '.[].meta.name'); do
-    api "/namespace/e2e/service/web/deployment/$d/pod"
+pods_json() {  # every pod of service e2e/$1 (default web; all deployments)
+  local svc=${1:-web} d
+  for d in $(api "/namespace/e2e/service/$svc/deployment" | jq -r '.[].meta.name'); do
+    api "/namespace/e2e/service/$svc/deployment/$d/pod"
   done | jq -s 'add // []'
 }
-ready_pods() { [[ $(pods_json | jq '[.[] | select(.status.ready == true)] | length') -eq $1 ]]; }
+ready_pods() {  # count [service]
+  [[ $(pods_json "${2:-web}" | jq '[.[] | select(.status.ready == true)] | length') -eq $1 ]]
+}
 export PORT LB_BIN
 export -f api pods_json web_ids env_of ip_of answers
 
@@ -284,13 +286,7 @@ keep_answer() {
   local ids; ids=$(keep_ids); [[ $(grep -c . <<<"$ids") -eq 2 ]] || return 1
   for id in $ids; do answers "$id" || return 1; done
 }
-keep_pods() {
-  local d
-  for d in $(api /namespace/e2e/service/keep/deployment | jq -r '.[].meta.name'); do
-    api "/namespace/e2e/service/keep/deployment/$d/pod"
-  done | jq -s 'add // []'
-}
-keep_ready() { [[ $(keep_pods | jq '[.[] | select(.status.ready == true)] | length') -eq 2 ]]; }
+keep_ready() { ready_pods 2 keep; }
 check "apply a second service (2 replicas)" lb namespace apply e2e -f "$WORK/keep.yml"
 check "its 2 containers answer" eventually 60 keep_answer
 check "its 2 pods reported ready" eventually 30 keep_ready
@@ -337,7 +333,7 @@ check "adoption: pods still ready" eventually 20 keep_ready
 VICTIM=$(keep_ids | head -1)
 docker kill "$VICTIM" >/dev/null
 check "killed container comes back (same id)" eventually 30 answers "$VICTIM"
-restarts_counted() { keep_pods | jq -e '[.[].status.containers[]?.restarts // 0] | add >= 1' >/dev/null; }
+restarts_counted() { pods_json keep | jq -e '[.[].status.containers[]?.restarts // 0] | add >= 1' >/dev/null; }
 check "restart counted in the pod status" eventually 30 restarts_counted
 
 # --- remove after the restart --------------------------------------------------------------
