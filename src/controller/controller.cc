@@ -1088,14 +1088,7 @@ class Controller::Impl {
       std::string data = it == configs_.end() ? "" : types::toJson(dataOf(it->second));
       add("config", name, it == configs_.end() ? nullptr : &data);
     }
-    uint64_t h = 14695981039346656037ull;  // FNV-1a, as templateHash
-    for (unsigned char ch : refs) {
-      h ^= ch;
-      h *= 1099511628211ull;
-    }
-    char buf[17];
-    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-    return buf;
+    return types::contentHash(refs);
   }
   // Only the data counts (not meta.updated and the like).
   template <class T>

@@ -47,18 +47,21 @@ std::string formatPortMapping(const PortMapping& p) {
   return std::to_string(p.port) + ":" + std::to_string(p.containerPort) + "/" + p.protocol;
 }
 
-std::string templateHash(const PodTemplate& tmpl) {
-  // The canonical form is the object encoding: keys are sorted (std::map
-  // objects), so the bytes (and the hash) are stable across runs and machines.
-  std::string canonical = detail::dumpJson(detail::encode(tmpl, detail::Mode::kObject, 0), false);
+std::string contentHash(std::string_view bytes) {
   uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : canonical) {
+  for (unsigned char c : bytes) {
     h ^= c;
     h *= 1099511628211ull;
   }
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
   return buf;
+}
+
+std::string templateHash(const PodTemplate& tmpl) {
+  // The canonical form is the object encoding: keys are sorted (std::map
+  // objects), so the bytes (and the hash) are stable across runs and machines.
+  return contentHash(detail::dumpJson(detail::encode(tmpl, detail::Mode::kObject, 0), false));
 }
 
 }  // namespace lb::types

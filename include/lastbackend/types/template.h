@@ -161,5 +161,8 @@ struct NodeSelector {
 // everything in it (images, env, commands, volumes, resources, probes...).
 // Replicas are not part of a template, so scaling never makes a new deployment.
 std::string templateHash(const PodTemplate& tmpl);
+// 64-bit FNV-1a of `bytes` as 16 hex digits: templateHash's digest, for
+// other stable content hashes.
+std::string contentHash(std::string_view bytes);
 
 }  // namespace lb::types
