@@ -17,6 +17,7 @@
 #include <mutex>
 #include <set>
 #include <sstream>
+#include <optional>
 #include <thread>
 
 #include "lastbackend/common/logging.h"
@@ -148,6 +149,11 @@ class Agent::Impl {
   void eventsLoop();
   void reportOnce();
   void gc();
+
+  // What the api took last (see reportOnce); reportMu serializes reports.
+  std::mutex reportMu;
+  std::map<std::string, types::PodStatus> reported;
+  std::optional<std::chrono::steady_clock::time_point> lastFullReport;
 };
 
 // ---- pod worker ---------------------------------------------------------------------------
@@ -818,12 +824,20 @@ void Agent::Impl::specLoop() {
   }
 }
 
+// A report carries the node status and the pods whose status changed since
+// the last report the api took; every `heartbeat` (and after a failed
+// report) all pods go, so a write the api lost is made good. The api leaves
+// pods a report does not name as they are.
 void Agent::Impl::reportOnce() {
   if (!link) return;
+  std::lock_guard reporting(reportMu);
   std::vector<types::Pod> pods;
+  std::map<std::string, types::PodStatus> sent;
   types::NodeStatus ns;
   ns.online = true;
   ns.capacity = opt.host.capacity;
+  const auto now = std::chrono::steady_clock::now();
+  const bool full = !lastFullReport || now - *lastFullReport >= opt.heartbeat;
   {
     std::lock_guard lock(mu);
     for (const auto& [sl, w] : workers) {
@@ -833,12 +847,32 @@ void Agent::Impl::reportOnce() {
         ns.allocated.ram += c.resources.limits.ram;
       }
       ns.allocated.pods++;
-      if (!w->local()) pods.push_back(std::move(p));
+      if (w->local()) continue;
+      if (!full) {
+        auto it = reported.find(sl);
+        if (it != reported.end() && it->second == p.status) continue;
+      }
+      sent[sl] = p.status;
+      types::Pod out;  // the api reads selflink and status only
+      out.meta.selflink = sl;
+      out.status = std::move(p.status);
+      pods.push_back(std::move(out));
     }
   }
   Status s = link->report(ns, pods);
-  if (!s.isOk()) spdlog::warn("node '{}': {}", opt.node, s.toString());
-  spdlog::trace("node '{}': reported {} pods", opt.node, pods.size());
+  if (!s.isOk()) {
+    spdlog::warn("node '{}': {}", opt.node, s.toString());
+    lastFullReport.reset();  // the next report sends everything
+    return;
+  }
+  if (full) {
+    reported = std::move(sent);
+    lastFullReport = now;
+  } else {
+    for (auto& [sl, st] : sent) reported[sl] = std::move(st);
+  }
+  spdlog::trace("node '{}': reported {} pods ({})", opt.node, pods.size(),
+                full ? "all" : "changed");
 }
 
 // A change is reported at once; a burst (50 pods starting) is coalesced by

@@ -6,7 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <mutex>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -401,6 +403,74 @@ spec:
   EXPECT_FALSE(loadLocalManifests(dir.string()).isOk());
   std::filesystem::remove_all(dir);
   EXPECT_TRUE(loadLocalManifests("/nonexistent-lb-dir").isOk());
+}
+
+// A link that serves one manifest and records every report's pods.
+class RecordingLink : public ClusterLink {
+ public:
+  explicit RecordingLink(NodeManifest m) : m_(std::move(m)) {}
+  Status registerNode(const types::Node&) override { return Status::ok(); }
+  Status report(const types::NodeStatus&, const std::vector<types::Pod>& pods) override {
+    std::vector<std::string> names;
+    for (const auto& p : pods) names.push_back(p.meta.selflink + (p.status.ready ? "+" : "-"));
+    std::lock_guard lock(mu_);
+    reports_.push_back(names);
+    return Status::ok();
+  }
+  StatusOr<NodeManifest> fetchSpec(int64_t revision, std::chrono::milliseconds wait) override {
+    if (revision != 0) std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(wait, 50ms));
+    return m_;
+  }
+  std::vector<std::vector<std::string>> reports() const {
+    std::lock_guard lock(mu_);
+    return reports_;
+  }
+
+ private:
+  NodeManifest m_;
+  mutable std::mutex mu_;
+  std::vector<std::vector<std::string>> reports_;
+};
+
+TEST_F(AgentTest, ReportsCarryChangedPodsAndAllOfThemEachHeartbeat) {
+  auto a = pod("a"), b = pod("b");
+  RecordingLink link(manifest({a, b}));
+  AgentOptions o;
+  o.node = "node-1";
+  o.resync = 50ms;
+  o.retry = 20ms;
+  o.heartbeat = 1500ms;
+  o.stopGrace = 0s;
+  Agent agent(o, &link, &cri_, &images_, &volumes_);
+  ASSERT_TRUE(agent.start().isOk());
+  const std::string ra = a.meta.selflink + "+", rb = b.meta.selflink + "+";
+  auto has = [](const std::vector<std::string>& r, const std::string& x) {
+    return std::find(r.begin(), r.end(), x) != r.end();
+  };
+  // Both pods were reported Ready (in one report or two).
+  ASSERT_TRUE(eventually([&] {
+    bool sa = false, sb = false;
+    for (const auto& r : link.reports()) sa |= has(r, ra), sb |= has(r, rb);
+    return sa && sb;
+  }));
+  // Pod a's container dies; the heartbeat still sends b.
+  const size_t before = link.reports().size();
+  auto ca = containers(a.meta.selflink);
+  ASSERT_EQ(ca.size(), 1u);
+  cri_.exit(ca[0].id, 1);
+  ASSERT_TRUE(eventually([&] {
+    auto rs = link.reports();
+    for (size_t i = before; i < rs.size(); ++i)
+      if (!rs[i].empty() && has(rs[i], rb)) return true;  // the heartbeat
+    return false;
+  }));
+  // Pod a's change went in a report of its own (b's status did not change).
+  auto rs = link.reports();
+  bool deltaOfA = false;
+  for (size_t i = before; i < rs.size(); ++i)
+    if (rs[i].size() == 1 && rs[i][0].rfind(a.meta.selflink, 0) == 0) deltaOfA = true;
+  EXPECT_TRUE(deltaOfA) << "no report with pod a alone";
+  agent.stop();
 }
 
 }  // namespace
