@@ -105,7 +105,11 @@ curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null || { echo "up: server did n
 lb cluster del local >/dev/null 2>&1 || true
 lb cluster add local "http://127.0.0.1:$PORT" --token "$TOKEN" >/dev/null
 lb cluster select local >/dev/null
-lb namespace apply demo -f "$ROOT/examples/demo.yml"
+echo "up: deploying the demo (lb namespace apply --wait: until its pod is Ready)"
+if ! lb namespace apply demo -f "$ROOT/examples/demo.yml" --wait --wait-timeout 120; then
+  echo "up: the demo is not ready; see lb service inspect demo web and $STATE/server.log"
+  exit 1
+fi
 
 # The demo pod's IP from its container (labelled by the node agent); ready
 # when httpd answers there.
@@ -125,8 +129,6 @@ for _ in $(seq 1 300); do
   [[ -n $IPS ]] && break
   sleep 0.2
 done
-# The node reports the pod ready within its next report; show the settled state.
-for _ in $(seq 1 50); do lb service ls demo 2>/dev/null | grep -q ' ready ' && break; sleep 0.2; done
 echo
 lb service ls demo
 if [[ -z $IPS ]]; then

@@ -8,12 +8,14 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "cli/api.h"
 #include "cli/cluster_store.h"
 #include "cli/endpoint.h"
 #include "cli/format.h"
 #include "cli/render.h"
+#include "cli/rollout.h"
 #include "lastbackend/types/manifest.h"
 
 namespace lb::cli {
@@ -33,6 +35,8 @@ struct Args {
   int port = 0;
   bool follow = false;
   int tail = -1;
+  bool wait = false;
+  int waitTimeout = 300;  // seconds
 };
 
 class Context {
@@ -187,24 +191,98 @@ StatusOr<std::string> manifestBody(const std::string& path, const std::string& t
   return body;
 }
 
+// Where the rollout of service `name` in `ns` has come (see rollout.h): from
+// the deployments' counts, confirmed from the pods once those say done (or
+// when `pods`, for the pods' messages).
+StatusOr<Rollout> readRollout(Api& api, const std::string& ns, const std::string& name,
+                              bool pods) {
+  const std::string path = objectPath(ns, "service", name);
+  LB_ASSIGN_OR_RETURN_STATUS(svc, api.getObject<types::Service>(path));
+  LB_ASSIGN_OR_RETURN_STATUS(deps, api.getList<types::Deployment>(path + "/deployment"));
+  Rollout r = rolloutFromStatus(svc, deps);
+  if (!pods && !r.done()) return r;
+  std::map<std::string, std::vector<types::Pod>> listed;
+  for (const auto& d : deps) {
+    LB_ASSIGN_OR_RETURN_STATUS(
+        list, api.getList<types::Pod>(path + "/deployment/" + http::percentEncode(d.meta.name) +
+                                      "/pod"));
+    listed[d.meta.name] = std::move(list);
+  }
+  return rolloutOf(svc, deps, listed);
+}
+
+// apply --wait: reads the services' rollouts until all are done, printing
+// each change of progress on stderr. Checks every 10 ms for the first 2 s
+// (a small service is Ready in a few hundred ms), then every 100 ms; the
+// pods themselves (for their messages) once a second.
+Status waitForServices(Context& c, Api& api, const std::vector<std::string>& services) {
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  const auto deadline = start + std::chrono::seconds(c.a.waitTimeout);
+  auto podsRead = start;
+  std::map<std::string, std::string> shown;
+  std::vector<std::string> pending = services;
+  while (true) {
+    const bool pods = Clock::now() - podsRead >= std::chrono::seconds(1);
+    if (pods) podsRead = Clock::now();
+    std::vector<std::string> still;
+    std::string notDone;
+    for (const auto& name : pending) {
+      auto r = readRollout(api, c.a.name, name, pods);
+      if (!r.isOk()) return r.status().withContext("waiting for service '" + name + "'");
+      std::string line = describe(*r);
+      if (r->done()) {
+        if (c.table()) {
+          char took[32];
+          std::snprintf(took, sizeof took, "%.1f s",
+                        std::chrono::duration<double>(Clock::now() - start).count());
+          c.out << "Service `" << name << "` is ready: " << r->ready << " of " << r->want
+                << " pods (" << took << ")\n";
+        }
+        continue;
+      }
+      if (shown[name] != line) {
+        c.err << "waiting: " << line << "\n";
+        shown[name] = line;
+      }
+      still.push_back(name);
+      notDone += (notDone.empty() ? "" : "; ") + line;
+    }
+    if (still.empty()) return Status::ok();
+    if (Clock::now() >= deadline) {
+      return Status(Code::kDeadlineExceeded, "not ready after " + std::to_string(c.a.waitTimeout) +
+                                                 " s (--wait-timeout): " + notDone);
+    }
+    pending = std::move(still);
+    auto step = Clock::now() - start < std::chrono::seconds(2) ? std::chrono::milliseconds(10)
+                                                                 : std::chrono::milliseconds(100);
+    std::this_thread::sleep_for(step);
+  }
+}
+
 Status namespaceApply(Context& c) {
   LB_ASSIGN_OR_RETURN_STATUS(api, c.api());
+  std::vector<std::string> services;
   for (const auto& file : c.a.files) {
     LB_ASSIGN_OR_RETURN_STATUS(text, readFile(file));
     LB_ASSIGN_OR_RETURN_STATUS(body, manifestBody(file, text));
     LB_ASSIGN_OR_RETURN_STATUS(
         answer, api->call("PUT", namespacePath(c.a.name) + "/apply", body, "application/yaml"));
     nlohmann::json doc = nlohmann::json::parse(answer, nullptr, false);
-    if (!c.table()) {
-      c.out << (c.output == "json" ? doc.dump(2) + "\n" : answer);
-      continue;
-    }
+    if (!c.table()) c.out << (c.output == "json" ? doc.dump(2) + "\n" : answer);
+    if (!c.table() && !c.a.wait) continue;
     if (doc.is_discarded() || !doc.contains("items") || !doc["items"].is_array())
       return internalError("unexpected answer to apply: " + answer.substr(0, 200));
-    for (const auto& item : doc["items"])
-      c.out << actionLine(item.value("kind", ""), item.value("name", ""), item.value("action", ""));
+    for (const auto& item : doc["items"]) {
+      const std::string kind = item.value("kind", ""), name = item.value("name", "");
+      if (c.table()) c.out << actionLine(kind, name, item.value("action", ""));
+      if (kind == "Service" && item.value("action", "") != "removed" &&
+          std::find(services.begin(), services.end(), name) == services.end())
+        services.push_back(name);
+    }
   }
-  return Status::ok();
+  if (!c.a.wait) return Status::ok();
+  return waitForServices(c, *api, services);
 }
 
 // ---- service ------------------------------------------------------------------
@@ -629,6 +707,13 @@ int run(int argc, const char* const argv[], const Environment& env, std::ostream
         ->required()
         ->allow_extra_args(false)
         ->check(CLI::ExistingFile);
+    s->add_flag("-w,--wait", a.wait,
+                "Wait until every service in the files is rolled out: the pods of its current "
+                "spec all Ready, old pods gone (progress on stderr)");
+    s->add_option("--wait-timeout", a.waitTimeout,
+                  "Seconds --wait waits before it fails, naming what is not ready")
+        ->default_val(300)
+        ->check(CLI::PositiveNumber);
   }
 
   // service

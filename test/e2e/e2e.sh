@@ -248,6 +248,14 @@ check "5 containers answer" eventually 90 all_answer 5
 check "5 pods reported ready" eventually 30 ready_pods 5
 check "scale to 2" apply 2 green bonjour
 check "2 containers left and answering" eventually 60 all_answer 2
+# apply --wait returns once the rollout is done: checked at once, no retry.
+wait_apply() { manifest "$@" >"$WORK/web.yml" && lb namespace apply e2e -f "$WORK/web.yml" --wait --wait-timeout 90 >"$WORK/wait.out"; }
+check "apply --wait (scale to 4) returns" wait_apply 4 green bonjour
+check "... with 4 pods Ready and 4 containers answering" eval 'ready_pods 4 && all_answer 4'
+check "... and says so" grep -q 'Service `web` is ready: 4 of 4 pods' "$WORK/wait.out"
+check "apply --wait (scale to 2) returns" wait_apply 2 green bonjour
+check "... with 2 pods, both Ready (the 2 others deleted)" eval 'ready_pods 2 && [[ $(pods_json | jq length) -eq 2 ]]'
+check "... and their containers stopped" eventually 60 count_web 2
 
 # --- remove --------------------------------------------------------------------------------
 check "service remove" lb service remove e2e web

@@ -200,6 +200,14 @@ TEST_F(CliIntegrationTest, Workflow) {
   auto again = lb({"namespace", "apply", "demo", "-f", manifest.string()});
   EXPECT_OK(again);
   EXPECT_HAS(again.out, "Service `web` is unchanged");
+  // --wait: with no controller running here no deployment is ever made, so
+  // it gives up after --wait-timeout, naming the service and what it waits for.
+  auto wait = lb({"namespace", "apply", "demo", "-f", manifest.string(), "--wait",
+                  "--wait-timeout", "1"});
+  EXPECT_EQ(wait.code, 1);
+  EXPECT_HAS(wait.out, "Service `web` is unchanged");
+  EXPECT_HAS(wait.err, "waiting: web: waiting for the deployment of the new spec");
+  EXPECT_HAS(wait.err, "not ready after 1 s (--wait-timeout)");
 
   // Services.
   auto svcls = lb({"service", "ls", "demo"});
