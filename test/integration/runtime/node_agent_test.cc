@@ -180,10 +180,19 @@ TEST_F(NodeAgentDockerTest, ExecOfTheDockerCri) {
   r = cri_->exec(id, eo);
   ASSERT_TRUE(r.isOk()) << r.status().message();
   EXPECT_GE(r->exitCode, 126);  // docker: cannot run (126/127)
-  eo.command = {"sleep", "5"};
+  eo.command = {"sleep", "77"};
   eo.timeout = 300ms;
   r = cri_->exec(id, eo);
   EXPECT_EQ(r.status().code(), Code::kDeadlineExceeded) << r.status().message();
+  // ... and the overrunning process was killed, not left in the container.
+  EXPECT_NE(r.status().message().find("(killed)"), std::string::npos) << r.status().message();
+  eo.command = {"ps"};
+  eo.timeout = 10s;
+  EXPECT_TRUE(eventually([&] {
+    auto ps = cri_->exec(id, eo);
+    return ps.isOk() && ps->output.find("sleep 1000") != std::string::npos &&
+           ps->output.find("sleep 77") == std::string::npos;
+  }, 5s));
   // Not running: a conflict.
   cri::ContainerSpec idle;
   idle.name = "lbit-" + std::to_string(::getpid()) + "-idle";

@@ -1,6 +1,12 @@
 #include "runtime/cri/docker/docker_cri.h"
 
 #include <nlohmann/json.hpp>
+#include <signal.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "lastbackend/http/uri.h"
@@ -286,6 +292,20 @@ class DockerRuntime final : public ContainerRuntime {
     auto cj = json::parse(created->body, nullptr, false);
     std::string execId = cj.is_object() ? str(cj, "Id") : "";
     if (execId.empty()) return internalError(what + ": no exec Id in the answer");
+    // Docker has no call that stops an exec: one that overruns its timeout
+    // (or is cancelled) is killed here, by its pid.
+    auto r = runExec(execId, what, limited, left, options, cancel);
+    if (r.isOk() || (r.status().code() != Code::kDeadlineExceeded &&
+                     r.status().code() != Code::kUnavailable))
+      return r;
+    return Status(r.status().code(), r.status().message() + killExec(execId));
+  }
+
+  template <class Left>
+  StatusOr<ExecResult> runExec(const std::string& execId, const std::string& what, bool limited,
+                               const Left& left, const ExecOptions& options, CancelToken* cancel) {
+    using Clock = std::chrono::steady_clock;
+    StatusOr<std::chrono::milliseconds> budget = std::chrono::milliseconds(0);
 
     Request start{Method::kPost, "/exec/" + http::percentEncode(execId) + "/start"};
     start.body = json{{"Detach", false}, {"Tty", false}}.dump();
@@ -338,6 +358,29 @@ class DockerRuntime final : public ContainerRuntime {
       if (cancel && cancel->cancelled()) return unavailable(what + ": cancelled");
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
+  }
+
+  // SIGKILL to a running exec's process; says what became of it (appended to
+  // the error). Docker reports the pid as the host sees it: it is killed
+  // only if /proc shows it in the exec's container's cgroup (an agent in
+  // another pid namespace kills nothing).
+  std::string killExec(const std::string& execId) {
+    Request inspect{Method::kGet, "/exec/" + http::percentEncode(execId) + "/json"};
+    inspect.timeout = std::chrono::seconds(2);
+    auto r = client_->call(inspect);
+    if (!r.isOk() || r->status != 200) return "";
+    auto j = json::parse(r->body, nullptr, false);
+    if (!j.is_object() || !j.value("Running", false)) return "";
+    const long pid = static_cast<long>(num(j, "Pid"));
+    const std::string container = str(j, "ContainerID");
+    if (pid <= 1 || container.size() < 12) return "";
+    std::ifstream cg("/proc/" + std::to_string(pid) + "/cgroup");
+    std::string text((std::istreambuf_iterator<char>(cg)), std::istreambuf_iterator<char>());
+    if (text.find(container) == std::string::npos)
+      return " (left running: its pid " + std::to_string(pid) + " is not visible here)";
+    if (::kill(static_cast<pid_t>(pid), SIGKILL) != 0)
+      return " (could not be killed: " + std::string(std::strerror(errno)) + ")";
+    return " (killed)";
   }
 
   Status events(const EventOptions& options, const EventSink& sink, CancelToken* cancel) override {
