@@ -5,6 +5,8 @@
 #
 #   bench/node/node_bench.sh BUILD_DIR            (root; ~5 min)
 #   LB_BENCH_SIZES="1 10" bench/node/node_bench.sh BUILD_DIR
+#   LB_BENCH_SWARM=0 ...        (lastbackend only)
+#   LB_BENCH_ROUNDS=5 ...       (rounds per size in the Swarm comparison; 3)
 #   LB_BENCH_VERBOSE=3 LB_BENCH_LOG=/tmp/server.log ...   (keep a debug log:
 #   the agent logs per pod when it created, started and found it ready)
 #
@@ -44,15 +46,34 @@ cleanup() {
 }
 trap cleanup EXIT
 now_ms() { date +%s%3N; }
+# CPU (user+system) a process has used, in ms; 0 when it is gone.
+cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / hz)}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# CPU of dockerd and its containerd together (the engine both systems drive;
+# the shims and runc of each container are left out, the same for both).
+DOCKERD_PID=$(cat "$DIR/docker.pid" 2>/dev/null || true)
+engine_cpu_ms() {
+  local c t=0
+  [[ -n $DOCKERD_PID ]] || { echo 0; return; }
+  t=$(cpu_ms "$DOCKERD_PID")
+  for c in $(cat "/proc/$DOCKERD_PID/task/"*/children 2>/dev/null); do
+    [[ $(cat "/proc/$c/comm" 2>/dev/null) == containerd ]] && t=$((t + $(cpu_ms "$c")))
+  done
+  echo "$t"
+}
+# stage_cpu NAME SERVER0 ENGINE0: prints the CPU a stage took of our server
+# (SERVER0 "-": not shown) and of the engine since the two readings.
+stage_cpu() {
+  local s=""
+  [[ $2 != - ]] && s="server $(($(cpu_ms "$SERVER_PID") - $2)) ms, "
+  echo "$1_cpu: ${s}engine $(($(engine_cpu_ms) - $3)) ms"
+}
 median() { sort -n | awk '{a[NR]=$1} END {if (NR == 0) print "nan"; else if (NR % 2) print a[(NR+1)/2]; else print int((a[NR/2]+a[NR/2+1])/2)}'; }
-# until LIMIT cmd...: 0 when cmd succeeded within the stage limit. Checks
-# every $POLL s (plus the check's own cost), the same for every system: 10 ms
-# while one container is watched, so the poll adds little to a figure of a
-# few hundred ms; 100 ms while 10 or 50 are, whose JSON costs a curl + jq
-# ~10-20 ms of CPU to read (polled without pause, that CPU would be taken
-# from the dockerd both systems wait on).
+# until_ok cmd...: 0 when cmd succeeded within the stage limit. Checks every
+# $POLL s (plus the check's own cost): 10 ms for what is timed (an HTTP
+# answer, a count of events in a file), 100 ms for clean-up waits, whose
+# container listings cost a curl + jq ~10-20 ms of CPU each (polled without
+# pause, that CPU would be taken from the dockerd the next stage needs).
 POLL=0.01
-poll_for() { if (($1 > 1)); then POLL=0.1; else POLL=0.01; fi; }
 until_ok() { local end=$((SECONDS + LIMIT)); while ((SECONDS < end)); do "$@" && return 0; sleep "$POLL"; done; return 1; }
 answers() { curl -fsS --max-time 1 "http://$1:8080/" -o /dev/null 2>/dev/null; }
 # The stages poll dockerd with one curl + one jq, as they poll the API: the
@@ -67,6 +88,7 @@ count_containers() {
 
 # --- raw docker run: create+start until httpd answers ----------------------------------------
 raw_round() {  # -> ms from docker run until httpd answers
+  POLL=0.01
   local t0 id ip; t0=$(now_ms)
   id=$(docker run -d "$IMAGE" httpd -f -p 8080 -h /www)
   ip=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$id")
@@ -91,27 +113,7 @@ SERVER_PID=$!
 until_ok curl -fsS "http://127.0.0.1:$PORT/health" -o /dev/null 2>/dev/null || { echo "server did not start"; tail "$WORK/server.log"; exit 1; }
 LB=$BUILD/src/exe/lb
 api() { curl -fsS -H "Authorization: Bearer bench" "http://127.0.0.1:$PORT$1"; }
-# Ready pods of service web. The poll costs one curl + one jq once the
-# service's only deployment is known (two of each before), so it watches
-# about as closely as the docker run loop's one curl.
-DEPLOY=""
-READY=0
-count_ready() {  # -> READY
-  local d n
-  if [[ -n $DEPLOY ]] && n=$(api "/namespace/bench/service/web/deployment/$DEPLOY/pod" 2>/dev/null |
-    jq '[.[] | select(.status.ready)] | length'); then
-    READY=$n
-    return
-  fi
-  READY=0
-  local ds; ds=$(api /namespace/bench/service/web/deployment 2>/dev/null | jq -r '.[].meta.name')
-  [[ $(grep -c . <<<"$ds") -eq 1 ]] && DEPLOY=$ds
-  for d in $ds; do
-    READY=$((READY + $(api "/namespace/bench/service/web/deployment/$d/pod" | jq '[.[] | select(.status.ready)] | length')))
-  done
-}
 service_gone() { ! api /namespace/bench/service/web >/dev/null 2>&1; }
-ready_is() { count_ready; [[ $READY -eq $1 ]]; }
 containers_is() { [[ $(count_containers io.lastbackend.service=web) -eq $1 ]]; }
 svc() {
   cat <<YML
@@ -136,21 +138,54 @@ spec:
           readiness: {tcp: {port: 8080}, period: 1}
 YML
 }
-lb_round() {  # replicas -> ms until every pod Ready (then removed)
+# lastbackend is timed by the user's own command: `lb namespace apply --wait`
+# returns once every pod passed its readiness probe and the node reported it.
+lb_apply_wait() {  # replicas -> ms until the apply --wait returned
   svc "$1" >"$WORK/svc.yml"
-  poll_for "$1"
   local t0; t0=$(now_ms)
-  DEPLOY=""
-  "$LB" namespace apply bench -f "$WORK/svc.yml" >/dev/null || return 1
-  until_ok ready_is "$1" || { echo timeout; return 0; }
+  "$LB" namespace apply bench -f "$WORK/svc.yml" --wait --wait-timeout "$LIMIT" >/dev/null 2>"$WORK/wait.err" ||
+    { echo timeout; return 0; }
   echo $(( $(now_ms) - t0 ))
+}
+lb_remove() {
+  POLL=0.1
   "$LB" service remove bench web >/dev/null
   until_ok containers_is 0
   until_ok service_gone
 }
-# One pod: docker run and lastbackend rounds alternate (the server idles
-# during a docker run round), so a change of the machine's load touches both
-# alike; the overhead is the median of the pairs' differences.
+lb_round() { lb_apply_wait "$1"; lb_remove; }  # replicas -> ms until every pod Ready (then removed)
+
+# Swarm is timed by dockerd's own event stream: the service's containers'
+# "start" events (a task runs once its container started), read as they come
+# (curl on /events into a file, counted by a 10 ms loop over that file).
+swarm_starts_is() { [[ $(grep -c '"status":"start"' "$WORK/events") -ge $1 ]]; }
+swarm_events() {  # starts the reader; -> EVENTS_PID
+  : >"$WORK/events"
+  curl -sN --unix-socket "${DOCKER_HOST#unix://}" -G "http://docker/events" \
+    --data-urlencode 'filters={"type":["container"],"event":["start"],"label":["com.docker.swarm.service.name=web"]}' \
+    >"$WORK/events" 2>/dev/null &
+  EVENTS_PID=$!
+  until_ok dapi /_ping -o /dev/null  # the stream is open once dockerd answered this after it
+}
+no_containers() { [[ $(count_containers "") -eq 0 ]]; }
+swarm_remove() { POLL=0.1; docker service rm web >/dev/null; until_ok no_containers; }
+swarm_round() {  # replicas -> ms until every container started (then removed)
+  swarm_events
+  POLL=0.01
+  local t0 r; t0=$(now_ms)
+  docker service create --detach --quiet --name web --replicas "$1" "$IMAGE" httpd -f -p 8080 -h /www >/dev/null 2>&1
+  if until_ok swarm_starts_is "$1"; then r=$(( $(now_ms) - t0 )); else r=timeout; fi
+  kill "$EVENTS_PID" 2>/dev/null; wait "$EVENTS_PID" 2>/dev/null
+  echo "$r"
+  swarm_remove
+}
+ROUNDS=${LB_BENCH_ROUNDS:-3}
+list() { local IFS=/; echo "$*"; }
+
+# --- 1. raw docker run against lastbackend, one pod ------------------------------------------
+# Rounds alternate (the server idles during a docker run round), so a change
+# of the machine's load touches both alike; the overhead is the median of the
+# pairs' differences.
 raw=() one=() diff=()
 for i in 1 2 3 4 5; do
   r=$(raw_round)
@@ -158,62 +193,76 @@ for i in 1 2 3 4 5; do
   raw+=("$r") one+=("$o")
   [[ $o =~ ^[0-9]+$ ]] && diff+=($((o - r)))
 done
-echo "raw_docker_run_until_http_median: $(printf '%s\n' "${raw[@]}" | median) ms"
-echo "lb_apply_until_ready_1_median: $(printf '%s\n' "${one[@]}" | median) ms"
-echo "lb_overhead_per_pod_over_docker_run_median: $(printf '%s\n' "${diff[@]}" | median) ms"
+echo "raw_docker_run_until_http_median: $(printf '%s\n' "${raw[@]}" | median) ms ($(list "${raw[@]}"))"
+echo "lb_apply_until_ready_1_median: $(printf '%s\n' "${one[@]}" | median) ms ($(list "${one[@]}"))"
+echo "lb_overhead_per_pod_over_docker_run_median: $(printf '%s\n' "${diff[@]}" | median) ms ($(list "${diff[@]}"))"
+
+# --- 2. lastbackend against Swarm mode, ROUNDS rounds per size --------------------------------
+# Swarm mode stays on for both (its managers' idle cost falls on both), and
+# the order of the two alternates from round to round.
+if [[ ${LB_BENCH_SWARM:-1} == 0 ]]; then
+  SWARM=0
+  echo "swarm: skipped (LB_BENCH_SWARM=0)"
+elif docker swarm init --advertise-addr 127.0.0.1 >/dev/null 2>&1; then
+  SWARM=1
+else
+  SWARM=0
+  echo "swarm: init failed"
+fi
 for n in $SIZES; do
-  [[ $n == 1 ]] && continue
-  t=$(lb_round "$n")
-  if [[ $t =~ ^[0-9]+$ ]]; then
-    echo "lb_apply_until_ready_$n: $t ms"
-    echo "lb_apply_until_ready_${n}_per_pod: $((t / n)) ms"
-  else
-    echo "lb_apply_until_ready_$n: timeout"
+  lbs=() sws=()
+  for ((r = 1; r <= ROUNDS; r++)); do
+    if ((SWARM && r % 2 == 0)); then sws+=("$(swarm_round "$n")"); fi
+    s0=$(cpu_ms "$SERVER_PID") e0=$(engine_cpu_ms)
+    t=$(lb_apply_wait "$n")
+    ((n > 1)) && stage_cpu "lb_apply_$n" "$s0" "$e0"
+    lbs+=("$t")
+    lb_remove
+    if ((SWARM && r % 2 == 1)); then
+      e0=$(engine_cpu_ms)
+      t=$(swarm_round "$n")
+      ((n > 1)) && stage_cpu "swarm_create_remove_$n" - "$e0"
+      sws+=("$t")
+    fi
+  done
+  lm=$(printf '%s\n' "${lbs[@]}" | grep -E '^[0-9]+$' | median)
+  echo "lb_apply_until_ready_${n}_median: $lm ms ($(list "${lbs[@]}"))"
+  if ((SWARM)); then
+    sm=$(printf '%s\n' "${sws[@]}" | grep -E '^[0-9]+$' | median)
+    echo "swarm_create_until_running_${n}_median: $sm ms ($(list "${sws[@]}"))"
   fi
 done
-# Scale 10 -> 50 (until 50 Ready), then remove (until no container is left).
-poll_for 50
-svc 10 >"$WORK/svc.yml"
-"$LB" namespace apply bench -f "$WORK/svc.yml" >/dev/null
-if until_ok ready_is 10; then
-  svc 50 >"$WORK/svc.yml"
-  t0=$(now_ms)
-  "$LB" namespace apply bench -f "$WORK/svc.yml" >/dev/null
-  if until_ok ready_is 50; then echo "lb_scale_10_to_50_until_ready: $(( $(now_ms) - t0 )) ms"; else echo "lb_scale_10_to_50_until_ready: timeout"; fi
-  t0=$(now_ms)
-  "$LB" service remove bench web >/dev/null
-  if until_ok containers_is 0; then echo "lb_remove_50_until_no_container: $(( $(now_ms) - t0 )) ms"; else echo "lb_remove_50_until_no_container: timeout"; fi
-fi
-kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""
-docker ps -aq | xargs -r docker rm -f >/dev/null 2>&1
 
-# --- Docker Swarm mode on the same dockerd ---------------------------------------------------
-if docker swarm init --advertise-addr 127.0.0.1 >/dev/null 2>&1; then
-  no_containers() { [[ $(count_containers "") -eq 0 ]]; }
+# --- 3. scale 10 -> 50, then remove 50 (once each) ----------------------------------------------
+lb_apply_wait 10 >/dev/null
+s0=$(cpu_ms "$SERVER_PID") e0=$(engine_cpu_ms)
+echo "lb_scale_10_to_50_until_ready: $(lb_apply_wait 50) ms"
+stage_cpu lb_scale_10_to_50 "$s0" "$e0"
+t0=$(now_ms)
+"$LB" service remove bench web >/dev/null
+if until_ok containers_is 0; then echo "lb_remove_50_until_no_container: $(( $(now_ms) - t0 )) ms"; else echo "lb_remove_50_until_no_container: timeout"; fi
+until_ok service_gone
+if ((SWARM)); then
+  POLL=0.1
   running_is() {
     [[ $(dapi /tasks --data-urlencode 'filters={"service":["web"],"desired-state":["running"]}' |
       jq '[.[] | select(.Status.State == "running")] | length') -eq $1 ]]
   }
-  for n in $SIZES; do
-    poll_for "$n"
-    t0=$(now_ms)
-    docker service create --detach --quiet --name web --replicas "$n" "$IMAGE" httpd -f -p 8080 -h /www >/dev/null 2>&1
-    if until_ok running_is "$n"; then echo "swarm_create_until_running_$n: $(( $(now_ms) - t0 )) ms"; else echo "swarm_create_until_running_$n: timeout"; fi
-    docker service rm web >/dev/null
-    until_ok no_containers
-  done
-  poll_for 50
   docker service create --detach --quiet --name web --replicas 10 "$IMAGE" httpd -f -p 8080 -h /www >/dev/null 2>&1
   if until_ok running_is 10; then
+    swarm_events
+    POLL=0.01
+    e0=$(engine_cpu_ms)
     t0=$(now_ms)
     docker service scale --detach web=50 >/dev/null 2>&1
-    if until_ok running_is 50; then echo "swarm_scale_10_to_50_until_running: $(( $(now_ms) - t0 )) ms"; else echo "swarm_scale_10_to_50_until_running: timeout"; fi
+    if until_ok swarm_starts_is 40; then echo "swarm_scale_10_to_50_until_running: $(( $(now_ms) - t0 )) ms"; else echo "swarm_scale_10_to_50_until_running: timeout"; fi
+    kill "$EVENTS_PID" 2>/dev/null; wait "$EVENTS_PID" 2>/dev/null
+    stage_cpu swarm_scale_10_to_50 - "$e0"
+    POLL=0.1
     t0=$(now_ms)
     docker service rm web >/dev/null
     if until_ok no_containers; then echo "swarm_remove_50_until_no_container: $(( $(now_ms) - t0 )) ms"; else echo "swarm_remove_50_until_no_container: timeout"; fi
   fi
   docker swarm leave --force >/dev/null
-else
-  echo "swarm: init failed"
 fi
 echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
