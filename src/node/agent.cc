@@ -336,7 +336,15 @@ class PodWorker {
     }
     setMessage("pulling image " + ref);
     auto r = a_.cii->pull(ref, cp.auth, progress, &cancel_);
-    if (!r.isOk()) return r.status().withContext("pull image '" + ref + "'");
+    if (!r.isOk()) {
+      Status s = r.status().withContext("pull image '" + ref + "'");
+      auto& b = pullBackoff_[cp.name];
+      ++b.streak;
+      b.last = a_.opt.clock->steadyNow();
+      pullError_[cp.name] = s.message();
+      return s;
+    }
+    pullBackoff_.erase(cp.name);
     a_.imageSeen(ref, true);
     return Status::ok();
   }
@@ -463,6 +471,7 @@ class PodWorker {
     }
 
     std::string error;
+    bool pullWait = false;  // a container waits out an image pull back-off
     bool progressing = false;
     std::string ownerId, podIp;
     int64_t ownerStarted = 0;
@@ -474,6 +483,18 @@ class PodWorker {
       cs.image = cp.spec.image;
       auto it = actual.find(cp.name);
       if (it == actual.end()) {
+        if (auto at = backoffUntil(pullBackoff_, cp.name); now < at) {
+          // Its image pull failed lately: no new try before the back-off ends.
+          pullWait = true;
+          cs.state = "error";
+          cs.message = pullError_[cp.name] + " (" + backoffNote(at, now, "retry") + ")";
+          error = "container '" + cp.name + "': " + cs.message;
+          allReady = allRunning = false;
+          next = std::min(next, at);
+          st.containers.push_back(cs);
+          if (i == 0) break;
+          continue;
+        }
         if (i > 0 && ownerId.empty()) {
           // Joined containers need the owner running first.
           cs.state = "created";
@@ -644,7 +665,9 @@ class PodWorker {
         }
     }
     setStatus(st);
-    if (!error.empty() || progressing || !allRunning) {
+    if (pullWait && !progressing) {
+      // `next` is when the back-off ends (or sooner, for a probe).
+    } else if (!error.empty() || progressing || !allRunning) {
       next = std::min(next, now + a_.opt.retry);
     } else {
       std::vector<cri::ContainerInfo> seen;
@@ -667,14 +690,20 @@ class PodWorker {
     SteadyTime last{};  // of the last restart
     SteadyTime up{};    // running since (as seen by passes); {} = not running
   };
-  SteadyTime restartAllowedAt(const std::string& name) {
-    const auto& b = backoff_[name];
-    if (b.streak == 0) return {};
+  // When the next try is allowed after a streak of failures: the first
+  // failure waits kRestartBackoff, each next one twice as long, up to
+  // kRestartBackoffMax. Restarts and image pulls keep a streak each.
+  static SteadyTime backoffUntil(const std::map<std::string, Backoff>& streaks,
+                                 const std::string& name) {
+    auto it = streaks.find(name);
+    if (it == streaks.end() || it->second.streak == 0) return {};
+    const auto& b = it->second;
     std::chrono::milliseconds delay = kRestartBackoffMax;
     if (b.streak <= 16)
       delay = std::min<std::chrono::milliseconds>(delay, kRestartBackoff * (1 << (b.streak - 1)));
     return b.last + delay;
   }
+  SteadyTime restartAllowedAt(const std::string& name) { return backoffUntil(backoff_, name); }
   void restarting(const std::string& name, SteadyTime now) {
     auto& b = backoff_[name];
     ++b.streak;
@@ -686,9 +715,9 @@ class PodWorker {
     if (b.up == SteadyTime{}) b.up = now;
     if (now - b.up >= kRestartBackoffReset) b.streak = 0;
   }
-  static std::string backoffNote(SteadyTime at, SteadyTime now) {
+  static std::string backoffNote(SteadyTime at, SteadyTime now, const char* what = "restart") {
     auto s = std::chrono::ceil<std::chrono::seconds>(at - now).count();
-    return "back-off: restart in " + std::to_string(s) + "s";
+    return std::string("back-off: ") + what + " in " + std::to_string(s) + "s";
   }
 
   void resetProbes(const ContainerPlan& cp, SteadyTime now) {
@@ -721,6 +750,10 @@ class PodWorker {
   std::optional<std::pair<std::string, std::vector<cri::ContainerInfo>>> observed_;
   SteadyTime lastFull_{};
   std::map<std::string, Backoff> backoff_;  // container -> restart back-off
+  // Container -> failed image pulls in a row (the first retry after 1 s, as
+  // restarts), and the last pull error.
+  std::map<std::string, Backoff> pullBackoff_;
+  std::map<std::string, std::string> pullError_;
   std::set<std::string> ownStarts_;  // ids this worker started, "start" event not seen yet (mu_)
 };
 

@@ -57,11 +57,20 @@ class FakeImageRuntime : public runtime::cii::ImageRuntime {
     std::lock_guard lock(mu_);
     return pulled_;
   }
+  // Every pull call, failed or not.
+  int pullAttempts() const {
+    std::lock_guard lock(mu_);
+    return pullAttempts_;
+  }
 
   StatusOr<ImageInfo> pull(const std::string& ref, const runtime::cii::RegistryAuth& auth,
                            const runtime::cii::PullSink& progress,
                            runtime::CancelToken* cancel = nullptr) override {
     const std::string what = "fake: pull image '" + ref + "'";
+    {
+      std::lock_guard lock(mu_);
+      ++pullAttempts_;
+    }
     LB_RETURN_IF_ERROR(errors_.check("pull").withContext(what));
     auto parsed = runtime::cii::parseImageRef(ref);
     if (!parsed) return parsed.status().withContext(what);
@@ -154,6 +163,7 @@ class FakeImageRuntime : public runtime::cii::ImageRuntime {
   std::map<std::string, std::string> remote_;  // canonical ref -> required user
   std::set<std::string> inUse_;
   std::vector<std::string> pulled_;
+  int pullAttempts_ = 0;
   ErrorInjector errors_;
 };
 

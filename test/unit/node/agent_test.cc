@@ -381,6 +381,28 @@ TEST_F(AgentTest, ImagePulledPerPolicy) {
   }));
 }
 
+TEST_F(AgentTest, FailedPullsBackOff) {
+  auto agent = makeAgent();
+  ASSERT_TRUE(agent->start().isOk());
+  auto p = pod("p1");
+  p.spec.template_.containers[0].image.name = "registry.example/late:1";  // not there yet
+  agent->applyManifest(manifest({p}));
+  // After two failed pulls the next waits 2 s; the status says so.
+  ASSERT_TRUE(eventually([&] {
+    auto s = agent->podStatus(p.meta.selflink);
+    return s && s->status.message.find("back-off: retry in 2s") != std::string::npos;
+  }, 5s));
+  EXPECT_NE(agent->podStatus(p.meta.selflink)->status.message.find("pull image"),
+            std::string::npos);
+  const int attempts = images_.pullAttempts();
+  EXPECT_EQ(attempts, 2);
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(images_.pullAttempts(), attempts) << "a pull inside the back-off";
+  // Once the image is there the next try succeeds.
+  images_.addRemote("registry.example/late:1");
+  EXPECT_TRUE(eventually([&] { return ready(*agent, p.meta.selflink); }, 10s));
+}
+
 TEST(LocalManifests, ServicesBecomeLocalPods) {
   auto dir = std::filesystem::temp_directory_path() / ("lb-node-local-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
