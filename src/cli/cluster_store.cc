@@ -1,8 +1,6 @@
 #include "cli/cluster_store.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -10,6 +8,8 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+
+#include "lastbackend/common/file.h"
 
 namespace lb::cli {
 namespace {
@@ -90,30 +90,7 @@ Status ClusterStore::save(const ClusterConfig& config) const {
   out << YAML::EndSeq << YAML::EndMap;
   std::string text = std::string(out.c_str()) + "\n";
 
-  std::string tmp = path_ + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Status(Code::kUnavailable, "cannot write " + tmp + ": " + errnoText());
-  ::fchmod(fd, 0600);  // an old temp file may have had other bits
-  size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      Status s(Code::kUnavailable, "cannot write " + tmp + ": " + errnoText());
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return s;
-    }
-    done += static_cast<size_t>(n);
-  }
-  ::fsync(fd);
-  ::close(fd);
-  if (::rename(tmp.c_str(), path_.c_str()) != 0) {
-    Status s(Code::kUnavailable, "cannot replace " + path_ + ": " + errnoText());
-    ::unlink(tmp.c_str());
-    return s;
-  }
-  return Status::ok();
+  return writeFileAtomic(path_, text, 0600);
 }
 
 Status ClusterStore::add(const ClusterEntry& entry) {

@@ -1,9 +1,5 @@
 #include "node/server/server.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +9,7 @@
 #include "api/api.h"
 #include "cli/cluster_store.h"
 #include "controller/controller.h"
+#include "lastbackend/common/file.h"
 #include "lastbackend/common/logging.h"
 #include "lastbackend/config/run.h"
 #include "node/node.h"
@@ -39,12 +36,8 @@ StatusOr<std::string> persistentToken(const std::string& workdir) {
   std::ostringstream hex;
   for (int i = 0; i < 24; ++i) hex << std::hex << ((rd() >> 4) & 0xf) << (rd() & 0xf);
   token = hex.str();
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return unavailable("cannot write the token file '" + path + "'");
-  std::string line = token + "\n";
-  bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
-  ::close(fd);
-  if (!ok) return unavailable("cannot write the token file '" + path + "'");
+  if (Status s = writeFileAtomic(path, token + "\n", 0600); !s.isOk())
+    return s.withContext("the token file");
   spdlog::info("server: no token configured; generated one in {}", path);
   return token;
 }
