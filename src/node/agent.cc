@@ -633,7 +633,12 @@ class PodWorker {
           }
         }
         cs.ready = ready;
-        cs.message = probeMessage.empty() ? unsupported_[cp.name] : probeMessage;
+        // (find, not []: an empty entry would read as "probes unsupported"
+        // and the next resetProbes would drop the container's probes.)
+        if (auto un = unsupported_.find(cp.name); probeMessage.empty() && un != unsupported_.end())
+          cs.message = un->second;
+        else
+          cs.message = probeMessage;
         if (!ready) allReady = false;
       } else {
         allReady = allRunning = false;

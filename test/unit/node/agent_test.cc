@@ -264,6 +264,14 @@ TEST_F(AgentTest, ReadinessGatesReadyAndLivenessRestarts) {
       },
       6s));
   EXPECT_EQ(containers()[0].id, id);  // restarted in place, not replaced
+  // The restarted container is still watched: failing on, it is restarted
+  // again (after the 1 s back-off).
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto s = agent->podStatus(p.meta.selflink);
+        return s && s->status.containers[0].restarts >= 2;
+      },
+      5s));
 }
 
 // Exec probes through the CRI (the default prober): exit code 0 passes.
