@@ -20,6 +20,9 @@
 #include <optional>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
+#include "lastbackend/common/file.h"
 #include "lastbackend/common/logging.h"
 #include "lastbackend/runtime/cancel.h"
 #include "lastbackend/types/manifest.h"
@@ -73,6 +76,23 @@ Status defaultProber(const ProbeTarget& t) {
 }
 
 class PodWorker;
+
+// What a pod worker must not forget when the agent restarts, per container
+// (AgentOptions::stateFile).
+struct ContainerMemory {
+  int restarts = 0;  // restarts the agent made
+  int restartStreak = 0;
+  int64_t restartAtMs = 0;  // wall clock (ms) of the streak's last restart
+  int pullStreak = 0;
+  int64_t pullAtMs = 0;  // ... of its last failed pull
+  bool operator==(const ContainerMemory&) const = default;
+};
+using PodMemory = std::map<std::string, ContainerMemory>;  // container -> memory
+
+int64_t wallMs(const Clock& clock) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock.now().time_since_epoch())
+      .count();
+}
 
 class Agent::Impl {
  public:
@@ -141,7 +161,34 @@ class Agent::Impl {
     return stopping;
   }
 
-  void apply();  // desired = remote + local (mu held)
+  // Pod memories (see ContainerMemory): read at start, written by the
+  // report thread when one changed.
+  std::mutex memoryMu;
+  std::map<std::string, PodMemory> memory;  // pod selflink -> memory
+  bool memoryDirty = false;
+  PodMemory recall(const std::string& selflink) {
+    std::lock_guard lock(memoryMu);
+    auto it = memory.find(selflink);
+    return it == memory.end() ? PodMemory{} : it->second;
+  }
+  // An empty `m` forgets the pod.
+  void remember(const std::string& selflink, const PodMemory& m) {
+    std::lock_guard lock(memoryMu);
+    if (m.empty()) {
+      memoryDirty |= memory.erase(selflink) > 0;
+      return;
+    }
+    auto& have = memory[selflink];
+    if (have == m) return;
+    have = m;
+    memoryDirty = true;
+  }
+  void loadMemory();
+  void saveMemory();
+
+  // desired = remote + local (mu held). `prune`: the remote part is a real
+  // spec, so memories of pods outside it can go.
+  void apply(bool prune = true);
   void podEvent(const std::string& selflink, const cri::Event& e);
   void reapRetired();
   void specLoop();
@@ -164,6 +211,7 @@ class PodWorker {
       : a_(agent), pod_(std::move(pod)), local_(local), born_(std::chrono::steady_clock::now()) {
     status_.state = State::kProvision;
     status_.node = a_.opt.node;
+    restore(a_.recall(pod_.meta.selflink));
   }
   ~PodWorker() { join(); }
 
@@ -226,6 +274,7 @@ class PodWorker {
       }
       if (retiring) {
         teardown();
+        a_.remember(pod_.meta.selflink, {});
         std::lock_guard lock(mu_);
         done_ = true;
         break;
@@ -235,6 +284,10 @@ class PodWorker {
         next = std::min(next, sync(full));
       } catch (const std::exception& e) {
         setMessage(std::string("internal error: ") + e.what());
+      }
+      if (auto m = memo(); m != remembered_) {
+        a_.remember(pod_.meta.selflink, m);
+        remembered_ = std::move(m);
       }
       std::unique_lock lock(mu_);
       auto now = a_.opt.clock->steadyNow();
@@ -341,6 +394,7 @@ class PodWorker {
       auto& b = pullBackoff_[cp.name];
       ++b.streak;
       b.last = a_.opt.clock->steadyNow();
+      b.lastMs = wallMs(*a_.opt.clock);
       pullError_[cp.name] = s.message();
       return s;
     }
@@ -691,10 +745,37 @@ class PodWorker {
   static constexpr std::chrono::minutes kRestartBackoffMax{5};
   static constexpr std::chrono::minutes kRestartBackoffReset{10};
   struct Backoff {
-    int streak = 0;     // restarts since the container last stayed up
-    SteadyTime last{};  // of the last restart
-    SteadyTime up{};    // running since (as seen by passes); {} = not running
+    int streak = 0;      // restarts since the container last stayed up
+    SteadyTime last{};   // of the last restart
+    SteadyTime up{};     // running since (as seen by passes); {} = not running
+    int64_t lastMs = 0;  // `last` on the wall clock (what is remembered)
   };
+  // What the agent keeps for this pod across its restarts (ContainerMemory).
+  PodMemory memo() const {
+    PodMemory m;
+    for (const auto& [c, n] : restarts_)
+      if (n > 0) m[c].restarts = n;
+    for (const auto& [c, b] : backoff_)
+      if (b.streak > 0) m[c].restartStreak = b.streak, m[c].restartAtMs = b.lastMs;
+    for (const auto& [c, b] : pullBackoff_)
+      if (b.streak > 0) m[c].pullStreak = b.streak, m[c].pullAtMs = b.lastMs;
+    return m;
+  }
+  void restore(const PodMemory& m) {
+    const auto steady = a_.opt.clock->steadyNow();
+    const int64_t wall = wallMs(*a_.opt.clock);
+    auto back = [&](int64_t ms) {
+      return steady - std::chrono::milliseconds(std::max<int64_t>(0, wall - ms));
+    };
+    for (const auto& [c, v] : m) {
+      if (v.restarts > 0) restarts_[c] = v.restarts;
+      if (v.restartStreak > 0)
+        backoff_[c] = {v.restartStreak, back(v.restartAtMs), SteadyTime{}, v.restartAtMs};
+      if (v.pullStreak > 0)
+        pullBackoff_[c] = {v.pullStreak, back(v.pullAtMs), SteadyTime{}, v.pullAtMs};
+    }
+    remembered_ = m;
+  }
   // When the next try is allowed after a streak of failures: the first
   // failure waits kRestartBackoff, each next one twice as long, up to
   // kRestartBackoffMax. Restarts and image pulls keep a streak each.
@@ -713,6 +794,7 @@ class PodWorker {
     auto& b = backoff_[name];
     ++b.streak;
     b.last = now;
+    b.lastMs = wallMs(*a_.opt.clock);
     b.up = {};
   }
   void upSince(const std::string& name, SteadyTime now) {
@@ -759,12 +841,72 @@ class PodWorker {
   // restarts), and the last pull error.
   std::map<std::string, Backoff> pullBackoff_;
   std::map<std::string, std::string> pullError_;
+  PodMemory remembered_;  // what the agent was last told (memo())
   std::set<std::string> ownStarts_;  // ids this worker started, "start" event not seen yet (mu_)
 };
 
 // ---- agent ----------------------------------------------------------------------------------
 
-void Agent::Impl::apply() {
+// The state file: {"pods": {"<selflink>": {"<container>": {"restarts": 2,
+// "restartStreak": 1, "restartAt": <unix ms>, "pullStreak": 0, "pullAt": 0}}}}.
+// One that does not parse is set aside (a warning), not fatal.
+void Agent::Impl::loadMemory() {
+  if (opt.stateFile.empty()) return;
+  std::ifstream in(opt.stateFile);
+  if (!in) return;  // first start
+  nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  std::map<std::string, PodMemory> loaded;
+  bool ok = j.is_object() && j.contains("pods") && j["pods"].is_object();
+  if (ok) {
+    for (const auto& [pod, containers] : j["pods"].items()) {
+      if (!containers.is_object()) continue;
+      for (const auto& [name, v] : containers.items()) {
+        if (!v.is_object()) continue;
+        auto num = [&](const char* k) -> int64_t {
+          auto it = v.find(k);
+          return it != v.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
+        };
+        ContainerMemory m;
+        m.restarts = static_cast<int>(num("restarts"));
+        m.restartStreak = static_cast<int>(num("restartStreak"));
+        m.restartAtMs = num("restartAt");
+        m.pullStreak = static_cast<int>(num("pullStreak"));
+        m.pullAtMs = num("pullAt");
+        if (!(m == ContainerMemory{})) loaded[pod][name] = m;
+      }
+    }
+  } else {
+    spdlog::warn("node '{}': state file '{}' does not parse; starting without it", opt.node,
+                 opt.stateFile);
+  }
+  std::lock_guard lock(memoryMu);
+  memory = std::move(loaded);
+}
+
+void Agent::Impl::saveMemory() {
+  if (opt.stateFile.empty()) return;
+  nlohmann::json pods = nlohmann::json::object();
+  {
+    std::lock_guard lock(memoryMu);
+    if (!memoryDirty) return;
+    memoryDirty = false;
+    for (const auto& [pod, containers] : memory)
+      for (const auto& [name, m] : containers)
+        pods[pod][name] = {{"restarts", m.restarts},
+                           {"restartStreak", m.restartStreak},
+                           {"restartAt", m.restartAtMs},
+                           {"pullStreak", m.pullStreak},
+                           {"pullAt", m.pullAtMs}};
+  }
+  Status s = writeFileAtomic(opt.stateFile, nlohmann::json{{"pods", pods}}.dump() + "\n");
+  if (!s.isOk()) {
+    spdlog::warn("node '{}': {}", opt.node, s.toString());
+    std::lock_guard lock(memoryMu);
+    memoryDirty = true;  // again with the next report
+  }
+}
+
+void Agent::Impl::apply(bool prune) {
   auto next = std::make_shared<RefsSnapshot>();
   next->secrets = remote.secrets;
   next->configs = remote.configs;
@@ -774,6 +916,18 @@ void Agent::Impl::apply() {
   std::map<std::string, std::pair<const types::Pod*, bool>> desired;
   for (const auto& [sl, p] : remote.pods) desired[sl] = {&p, false};
   for (const auto& [sl, p] : local.pods) desired[sl] = {&p, true};
+  if (prune) {
+    // Memories of pods in no spec any more (gone while the agent was down).
+    std::lock_guard lock(memoryMu);
+    for (auto it = memory.begin(); it != memory.end();) {
+      if (desired.count(it->first) || workers.count(it->first)) {
+        ++it;
+      } else {
+        it = memory.erase(it);
+        memoryDirty = true;
+      }
+    }
+  }
   for (auto it = workers.begin(); it != workers.end();) {
     if (!desired.count(it->first)) {
       it->second->retire();
@@ -940,6 +1094,7 @@ void Agent::Impl::reportLoop() {
     lastReport = std::chrono::steady_clock::now();
     reportOnce();
     reapRetired();
+    saveMemory();
     auto now = std::chrono::steady_clock::now();
     if (collect || now - lastGc > opt.resync) {
       lastGc = now;
@@ -1001,6 +1156,7 @@ Agent::Agent(AgentOptions options, ClusterLink* link, cri::ContainerRuntime* c,
 Agent::~Agent() { stop(); }
 
 Status Agent::start() {
+  impl_->loadMemory();
   if (!impl_->opt.manifestDir.empty()) {
     auto local = loadLocalManifests(impl_->opt.manifestDir);
     if (!local.isOk()) return local.status();
@@ -1009,7 +1165,7 @@ Status Agent::start() {
   std::lock_guard lock(impl_->mu);
   if (!impl_->link) {
     impl_->initialized = true;
-    impl_->apply();
+    impl_->apply(/*prune=*/false);  // remote pods may still come (applyManifest)
   } else {
     impl_->threads.emplace_back([this] { impl_->specLoop(); });
   }
@@ -1035,6 +1191,7 @@ void Agent::stop() {
   for (auto& t : threads) t.join();
   for (auto& [sl, w] : workers) w->join();
   for (auto& w : retired) w->join();  // a retiring worker finishes its teardown
+  impl_->saveMemory();
 }
 
 void Agent::applyManifest(const NodeManifest& m) {

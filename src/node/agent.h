@@ -60,6 +60,10 @@ struct AgentOptions {
   std::chrono::seconds stopGrace{5};        // SIGTERM -> SIGKILL when removing
   const Clock* clock = &realClock();
   Prober prober = defaultProber;
+  // Where the agent keeps, across its own restarts, each container's
+  // restart count and back-off streaks (JSON, rewritten when they change);
+  // "" = in memory only.
+  std::string stateFile;
 };
 
 class Agent {

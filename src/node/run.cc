@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <filesystem>
+
 #include "client/client.h"
 #include "lastbackend/common/logging.h"
 #include "lastbackend/runtime/factory.h"
@@ -58,7 +60,13 @@ StatusOr<std::unique_ptr<NodeProcess>> NodeProcess::start(const config::NodeConf
   parts->csi = std::move(*csi);
 
   AgentOptions ao;
-  ao.host = readHostFacts(config.workdir.empty() ? so.root : config.workdir);
+  const std::string workdir = config.workdir.empty() ? so.root : config.workdir;
+  ao.host = readHostFacts(workdir);
+  {
+    std::error_code ec;
+    std::filesystem::create_directories(workdir, ec);
+    ao.stateFile = workdir + "/agent-state.json";
+  }
   ao.node = config.nodeName.empty() ? ao.host.info.hostname : config.nodeName;
   if (Status s = checkNodeName(ao.node); !s.isOk()) return s;
   ao.host.info.hostname = ao.node;

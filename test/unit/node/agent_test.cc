@@ -11,6 +11,7 @@
 #include <mutex>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "fakes/runtime/fake_cii.h"
@@ -67,8 +68,10 @@ class AgentTest : public ::testing::Test {
   AgentTest() : cri_(realClock(), &images_) { images_.addImage(kImage); }
 
   std::unique_ptr<Agent> makeAgent(Prober prober = defaultProber,
-                                   std::chrono::milliseconds resync = 50ms) {
+                                   std::chrono::milliseconds resync = 50ms,
+                                   std::string stateFile = "") {
     AgentOptions o;
+    o.stateFile = std::move(stateFile);
     o.node = "node-1";
     o.resync = resync;
     o.retry = 20ms;
@@ -409,6 +412,65 @@ TEST_F(AgentTest, FailedPullsBackOff) {
   // Once the image is there the next try succeeds.
   images_.addRemote("registry.example/late:1");
   EXPECT_TRUE(eventually([&] { return ready(*agent, p.meta.selflink); }, 10s));
+}
+
+// Restart counts and back-off streaks the agent keeps in its state file
+// outlive the agent: a restarted agent shows the same count, and the next
+// restart of a crash-looping container still waits.
+TEST_F(AgentTest, RestartCountsAndBackOffSurviveTheAgent) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("lb-agent-state-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string state = (dir / "agent-state.json").string();
+  std::atomic<bool> liveOk{true};
+  auto prober = [&](const ProbeTarget&) { return liveOk ? Status::ok() : unavailable("refused"); };
+  auto p = pod("p1");
+  types::Probe liveness;
+  liveness.tcp = types::ProbeTcp{2};
+  liveness.period = 1;
+  liveness.failureThreshold = 1;
+  p.spec.template_.containers[0].probes.liveness = liveness;
+  auto restarts = [&](Agent& a) {
+    auto s = a.podStatus(p.meta.selflink);
+    return s && s->status.containers.size() == 1 ? s->status.containers[0].restarts : -1;
+  };
+
+  auto first = makeAgent(prober, 50ms, state);
+  ASSERT_TRUE(first->start().isOk());
+  first->applyManifest(manifest({p}));
+  ASSERT_TRUE(eventually([&] { return ready(*first, p.meta.selflink); }));
+  // Crash-looping: the first restart at once, the second after 1 s; the
+  // third would wait 2 s more.
+  liveOk = false;
+  ASSERT_TRUE(eventually([&] { return restarts(*first) == 2; }, 5s)) << restarts(*first);
+  first->stop();
+  first.reset();
+  {
+    std::ifstream in(state);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_NE(text.find("\"restarts\":2"), std::string::npos) << text;
+    EXPECT_NE(text.find("\"restartStreak\":2"), std::string::npos) << text;
+  }
+
+  auto second = makeAgent(prober, 50ms, state);
+  ASSERT_TRUE(second->start().isOk());
+  second->applyManifest(manifest({p}));
+  // Same count; and the failing probe's restart waits out the streak's
+  // back-off instead of coming at once.
+  EXPECT_TRUE(eventually([&] {
+    auto s = second->podStatus(p.meta.selflink);
+    return s && restarts(*second) == 2 &&
+           s->status.containers[0].message.find("back-off: restart in") != std::string::npos;
+  }, 1500ms)) << restarts(*second) << " "
+               << second->podStatus(p.meta.selflink)->status.containers[0].message;
+  second->stop();
+  // A state file that does not parse is set aside, not fatal.
+  std::ofstream(state) << "{not json";
+  auto third = makeAgent(prober, 50ms, state);
+  EXPECT_TRUE(third->start().isOk());
+  third->stop();
+  std::filesystem::remove_all(dir);
 }
 
 TEST(LocalManifests, ServicesBecomeLocalPods) {
