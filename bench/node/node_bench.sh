@@ -67,6 +67,21 @@ stage_cpu() {
   [[ $2 != - ]] && s="server $(($(cpu_ms "$SERVER_PID") - $2)) ms, "
   echo "$1_cpu: ${s}engine $(($(engine_cpu_ms) - $3)) ms"
 }
+# settle: waits (up to 30 s) until the machine is quiet - both CPUs at least
+# 90 % idle over half a second - so that clean-up left by one stage (the
+# kernel tears network namespaces down after their containers are gone)
+# does not fall on the next one.
+settle() {
+  local i a b
+  for ((i = 0; i < 60; i++)); do
+    a=$(awk '/^cpu /{print $2+$3+$4+$5+$6+$7+$8, $5}' /proc/stat)
+    sleep 0.5
+    b=$(awk '/^cpu /{print $2+$3+$4+$5+$6+$7+$8, $5}' /proc/stat)
+    awk -v a="$a" -v b="$b" 'BEGIN {split(a, x, " "); split(b, y, " ");
+      exit !((y[2] - x[2]) >= 0.9 * (y[1] - x[1]))}' && return 0
+  done
+  return 0
+}
 median() { sort -n | awk '{a[NR]=$1} END {if (NR == 0) print "nan"; else if (NR % 2) print a[(NR+1)/2]; else print int((a[NR/2]+a[NR/2+1])/2)}'; }
 # until_ok cmd...: 0 when cmd succeeded within the stage limit. Checks every
 # $POLL s (plus the check's own cost): 10 ms for what is timed (an HTTP
@@ -88,6 +103,7 @@ count_containers() {
 
 # --- raw docker run: create+start until httpd answers ----------------------------------------
 raw_round() {  # -> ms from docker run until httpd answers
+  settle
   POLL=0.01
   local t0 id ip; t0=$(now_ms)
   id=$(docker run -d "$IMAGE" httpd -f -p 8080 -h /www)
@@ -142,6 +158,7 @@ YML
 # returns once every pod passed its readiness probe and the node reported it.
 lb_apply_wait() {  # replicas -> ms until the apply --wait returned
   svc "$1" >"$WORK/svc.yml"
+  settle
   local t0; t0=$(now_ms)
   "$LB" namespace apply bench -f "$WORK/svc.yml" --wait --wait-timeout "$LIMIT" >/dev/null 2>"$WORK/wait.err" ||
     { echo timeout; return 0; }
@@ -170,6 +187,7 @@ swarm_events() {  # starts the reader; -> EVENTS_PID
 no_containers() { [[ $(count_containers "") -eq 0 ]]; }
 swarm_remove() { POLL=0.1; docker service rm web >/dev/null; until_ok no_containers; }
 swarm_round() {  # replicas -> ms until every container started (then removed)
+  settle
   swarm_events
   POLL=0.01
   local t0 r; t0=$(now_ms)
@@ -238,6 +256,7 @@ lb_apply_wait 10 >/dev/null
 s0=$(cpu_ms "$SERVER_PID") e0=$(engine_cpu_ms)
 echo "lb_scale_10_to_50_until_ready: $(lb_apply_wait 50) ms"
 stage_cpu lb_scale_10_to_50 "$s0" "$e0"
+settle
 t0=$(now_ms)
 "$LB" service remove bench web >/dev/null
 if until_ok containers_is 0; then echo "lb_remove_50_until_no_container: $(( $(now_ms) - t0 )) ms"; else echo "lb_remove_50_until_no_container: timeout"; fi
@@ -250,6 +269,7 @@ if ((SWARM)); then
   }
   docker service create --detach --quiet --name web --replicas 10 "$IMAGE" httpd -f -p 8080 -h /www >/dev/null 2>&1
   if until_ok running_is 10; then
+    settle
     swarm_events
     POLL=0.01
     e0=$(engine_cpu_ms)
@@ -259,6 +279,7 @@ if ((SWARM)); then
     kill "$EVENTS_PID" 2>/dev/null; wait "$EVENTS_PID" 2>/dev/null
     stage_cpu swarm_scale_10_to_50 - "$e0"
     POLL=0.1
+    settle
     t0=$(now_ms)
     docker service rm web >/dev/null
     if until_ok no_containers; then echo "swarm_remove_50_until_no_container: $(( $(now_ms) - t0 )) ms"; else echo "swarm_remove_50_until_no_container: timeout"; fi
