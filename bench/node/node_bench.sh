@@ -3,10 +3,10 @@
 # and Docker Swarm mode, all on one dockerd started in a network namespace
 # made for the run (scripts/netns-dockerd.sh). Prints "name: value unit".
 #
-#   bench/node/node_bench.sh BUILD_DIR            (root; ~5 min)
+#   bench/node/node_bench.sh BUILD_DIR            (root; ~8 min)
 #   LB_BENCH_SIZES="1 10" bench/node/node_bench.sh BUILD_DIR
 #   LB_BENCH_SWARM=0 ...        (lastbackend only)
-#   LB_BENCH_ROUNDS=5 ...       (rounds per size in the Swarm comparison; 3)
+#   LB_BENCH_ROUNDS=3 ...       (rounds per size in the Swarm comparison; 5)
 #   LB_BENCH_VERBOSE=3 LB_BENCH_LOG=/tmp/server.log ...   (keep a debug log:
 #   the agent logs per pod when it created, started and found it ready)
 #
@@ -197,7 +197,7 @@ swarm_round() {  # replicas -> ms until every container started (then removed)
   echo "$r"
   swarm_remove
 }
-ROUNDS=${LB_BENCH_ROUNDS:-3}
+ROUNDS=${LB_BENCH_ROUNDS:-5}
 list() { local IFS=/; echo "$*"; }
 
 # --- 1. raw docker run against lastbackend, one pod ------------------------------------------
