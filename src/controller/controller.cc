@@ -1064,31 +1064,19 @@ class Controller::Impl {
   // (docs/node-protocol.md), so volume references do not roll; nor does a
   // template without env references change its hash.
   std::string deploymentHash(const Service& svc) const {
-    std::string hash = types::templateHash(svc.spec.template_);
-    std::set<std::string> secrets, configs;
-    for (const auto& c : svc.spec.template_.containers) {
-      for (const auto& e : c.env) {
-        if (e.secret) secrets.insert(e.secret->name);
-        if (e.config) configs.insert(e.config->name);
-      }
-    }
-    if (secrets.empty() && configs.empty()) return hash;
-    std::string refs = hash;
-    auto add = [&](const char* kind, const std::string& name, const std::string* data) {
-      refs += std::string("|") + kind + ":" + name + "=";
-      refs += data ? *data : std::string("-");  // absent: its creation rolls too
-    };
-    for (const auto& name : secrets) {
-      auto it = secrets_.find(svc.meta.namespace_ + ":" + name);
-      std::string data = it == secrets_.end() ? "" : types::toJson(dataOf(it->second));
-      add("secret", name, it == secrets_.end() ? nullptr : &data);
-    }
-    for (const auto& name : configs) {
-      auto it = configs_.find(svc.meta.namespace_ + ":" + name);
-      std::string data = it == configs_.end() ? "" : types::toJson(dataOf(it->second));
-      add("config", name, it == configs_.end() ? nullptr : &data);
-    }
-    return types::contentHash(refs);
+    return types::deploymentHash(
+        svc.spec.template_,
+        [&](bool secret, const std::string& name) -> std::optional<std::string> {
+          const std::string key = svc.meta.namespace_ + ":" + name;
+          if (secret) {
+            auto it = secrets_.find(key);
+            if (it == secrets_.end()) return std::nullopt;
+            return types::toJson(dataOf(it->second));
+          }
+          auto it = configs_.find(key);
+          if (it == configs_.end()) return std::nullopt;
+          return types::toJson(dataOf(it->second));
+        });
   }
   // Only the data counts (not meta.updated and the like).
   template <class T>

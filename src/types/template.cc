@@ -1,6 +1,7 @@
 #include "lastbackend/types/template.h"
 
 #include <cstdio>
+#include <set>
 
 #include "types/fields.h"
 
@@ -62,6 +63,27 @@ std::string templateHash(const PodTemplate& tmpl) {
   // The canonical form is the object encoding: keys are sorted (std::map
   // objects), so the bytes (and the hash) are stable across runs and machines.
   return contentHash(detail::dumpJson(detail::encode(tmpl, detail::Mode::kObject, 0), false));
+}
+
+std::string deploymentHash(const PodTemplate& tmpl, const RefData& data) {
+  std::string hash = templateHash(tmpl);
+  std::set<std::string> secrets, configs;
+  for (const auto& c : tmpl.containers) {
+    for (const auto& e : c.env) {
+      if (e.secret) secrets.insert(e.secret->name);
+      if (e.config) configs.insert(e.config->name);
+    }
+  }
+  if (secrets.empty() && configs.empty()) return hash;
+  std::string refs = hash;
+  auto add = [&](bool secret, const std::string& name) {
+    auto d = data(secret, name);
+    refs += std::string("|") + (secret ? "secret" : "config") + ":" + name + "=";
+    refs += d ? *d : std::string("-");  // absent: its creation rolls too
+  };
+  for (const auto& name : secrets) add(true, name);
+  for (const auto& name : configs) add(false, name);
+  return contentHash(refs);
 }
 
 }  // namespace lb::types

@@ -4,6 +4,7 @@
 // the volumes they mount. Quantities are already parsed (bytes, millicores).
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -164,5 +165,15 @@ std::string templateHash(const PodTemplate& tmpl);
 // 64-bit FNV-1a of `bytes` as 16 hex digits: templateHash's digest, for
 // other stable content hashes.
 std::string contentHash(std::string_view bytes);
+
+// The hash that names a service's deployment (DeploymentSpec::templateHash):
+// templateHash(tmpl), combined with the data of every secret and config the
+// containers' env takes values from, so that changing one rolls the pods.
+// `data(secret, name)` gives that object's data in a stable encoding (the
+// JSON of its spec), or nullopt when it does not exist. The controller
+// names deployments with it; the api answers it to apply, so a client can
+// tell the deployment of what it applied.
+using RefData = std::function<std::optional<std::string>(bool secret, const std::string& name)>;
+std::string deploymentHash(const PodTemplate& tmpl, const RefData& data);
 
 }  // namespace lb::types

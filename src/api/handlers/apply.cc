@@ -25,6 +25,7 @@ struct Item {
   Kind kind;
   std::string name;
   Action action;
+  std::string hash;  // Service: the hash its deployment will carry
 };
 
 // "document N: " context for multi-document files (as parseManifests does).
@@ -98,10 +99,45 @@ Status planOne(const Context& ctx, const Document& doc, const std::string& ns,
 
 std::string itemsJson(const std::vector<Item>& items) {
   nlohmann::json arr = nlohmann::json::array();
-  for (const auto& i : items)
-    arr.push_back(
-        {{"kind", types::kindName(i.kind)}, {"name", i.name}, {"action", actionName(i.action)}});
+  for (const auto& i : items) {
+    nlohmann::json item{
+        {"kind", types::kindName(i.kind)}, {"name", i.name}, {"action", actionName(i.action)}};
+    if (!i.hash.empty()) item["hash"] = i.hash;
+    arr.push_back(std::move(item));
+  }
   return nlohmann::json{{"items", std::move(arr)}}.dump();
+}
+
+// The data of a secret or config as the controller hashes it: the JSON of
+// its spec alone.
+template <class T>
+std::optional<std::string> refData(const Context& ctx, const std::string& ns,
+                                   const std::string& name) {
+  auto key = KindTraits<T>::key(ns, name);
+  if (!key.isOk()) return std::nullopt;
+  auto obj = readOptional<T>(*ctx.store, *key);
+  if (!obj.isOk() || !*obj) return std::nullopt;
+  T data;
+  data.spec = (*obj)->spec;
+  return types::toJson(data);
+}
+
+// Each applied service's deployment hash (types::deploymentHash), from the
+// store as the apply left it: `lb namespace apply --wait` waits for the
+// deployment that carries it. A read that fails leaves it out.
+void addDeploymentHashes(const Context& ctx, const std::string& ns, std::vector<Item>* items) {
+  for (auto& item : *items) {
+    if (item.kind != Kind::kService) continue;
+    auto key = KindTraits<types::Service>::key(ns, item.name);
+    if (!key.isOk()) continue;
+    auto svc = readOptional<types::Service>(*ctx.store, *key);
+    if (!svc.isOk() || !*svc) continue;
+    item.hash = types::deploymentHash(
+        (*svc)->spec.template_, [&](bool secret, const std::string& name) {
+          return secret ? refData<types::Secret>(ctx, ns, name)
+                        : refData<types::Config>(ctx, ns, name);
+        });
+  }
 }
 
 Response apply(const Context& ctx, const Request& req) {
@@ -132,6 +168,7 @@ Response apply(const Context& ctx, const Request& req) {
     return std::optional<Batch>(std::move(batch));
   });
   if (!result.isOk()) return Response::error(result.status());
+  addDeploymentHashes(ctx, ns, &result->items);
   return Response::json(200, itemsJson(result->items));
 }
 

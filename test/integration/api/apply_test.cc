@@ -2,6 +2,8 @@
 // transaction, all-or-nothing validation, the Namespace document.
 
 #include "api_fixture.h"
+#include "lastbackend/types/codec.h"
+#include "lastbackend/types/service.h"
 
 namespace lb::api::testing {
 namespace {
@@ -44,13 +46,26 @@ Json items(std::initializer_list<std::tuple<std::string, std::string, std::strin
   return Json{{"items", arr}};
 }
 
+// An apply answer without the services' deployment hashes (tested on
+// their own below).
+Json actions(Json answer) {
+  for (auto& item : answer["items"]) item.erase("hash");
+  return answer;
+}
+
+std::string hashOf(const Json& answer, const std::string& service) {
+  for (const auto& item : answer["items"])
+    if (item["kind"] == "Service" && item["name"] == service) return item.value("hash", "");
+  return "";
+}
+
 TEST_F(ApplyTest, CreateThenUpdateThenUnchanged) {
   createNamespace("demo");
   std::string file = join({kServiceYaml, kSecretYaml, kRouteYaml});
   auto before = store_->info()->revision;
   auto r = apply("demo", file);
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(json(r), items({{"Service", "web", "created"},
+  EXPECT_EQ(actions(json(r)), items({{"Service", "web", "created"},
                             {"Secret", "db", "created"},
                             {"Route", "www", "created"}}));
   EXPECT_EQ(store_->info()->revision, before + 1) << "one transaction for all documents";
@@ -62,7 +77,7 @@ TEST_F(ApplyTest, CreateThenUpdateThenUnchanged) {
   std::string snapshot = storeSnapshot();
   r = apply("demo", file);
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(json(r), items({{"Service", "web", "unchanged"},
+  EXPECT_EQ(actions(json(r)), items({{"Service", "web", "unchanged"},
                             {"Secret", "db", "unchanged"},
                             {"Route", "www", "unchanged"}}));
   EXPECT_EQ(storeSnapshot(), snapshot);
@@ -73,7 +88,7 @@ TEST_F(ApplyTest, CreateThenUpdateThenUnchanged) {
   clock_.advance(std::chrono::seconds(10));
   r = apply("demo", join({scaled, kSecretYaml, kRouteYaml}));
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(json(r), items({{"Service", "web", "updated"},
+  EXPECT_EQ(actions(json(r)), items({{"Service", "web", "updated"},
                             {"Secret", "db", "unchanged"},
                             {"Route", "www", "unchanged"}}));
   auto updated = getJson("/namespace/demo/service/web");
@@ -140,12 +155,12 @@ TEST_F(ApplyTest, NamespaceDocumentCreatesOrUpdatesTheNamespace) {
   EXPECT_EQ(apply("fresh", kServiceYaml).status, 404);
   auto r = apply("fresh", join({nsDoc, kServiceYaml}));
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(json(r), items({{"Namespace", "fresh", "created"}, {"Service", "web", "created"}}));
+  EXPECT_EQ(actions(json(r)), items({{"Namespace", "fresh", "created"}, {"Service", "web", "created"}}));
   auto ns = getJson("/namespace/fresh");
   EXPECT_EQ(ns["meta"]["description"], "from a file");
   EXPECT_EQ(ns["spec"]["domain"]["internal"], "fresh.lb.local");
   r = apply("fresh", join({nsDoc, kServiceYaml}));
-  EXPECT_EQ(json(r), items({{"Namespace", "fresh", "unchanged"}, {"Service", "web", "unchanged"}}));
+  EXPECT_EQ(actions(json(r)), items({{"Namespace", "fresh", "unchanged"}, {"Service", "web", "unchanged"}}));
 
   // Its name must be the path's.
   std::string snapshot = storeSnapshot();
@@ -210,6 +225,38 @@ TEST_F(ApplyTest, ConcurrentAppliesAllSucceedOrConflictCleanly) {
   EXPECT_EQ(other.load(), 0);
   EXPECT_GE(ok.load(), 1);
   EXPECT_EQ(getJson("/namespace/demo/service").size(), 1u);
+}
+
+// Each Service item carries the hash its deployment will have: the
+// template's alone, or with the data of the secrets and configs its env
+// takes, so a changed secret gives a new hash and an unrelated one does not.
+TEST_F(ApplyTest, ServiceItemsCarryTheirDeploymentHash) {
+  createNamespace("demo");
+  auto r = apply("demo", kServiceYaml);
+  ASSERT_EQ(r.status, 200) << r.body;
+  lb::types::Service plain;
+  ASSERT_TRUE(lb::types::fromJson(getJson("/namespace/demo/service/web").dump(), &plain).isOk());
+  EXPECT_EQ(hashOf(json(r), "web"), lb::types::templateHash(plain.spec.template_));
+  EXPECT_TRUE(json(r)["items"][0].contains("hash"));
+
+  std::string withEnv = kServiceYaml;
+  withEnv += "      env:\n      - name: PASSWORD\n        secret: {name: db, key: password}\n";
+  r = apply("demo", join({withEnv, kSecretYaml}));
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string h1 = hashOf(json(r), "web");
+  EXPECT_EQ(h1.size(), 16u);
+  EXPECT_NE(h1, lb::types::templateHash(plain.spec.template_));
+  r = apply("demo", join({withEnv, kSecretYaml}));
+  EXPECT_EQ(hashOf(json(r), "web"), h1) << "unchanged";
+  std::string otherSecret = kSecretYaml;
+  otherSecret.replace(otherSecret.find("name: db"), 8, "name: xx");
+  r = apply("demo", join({withEnv, otherSecret}));
+  EXPECT_EQ(hashOf(json(r), "web"), h1) << "a secret the service does not take";
+  std::string changed = kSecretYaml;
+  changed.replace(changed.find("hunter2"), 7, "hunter3");
+  r = apply("demo", join({withEnv, changed}));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(hashOf(json(r), "web"), h1) << "its secret changed";
 }
 
 }  // namespace

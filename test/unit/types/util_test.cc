@@ -166,5 +166,24 @@ TEST(TemplateHash, StableAndSensitive) {
   EXPECT_EQ(templateHash(a.template_), templateHash(b.template_));
 }
 
+TEST(DeploymentHash, TemplateAloneOrWithTheDataOfEnvReferences) {
+  PodTemplate t = sampleTemplate();
+  auto none = [](bool, const std::string&) -> std::optional<std::string> { return std::nullopt; };
+  // No env reference: the template's hash, whatever the secrets hold.
+  EXPECT_EQ(deploymentHash(t, none), templateHash(t));
+  t.containers[0].env.push_back(EnvVar{"P", std::nullopt, KeyRef{"db", "password"}, std::nullopt});
+  std::string data = R"({"spec":{"data":{"password":"a"}}})";
+  auto secrets = [&](bool secret, const std::string& name) -> std::optional<std::string> {
+    if (secret && name == "db") return data;
+    return std::nullopt;
+  };
+  const std::string h = deploymentHash(t, secrets);
+  EXPECT_NE(h, templateHash(t));
+  EXPECT_EQ(h, deploymentHash(t, secrets));
+  data = R"({"spec":{"data":{"password":"b"}}})";
+  EXPECT_NE(deploymentHash(t, secrets), h) << "a changed secret names a new deployment";
+  EXPECT_NE(deploymentHash(t, none), deploymentHash(t, secrets)) << "so does its creation";
+}
+
 }  // namespace
 }  // namespace lb::types
