@@ -7,6 +7,7 @@
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -195,11 +196,11 @@ StatusOr<std::string> manifestBody(const std::string& path, const std::string& t
 // the deployments' counts, confirmed from the pods once those say done (or
 // when `pods`, for the pods' messages).
 StatusOr<Rollout> readRollout(Api& api, const std::string& ns, const std::string& name,
-                              bool pods) {
+                              const std::string& hash, bool pods) {
   const std::string path = objectPath(ns, "service", name);
   LB_ASSIGN_OR_RETURN_STATUS(svc, api.getObject<types::Service>(path));
   LB_ASSIGN_OR_RETURN_STATUS(deps, api.getList<types::Deployment>(path + "/deployment"));
-  Rollout r = rolloutFromStatus(svc, deps);
+  Rollout r = rolloutFromStatus(svc, deps, hash);
   if (!pods && !r.done()) return r;
   std::map<std::string, std::vector<types::Pod>> listed;
   for (const auto& d : deps) {
@@ -208,27 +209,29 @@ StatusOr<Rollout> readRollout(Api& api, const std::string& ns, const std::string
                                       "/pod"));
     listed[d.meta.name] = std::move(list);
   }
-  return rolloutOf(svc, deps, listed);
+  return rolloutOf(svc, deps, listed, hash);
 }
 
 // apply --wait: reads the services' rollouts until all are done, printing
 // each change of progress on stderr. Checks every 10 ms for the first 2 s
 // (a small service is Ready in a few hundred ms), then every 100 ms; the
 // pods themselves (for their messages) once a second.
-Status waitForServices(Context& c, Api& api, const std::vector<std::string>& services) {
+// `services`: name -> the deployment hash apply answered ("" if none).
+Status waitForServices(Context& c, Api& api,
+                       const std::vector<std::pair<std::string, std::string>>& services) {
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
   const auto deadline = start + std::chrono::seconds(c.a.waitTimeout);
   auto podsRead = start;
   std::map<std::string, std::string> shown;
-  std::vector<std::string> pending = services;
+  auto pending = services;
   while (true) {
     const bool pods = Clock::now() - podsRead >= std::chrono::seconds(1);
     if (pods) podsRead = Clock::now();
-    std::vector<std::string> still;
+    std::vector<std::pair<std::string, std::string>> still;
     std::string notDone;
-    for (const auto& name : pending) {
-      auto r = readRollout(api, c.a.name, name, pods);
+    for (const auto& [name, hash] : pending) {
+      auto r = readRollout(api, c.a.name, name, hash, pods);
       if (!r.isOk()) return r.status().withContext("waiting for service '" + name + "'");
       std::string line = describe(*r);
       if (r->done()) {
@@ -245,7 +248,7 @@ Status waitForServices(Context& c, Api& api, const std::vector<std::string>& ser
         c.err << "waiting: " << line << "\n";
         shown[name] = line;
       }
-      still.push_back(name);
+      still.emplace_back(name, hash);
       notDone += (notDone.empty() ? "" : "; ") + line;
     }
     if (still.empty()) return Status::ok();
@@ -262,7 +265,7 @@ Status waitForServices(Context& c, Api& api, const std::vector<std::string>& ser
 
 Status namespaceApply(Context& c) {
   LB_ASSIGN_OR_RETURN_STATUS(api, c.api());
-  std::vector<std::string> services;
+  std::vector<std::pair<std::string, std::string>> services;  // name, deployment hash
   for (const auto& file : c.a.files) {
     LB_ASSIGN_OR_RETURN_STATUS(text, readFile(file));
     LB_ASSIGN_OR_RETURN_STATUS(body, manifestBody(file, text));
@@ -273,13 +276,29 @@ Status namespaceApply(Context& c) {
     if (!c.table() && !c.a.wait) continue;
     if (doc.is_discarded() || !doc.contains("items") || !doc["items"].is_array())
       return internalError("unexpected answer to apply: " + answer.substr(0, 200));
+    std::set<std::string> inThisFile;
+    bool refsChanged = false;
     for (const auto& item : doc["items"]) {
       const std::string kind = item.value("kind", ""), name = item.value("name", "");
-      if (c.table()) c.out << actionLine(kind, name, item.value("action", ""));
-      if (kind == "Service" && item.value("action", "") != "removed" &&
-          std::find(services.begin(), services.end(), name) == services.end())
-        services.push_back(name);
+      const std::string action = item.value("action", "");
+      if (c.table()) c.out << actionLine(kind, name, action);
+      refsChanged |= (kind == "Secret" || kind == "Config") && action != "unchanged";
+      if (kind != "Service" || action == "removed") continue;
+      inThisFile.insert(name);
+      auto have = std::find_if(services.begin(), services.end(),
+                               [&](const auto& s) { return s.first == name; });
+      const std::string hash = item.value("hash", "");
+      if (have == services.end())
+        services.emplace_back(name, hash);
+      else
+        have->second = hash;  // a later file applied it again
     }
+    // A secret or config this file changed may change the deployment hash
+    // of services an earlier file applied: theirs is stale, so those fall
+    // back to comparing templates (see rollout.h).
+    if (refsChanged)
+      for (auto& [name, hash] : services)
+        if (!inThisFile.count(name)) hash.clear();
   }
   if (!c.a.wait) return Status::ok();
   return waitForServices(c, *api, services);

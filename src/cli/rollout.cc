@@ -13,12 +13,13 @@ bool terminating(types::State s) {
 template <class ReadyOf>
 const types::Deployment* currentDeployment(const types::Service& service,
                                            const std::vector<types::Deployment>& deployments,
-                                           const ReadyOf& readyOf) {
+                                           const std::string& hash, const ReadyOf& readyOf) {
   const types::Deployment* cur = nullptr;
   int curReady = -1;
   for (const auto& d : deployments) {
-    if (terminating(d.status.state) || d.spec.replicas != service.spec.replicas ||
-        !(d.spec.template_ == service.spec.template_))
+    const bool made = hash.empty() ? d.spec.template_ == service.spec.template_
+                                   : d.spec.templateHash == hash;
+    if (terminating(d.status.state) || d.spec.replicas != service.spec.replicas || !made)
       continue;
     int ready = readyOf(d);
     if (ready > curReady) {
@@ -32,7 +33,8 @@ const types::Deployment* currentDeployment(const types::Service& service,
 }  // namespace
 
 Rollout rolloutOf(const types::Service& service, const std::vector<types::Deployment>& deployments,
-                  const std::map<std::string, std::vector<types::Pod>>& pods) {
+                  const std::map<std::string, std::vector<types::Pod>>& pods,
+                  const std::string& hash) {
   Rollout r;
   r.service = service.meta.name;
   r.want = service.spec.replicas;
@@ -42,7 +44,7 @@ Rollout rolloutOf(const types::Service& service, const std::vector<types::Deploy
     return it == pods.end() ? kNone : it->second;
   };
   const types::Deployment* cur =
-      currentDeployment(service, deployments, [&](const types::Deployment& d) {
+      currentDeployment(service, deployments, hash, [&](const types::Deployment& d) {
         int ready = 0;
         for (const auto& p : podsOf(d.meta.name)) ready += p.status.ready ? 1 : 0;
         return ready;
@@ -67,12 +69,13 @@ Rollout rolloutOf(const types::Service& service, const std::vector<types::Deploy
 }
 
 Rollout rolloutFromStatus(const types::Service& service,
-                          const std::vector<types::Deployment>& deployments) {
+                          const std::vector<types::Deployment>& deployments,
+                          const std::string& hash) {
   Rollout r;
   r.service = service.meta.name;
   r.want = service.spec.replicas;
   const types::Deployment* cur = currentDeployment(
-      service, deployments, [](const types::Deployment& d) { return d.status.replicas.ready; });
+      service, deployments, hash, [](const types::Deployment& d) { return d.status.replicas.ready; });
   for (const auto& d : deployments) {
     if (&d != cur) {
       r.old += d.status.replicas.total;

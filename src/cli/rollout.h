@@ -7,6 +7,9 @@
 // A rollout is done when the deployment made from the service's current
 // template and replica count has exactly that many pods, all Ready, and no
 // pod of another deployment is left (blue/green finished, scale-down done).
+// "Made from the current template" is known for sure by the deployment hash
+// apply answers (`hash`: it covers the secrets and configs the env takes,
+// whose change rolls the pods too); without one, by an equal template.
 
 #include <map>
 #include <string>
@@ -31,13 +34,15 @@ struct Rollout {
 
 // `pods` maps a deployment's name to its pods.
 Rollout rolloutOf(const types::Service& service, const std::vector<types::Deployment>& deployments,
-                  const std::map<std::string, std::vector<types::Pod>>& pods);
+                  const std::map<std::string, std::vector<types::Pod>>& pods,
+                  const std::string& hash = "");
 
 // The same from the deployments' status counts alone (the controller's
 // view, no pod listing): cheap to read often, a step behind the pods. A
 // rollout it calls done is confirmed with rolloutOf before it is believed.
 Rollout rolloutFromStatus(const types::Service& service,
-                          const std::vector<types::Deployment>& deployments);
+                          const std::vector<types::Deployment>& deployments,
+                          const std::string& hash = "");
 
 // "web: 3 of 10 pods ready, 2 old pods left (pulling image ...)".
 std::string describe(const Rollout& r);

@@ -136,6 +136,8 @@ spec:
 YML
 }
 apply() { manifest "$@" >"$WORK/web.yml" && lb namespace apply e2e -f "$WORK/web.yml" >/dev/null; }
+# apply --wait: returns once the rollout is done; what follows is checked at once.
+wait_apply() { manifest "$@" >"$WORK/web.yml" && lb namespace apply e2e -f "$WORK/web.yml" --wait --wait-timeout 90 >"$WORK/wait.out"; }
 
 web_ids() { dk ps -q --no-trunc --filter label=io.lastbackend.service=web --filter label=io.lastbackend.namespace=e2e | sort; }
 count_web() { [[ $(web_ids | grep -c .) -eq $1 ]]; }
@@ -208,7 +210,17 @@ check "config change applied" apply 1 blue bonjour
 check "config change rolls the pod: new container with the new value in env and file" eventually 60 rolled bonjour hunter2
 ID_BEFORE=$(web_ids | head -1)
 SECRET=s3cret
-check "secret change applied" apply 1 blue bonjour
+# The template is unchanged: only the deployment hash apply answers (it
+# covers the secret's data) tells --wait to wait for the new pod.
+check "secret change applied with --wait" wait_apply 1 blue bonjour
+one_pod_with() {  # the service's only pod is Ready and its container has PASSWORD=$1
+  local pods sl id; pods=$(pods_json)
+  [[ $(jq length <<<"$pods") -eq 1 && $(jq '.[0].status.ready' <<<"$pods") == true ]] || return 1
+  sl=$(jq -r '.[0].meta.selflink' <<<"$pods")
+  id=$(dk ps -q --filter "label=io.lastbackend.pod=$sl" | head -1)
+  [[ -n $id && $(env_of "$id" PASSWORD) == "$1" ]]
+}
+check "... returned with the rolled pod Ready (the new secret in its env)" one_pod_with s3cret
 check "secret change rolls the pod: new container with the new value in env and file" eventually 60 rolled bonjour s3cret
 
 # --- blue/green ----------------------------------------------------------------------------
@@ -248,8 +260,6 @@ check "5 containers answer" eventually 90 all_answer 5
 check "5 pods reported ready" eventually 30 ready_pods 5
 check "scale to 2" apply 2 green bonjour
 check "2 containers left and answering" eventually 60 all_answer 2
-# apply --wait returns once the rollout is done: checked at once, no retry.
-wait_apply() { manifest "$@" >"$WORK/web.yml" && lb namespace apply e2e -f "$WORK/web.yml" --wait --wait-timeout 90 >"$WORK/wait.out"; }
 check "apply --wait (scale to 4) returns" wait_apply 4 green bonjour
 check "... with 4 pods Ready and 4 containers answering" eval 'ready_pods 4 && all_answer 4'
 check "... and says so" grep -q 'Service `web` is ready: 4 of 4 pods' "$WORK/wait.out"

@@ -95,6 +95,24 @@ TEST(RolloutTest, ZeroReplicasDoneWhenNoPodIsLeft) {
   EXPECT_FALSE(rolloutOf(service(0, "v1"), {deployment("a", 0, "v1")}, {{"a", pods(0, 1)}}).done());
 }
 
+// A changed secret the env takes rolls the pods with the template
+// unchanged: the deployment hash apply answered tells the new deployment
+// from the old one.
+TEST(RolloutTest, TheAppliedHashPicksTheDeploymentNotTheTemplate) {
+  auto old = deployment("old", 2, "v1", 2, 2);
+  old.spec.templateHash = "aaaa";
+  types::Service svc = service(2, "v1");
+  EXPECT_TRUE(rolloutOf(svc, {old}, {{"old", pods(2, 0)}}).done()) << "by template alone";
+  auto waiting = rolloutOf(svc, {old}, {{"old", pods(2, 0)}}, "bbbb");
+  EXPECT_FALSE(waiting.done());
+  EXPECT_EQ(describe(waiting), "web: waiting for the deployment of the new spec, 2 old pods left");
+  EXPECT_FALSE(rolloutFromStatus(svc, {old}, "bbbb").done());
+  auto fresh = deployment("new", 2, "v1", 2, 2);
+  fresh.spec.templateHash = "bbbb";
+  EXPECT_FALSE(rolloutOf(svc, {old, fresh}, {{"old", pods(2, 0)}, {"new", pods(2, 0)}}, "bbbb").done());
+  EXPECT_TRUE(rolloutOf(svc, {old, fresh}, {{"new", pods(2, 0)}}, "bbbb").done());
+}
+
 TEST(RolloutTest, FromStatusCountsMatchThePodView) {
   types::Service svc = service(3, "v2");
   auto r = rolloutFromStatus(svc, {deployment("old", 3, "v1", 3, 3), deployment("new", 3, "v2", 3, 2)});
