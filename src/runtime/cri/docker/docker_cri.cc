@@ -365,15 +365,25 @@ class DockerRuntime final : public ContainerRuntime {
   // only if /proc shows it in the exec's container's cgroup (an agent in
   // another pid namespace kills nothing).
   std::string killExec(const std::string& execId) {
-    Request inspect{Method::kGet, "/exec/" + http::percentEncode(execId) + "/json"};
-    inspect.timeout = std::chrono::seconds(2);
-    auto r = client_->call(inspect);
-    if (!r.isOk() || r->status != 200) return "";
-    auto j = json::parse(r->body, nullptr, false);
-    if (!j.is_object() || !j.value("Running", false)) return "";
+    // The deadline may have passed before dockerd started the process: give
+    // it a second to show up (or to finish) before giving up on it.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    json j;
+    while (true) {
+      Request inspect{Method::kGet, "/exec/" + http::percentEncode(execId) + "/json"};
+      inspect.timeout = std::chrono::seconds(2);
+      auto r = client_->call(inspect);
+      if (!r.isOk() || r->status != 200) return "";
+      j = json::parse(r->body, nullptr, false);
+      if (!j.is_object()) return "";
+      if (j.value("Running", false) && num(j, "Pid") > 1) break;
+      if (j.contains("ExitCode") && j["ExitCode"].is_number()) return "";  // it finished
+      if (std::chrono::steady_clock::now() >= until) return " (its process never started)";
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
     const long pid = static_cast<long>(num(j, "Pid"));
     const std::string container = str(j, "ContainerID");
-    if (pid <= 1 || container.size() < 12) return "";
+    if (container.size() < 12) return "";
     std::ifstream cg("/proc/" + std::to_string(pid) + "/cgroup");
     std::string text((std::istreambuf_iterator<char>(cg)), std::istreambuf_iterator<char>());
     if (text.find(container) == std::string::npos)
