@@ -13,9 +13,11 @@ Status writeFileAtomic(const std::string& path, std::string_view text, unsigned 
   auto fail = [&](const std::string& what) {
     return Status(Code::kUnavailable, "cannot " + what + ": " + std::strerror(errno));
   };
-  const std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return fail("write " + tmp);
+  // A temp name of its own (two writers never share one), next to `path`
+  // so the rename stays on one filesystem.
+  std::string tmp = path + ".XXXXXX";
+  int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
+  if (fd < 0) return fail("write a temp file next to " + path);
   ::fchmod(fd, mode);  // an old temp file may have had other bits
   size_t done = 0;
   while (done < text.size()) {
@@ -40,6 +42,14 @@ Status writeFileAtomic(const std::string& path, std::string_view text, unsigned 
     Status s = fail("replace " + path);
     ::unlink(tmp.c_str());
     return s;
+  }
+  // The rename itself lasts once the directory is synced.
+  const auto slash = path.find_last_of('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
   }
   return Status::ok();
 }
