@@ -166,6 +166,7 @@ class Agent::Impl {
   std::mutex memoryMu;
   std::map<std::string, PodMemory> memory;  // pod selflink -> memory
   bool memoryDirty = false;
+  bool memoryWriteFailing = false;
   PodMemory recall(const std::string& selflink) {
     std::lock_guard lock(memoryMu);
     auto it = memory.find(selflink);
@@ -391,6 +392,7 @@ class PodWorker {
     auto r = a_.cii->pull(ref, cp.auth, progress, &cancel_);
     if (!r.isOk()) {
       Status s = r.status().withContext("pull image '" + ref + "'");
+      if (cancel_.cancelled()) return s;  // the agent stops or the pod goes: no failure
       auto& b = pullBackoff_[cp.name];
       ++b.streak;
       b.last = a_.opt.clock->steadyNow();
@@ -541,7 +543,9 @@ class PodWorker {
           // Its image pull failed lately: no new try before the back-off ends.
           pullWait = true;
           cs.state = "error";
-          cs.message = pullError_[cp.name] + " (" + backoffNote(at, now, "retry") + ")";
+          auto why = pullError_.find(cp.name);  // none: it failed before the agent restarted
+          cs.message = (why == pullError_.end() ? std::string("image pull failed") : why->second) +
+                       " (" + backoffNote(at, now, "retry") + ")";
           error = "container '" + cp.name + "': " + cs.message;
           allReady = allRunning = false;
           next = std::min(next, at);
@@ -899,10 +903,14 @@ void Agent::Impl::saveMemory() {
                            {"pullAt", m.pullAtMs}};
   }
   Status s = writeFileAtomic(opt.stateFile, nlohmann::json{{"pods", pods}}.dump() + "\n");
+  std::lock_guard lock(memoryMu);
   if (!s.isOk()) {
-    spdlog::warn("node '{}': {}", opt.node, s.toString());
-    std::lock_guard lock(memoryMu);
-    memoryDirty = true;  // again with the next report
+    // Again with the next report; said once until a write works.
+    if (!memoryWriteFailing) spdlog::warn("node '{}': {}", opt.node, s.toString());
+    memoryWriteFailing = true;
+    memoryDirty = true;
+  } else {
+    memoryWriteFailing = false;
   }
 }
 

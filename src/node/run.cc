@@ -65,11 +65,12 @@ StatusOr<std::unique_ptr<NodeProcess>> NodeProcess::start(const config::NodeConf
   {
     std::error_code ec;
     std::filesystem::create_directories(workdir, ec);
-    ao.stateFile = workdir + "/agent-state.json";
   }
   ao.node = config.nodeName.empty() ? ao.host.info.hostname : config.nodeName;
   if (Status s = checkNodeName(ao.node); !s.isOk()) return s;
   ao.host.info.hostname = ao.node;
+  // One file per node name: agents sharing a workdir keep apart.
+  ao.stateFile = workdir + "/agent-" + ao.node + ".json";
   ao.host.info.labels = parseLabels(config.labels);
   if (config.server.port > 0)
     ao.host.info.labels["lastbackend.node.port"] = std::to_string(config.server.port);
