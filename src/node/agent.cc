@@ -184,6 +184,14 @@ class Agent::Impl {
     have = m;
     memoryDirty = true;
   }
+  // A retired worker's pod is forgotten, unless the pod came back meanwhile
+  // (a new worker has it: what it remembers stays).
+  void forget(const std::string& selflink) {
+    std::lock_guard lock(mu);
+    if (workers.count(selflink)) return;
+    std::lock_guard memory_lock(memoryMu);
+    memoryDirty |= memory.erase(selflink) > 0;
+  }
   void loadMemory();
   void saveMemory();
 
@@ -275,7 +283,7 @@ class PodWorker {
       }
       if (retiring) {
         teardown();
-        a_.remember(pod_.meta.selflink, {});
+        a_.forget(pod_.meta.selflink);
         std::lock_guard lock(mu_);
         done_ = true;
         break;
