@@ -232,23 +232,8 @@ Status waitForServices(Context& c, Api& api,
     std::string notDone;
     for (const auto& [name, hash] : pending) {
       auto r = readRollout(api, c.a.name, name, hash, pods);
-      if (!r.isOk()) {
-        // The cluster out of reach for a moment (a restart): go on trying
-        // until the timeout; any other error ends the wait.
-        const Code code = r.status().code();
-        if (code != Code::kUnavailable && code != Code::kDeadlineExceeded)
-          return r.status().withContext("waiting for service '" + name + "'");
-        const std::string line = name + ": " + r.status().message();
-        if (shown[name] != line) {
-          c.err << "waiting: " << line << "\n";
-          shown[name] = line;
-        }
-        still.emplace_back(name, hash);
-        notDone += (notDone.empty() ? "" : "; ") + line;
-        continue;
-      }
-      std::string line = describe(*r);
-      if (r->done()) {
+      std::string line;
+      if (r.isOk() && r->done()) {
         if (c.table()) {
           char took[32];
           std::snprintf(took, sizeof took, "%.1f s",
@@ -257,6 +242,16 @@ Status waitForServices(Context& c, Api& api,
                 << " pods (" << took << ")\n";
         }
         continue;
+      }
+      if (r.isOk()) {
+        line = describe(*r);
+      } else {
+        // The cluster out of reach for a moment (a restart): go on trying
+        // until the timeout; any other error ends the wait.
+        const Code code = r.status().code();
+        if (code != Code::kUnavailable && code != Code::kDeadlineExceeded)
+          return r.status().withContext("waiting for service '" + name + "'");
+        line = name + ": " + r.status().message();
       }
       if (shown[name] != line) {
         c.err << "waiting: " << line << "\n";

@@ -81,20 +81,16 @@ spec:
         command: sleep 100000
 YML
 
-# manifest REPLICAS GREETING CONFIG_VALUE
-manifest() {
+# data_docs GREETING PASSWORD: Config conf and Secret sec.
+data_docs() {
   cat <<YML
-kind: Namespace
-version: v1
-meta: {name: e2e}
----
 kind: Config
 version: v1
 meta: {name: conf}
 spec:
   type: text
   data:
-    - {key: greeting, value: "$3"}
+    - {key: greeting, value: "$1"}
 ---
 kind: Secret
 version: v1
@@ -102,7 +98,17 @@ meta: {name: sec}
 spec:
   type: text
   data:
-    - {key: password, value: ${SECRET:-hunter2}}
+    - {key: password, value: $2}
+YML
+}
+# manifest REPLICAS GREETING CONFIG_VALUE
+manifest() {
+  cat <<YML
+kind: Namespace
+version: v1
+meta: {name: e2e}
+---
+$(data_docs "$3" "${SECRET:-hunter2}")
 ---
 kind: Service
 version: v1
@@ -310,23 +316,7 @@ check "its 2 containers answer" eventually 60 keep_answer
 check "its 2 pods reported ready" eventually 30 keep_ready
 
 # --- config and secret used only as files: rewritten in place, no restart ------------------
-cat >"$WORK/data.yml" <<'YML'
-kind: Config
-version: v1
-meta: {name: conf}
-spec:
-  type: text
-  data:
-    - {key: greeting, value: salut}
----
-kind: Secret
-version: v1
-meta: {name: sec}
-spec:
-  type: text
-  data:
-    - {key: password, value: t0psecret}
-YML
+data_docs salut t0psecret >"$WORK/data.yml"
 BEFORE=$(keep_started)
 keep_files() {
   local id

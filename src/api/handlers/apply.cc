@@ -5,6 +5,7 @@
 // re-reads and re-plans, a few times, so the response always describes what
 // was actually committed.
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -126,17 +127,22 @@ std::optional<std::string> refData(const Context& ctx, const std::string& ns,
 // store as the apply left it: `lb namespace apply --wait` waits for the
 // deployment that carries it. A read that fails leaves it out.
 void addDeploymentHashes(const Context& ctx, const std::string& ns, std::vector<Item>* items) {
+  // Each secret or config read once, however many services take it.
+  std::map<std::pair<bool, std::string>, std::optional<std::string>> read;
+  auto data = [&](bool secret, const std::string& name) {
+    auto [it, fresh] = read.try_emplace({secret, name});
+    if (fresh)
+      it->second = secret ? refData<types::Secret>(ctx, ns, name)
+                          : refData<types::Config>(ctx, ns, name);
+    return it->second;
+  };
   for (auto& item : *items) {
     if (item.kind != Kind::kService) continue;
     auto key = KindTraits<types::Service>::key(ns, item.name);
     if (!key.isOk()) continue;
     auto svc = readOptional<types::Service>(*ctx.store, *key);
     if (!svc.isOk() || !*svc) continue;
-    item.hash = types::deploymentHash(
-        (*svc)->spec.template_, [&](bool secret, const std::string& name) {
-          return secret ? refData<types::Secret>(ctx, ns, name)
-                        : refData<types::Config>(ctx, ns, name);
-        });
+    item.hash = types::deploymentHash((*svc)->spec.template_, data);
   }
 }
 

@@ -348,16 +348,8 @@ TEST_F(ControllerTest, LeaderThatCannotRenewStopsWriting) {
 
 TEST_F(ControllerTest, NodesGetTheSecretsTheirPodsReferenceAndOnlyThose) {
   startCluster({});
-  types::Secret secret;
-  secret.meta.name = "db";
-  secret.meta.namespace_ = "demo";
-  secret.meta.selflink = "demo:db";
-  secret.spec.data = {{"password", "one"}};
-  ASSERT_TRUE(store_->put(*keys::secretKey("demo", "db"), types::toJson(secret)).isOk());
-  types::Secret unused = secret;
-  unused.meta.name = "other";
-  unused.meta.selflink = "demo:other";
-  ASSERT_TRUE(store_->put(*keys::secretKey("demo", "other"), types::toJson(unused)).isOk());
+  putData<types::Secret>(*store_, "demo", "db", {{"password", "one"}});
+  putData<types::Secret>(*store_, "demo", "other", {{"password", "one"}});
   auto svc = makeService("demo", "web", 1);
   types::EnvVar env;
   env.name = "PASSWORD";
@@ -372,8 +364,7 @@ TEST_F(ControllerTest, NodesGetTheSecretsTheirPodsReferenceAndOnlyThose) {
   EXPECT_NE(m->value.find("password"), std::string::npos);
   EXPECT_EQ(store_->list("/manifest/node/")->items.size(), 3u);  // pod, secret, endpoint
   // A changed secret is re-written to the node.
-  secret.spec.data = {{"password", "two"}};
-  ASSERT_TRUE(store_->set(*keys::secretKey("demo", "db"), types::toJson(secret)).isOk());
+  putData<types::Secret>(*store_, "demo", "db", {{"password", "two"}});
   ASSERT_TRUE(runUntil([&] {
     auto now = store_->get(key);
     return now.isOk() && now->value != m->value;
@@ -385,18 +376,8 @@ TEST_F(ControllerTest, NodesGetTheSecretsTheirPodsReferenceAndOnlyThose) {
 
 TEST_F(ControllerTest, ChangedSecretOrConfigInEnvRollsThePodsButNotAFileOnlyReference) {
   startCluster({});
-  types::Secret secret;
-  secret.meta.name = "db";
-  secret.meta.namespace_ = "demo";
-  secret.meta.selflink = "demo:db";
-  secret.spec.data = {{"password", "one"}};
-  ASSERT_TRUE(store_->put(*keys::secretKey("demo", "db"), types::toJson(secret)).isOk());
-  types::Config config;
-  config.meta.name = "conf";
-  config.meta.namespace_ = "demo";
-  config.meta.selflink = "demo:conf";
-  config.spec.data = {{"app.ini", "a=1"}};
-  ASSERT_TRUE(store_->put(*keys::configKey("demo", "conf"), types::toJson(config)).isOk());
+  putData<types::Secret>(*store_, "demo", "db", {{"password", "one"}});
+  putData<types::Config>(*store_, "demo", "conf", {{"app.ini", "a=1"}});
 
   auto envSvc = makeService("demo", "web", 2);
   types::EnvVar env;
@@ -419,16 +400,14 @@ TEST_F(ControllerTest, ChangedSecretOrConfigInEnvRollsThePodsButNotAFileOnlyRefe
   const std::string files1 = deploymentsOf(*store_, "demo", "files").begin()->first;
 
   // The secret changes: web rolls to a new deployment (blue/green).
-  secret.spec.data = {{"password", "two"}};
-  ASSERT_TRUE(store_->set(*keys::secretKey("demo", "db"), types::toJson(secret)).isOk());
+  putData<types::Secret>(*store_, "demo", "db", {{"password", "two"}});
   ASSERT_TRUE(runUntil(
       [&] { return converged("web", 2) && !deploymentsOf(*store_, "demo", "web").count(web1); }));
   const std::string web2 = deploymentsOf(*store_, "demo", "web").begin()->first;
 
   // The config changes: web rolls again; files (a volume of it) keeps its
   // deployment: agents rewrite the files in place.
-  config.spec.data = {{"app.ini", "a=2"}};
-  ASSERT_TRUE(store_->set(*keys::configKey("demo", "conf"), types::toJson(config)).isOk());
+  putData<types::Config>(*store_, "demo", "conf", {{"app.ini", "a=2"}});
   ASSERT_TRUE(runUntil(
       [&] { return converged("web", 2) && !deploymentsOf(*store_, "demo", "web").count(web2); }));
   for (int i = 0; i < 20; ++i) step();
@@ -437,6 +416,10 @@ TEST_F(ControllerTest, ChangedSecretOrConfigInEnvRollsThePodsButNotAFileOnlyRefe
 
   // A write that leaves the data as it was (e.g. a description) rolls nothing.
   const std::string web3 = deploymentsOf(*store_, "demo", "web").begin()->first;
+  auto stored = store_->get(*keys::configKey("demo", "conf"));
+  ASSERT_TRUE(stored.isOk());
+  types::Config config;
+  ASSERT_TRUE(types::fromJson(stored->value, &config).isOk());
   config.meta.description = "same data";
   ASSERT_TRUE(store_->set(*keys::configKey("demo", "conf"), types::toJson(config)).isOk());
   for (int i = 0; i < 20; ++i) step();

@@ -8,10 +8,12 @@
 #include <map>
 #include <set>
 #include <string>
+#include <type_traits>
 
 #include "lastbackend/storage/keys.h"
 #include "lastbackend/storage/storage.h"
 #include "lastbackend/types/codec.h"
+#include "lastbackend/types/secret.h"
 
 namespace lb::controller::testing {
 
@@ -58,6 +60,19 @@ inline void applyService(storage::Storage& store, const types::Service& svc) {
     if (r.isOk()) return;
   }
   FAIL() << "could not write " << key;
+}
+
+// Writes (creates or replaces) Secret or Config `ns:name` with `data`.
+template <class T>
+inline void putData(storage::Storage& store, const std::string& ns, const std::string& name,
+                    std::map<std::string, std::string> data) {
+  T obj;
+  obj.meta.name = name;
+  obj.meta.namespace_ = ns;
+  obj.meta.selflink = ns + ":" + name;
+  obj.spec.data = std::move(data);
+  auto key = std::is_same_v<T, types::Secret> ? keys::secretKey(ns, name) : keys::configKey(ns, name);
+  ASSERT_TRUE(store.set(*key, types::toJson(obj)).isOk());
 }
 
 inline void markDestroy(storage::Storage& store, const std::string& ns, const std::string& name) {
