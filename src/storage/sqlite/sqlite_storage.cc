@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "storage/sqlite/change_signal.h"
 #include "storage/sqlite/db.h"
 #include "storage/watch_hub.h"
 
@@ -16,9 +17,13 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// How often the poller looks for other processes' writes. In-process writes
-// do not wait for it.
+// The poller reads other processes' writes when the WAL file changes
+// (ChangeSignal), at most once per kPollInterval under load (own commits
+// touch the WAL too), and once per kIdlePoll as a safety net where inotify
+// says nothing (some network filesystems). Without inotify it polls every
+// kPollInterval. In-process writes do not wait for it.
 constexpr auto kPollInterval = 10ms;
+constexpr auto kIdlePoll = 1000ms;
 // Transactions folded into one SQLite transaction (one fsync) at most.
 constexpr size_t kMaxBatch = 4096;
 
@@ -192,6 +197,7 @@ class SqliteStorage : public Storage {
     auto rev = dispatch_.meta("revision");
     if (!rev) return rev.status();
     published_ = *rev;
+    signal_.watch(path_ + "-wal");
     committer_ = std::thread([this] { commitLoop(); });
     poller_ = std::thread([this] { pollLoop(); });
     return Status::ok();
@@ -486,20 +492,20 @@ class SqliteStorage : public Storage {
         return;
       }
     }
-    std::lock_guard lock(pollMu_);
-    pollWake_ = true;
-    pollCv_.notify_one();
+    signal_.wake();
   }
 
   void pollLoop() {
+    using Wake = ChangeSignal::Wake;
+    Wake why = Wake::kSignal;
+    bool pollNow = false;
     while (true) {
-      {
-        std::unique_lock lock(pollMu_);
-        pollCv_.wait_for(lock, kPollInterval, [&] { return pollWake_ || pollStop_; });
-        if (pollStop_) return;
-        pollWake_ = false;
-      }
+      if (!pollNow) why = signal_.wait(signal_.watching() ? kIdlePoll : kPollInterval, true);
+      if (pollStop_) return;
       pollOnce();
+      pollNow = false;
+      // After a file event, the next one waits out kPollInterval (signals do not).
+      if (why == Wake::kFile) pollNow = signal_.wait(kPollInterval, false) == Wake::kSignal;
     }
   }
 
@@ -540,11 +546,8 @@ class SqliteStorage : public Storage {
       queueCv_.notify_all();
     }
     if (committer_.joinable()) committer_.join();
-    {
-      std::lock_guard lock(pollMu_);
-      pollStop_ = true;
-      pollCv_.notify_all();
-    }
+    pollStop_ = true;
+    signal_.wake();
     if (poller_.joinable()) poller_.join();
     hub_.failAll(unavailable("sqlite: storage '" + path_ + "' is closed"));
   }
@@ -566,10 +569,8 @@ class SqliteStorage : public Storage {
   int64_t published_ = 0;  // every event up to here went to the hub
   WatchHub hub_;
 
-  std::mutex pollMu_;
-  std::condition_variable pollCv_;
-  bool pollWake_ = false;
-  bool pollStop_ = false;
+  ChangeSignal signal_;
+  std::atomic<bool> pollStop_{false};
   std::thread poller_;
 
   std::mutex poolMu_;
