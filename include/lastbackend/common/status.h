@@ -1,7 +1,7 @@
 #pragma once
 
 // Errors as values across component boundaries. A Status carries a kind
-// (which maps to an HTTP status in exactly one place, src/api/errors.cc), a
+// (which maps to an HTTP status in exactly one place, src/client/http_errors.cc), a
 // human message, and optionally the field path of the input that was wrong.
 
 #include <cassert>
