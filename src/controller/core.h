@@ -11,6 +11,7 @@
 // Loop thread only (stats() excepted).
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <random>
@@ -38,7 +39,7 @@ class Core {
   ~Core();
 
   // See Controller::runOnce.
-  Status runOnce(std::chrono::milliseconds wait, size_t maxKeys);
+  Status runOnce(std::chrono::milliseconds wait, size_t maxKeys = SIZE_MAX);
   // Queues every object (what the periodic resync does).
   void resyncNow();
   // Forgets the cache (stepped down); the next pass re-lists.

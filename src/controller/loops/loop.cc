@@ -15,4 +15,14 @@ std::string Context::newName() {
 
 std::string Context::now() const { return formatRfc3339(clock.now()); }
 
+types::Meta Context::childMeta(const types::Meta& parent) {
+  types::Meta m;
+  m.name = newName();
+  m.namespace_ = parent.namespace_;
+  m.selflink = parent.selflink + ":" + m.name;
+  m.labels = parent.labels;
+  m.created = m.updated = now();
+  return m;
+}
+
 }  // namespace lb::controller::loops

@@ -40,6 +40,10 @@ struct Context {
   std::string newName();
   // The wall time as stored in meta.created/updated.
   std::string now() const;
+  // The meta of a new object owned by `parent` (a service's deployment, a
+  // deployment's pod): a new name under the parent's selflink, its
+  // namespace and labels, created now.
+  types::Meta childMeta(const types::Meta& parent);
 };
 
 class Loop : public CacheListener {

@@ -124,11 +124,7 @@ void PodsLoop::scaleDown(std::vector<Pod*>& live, int want) {
 
 Pod PodsLoop::newPod(const types::Deployment& dep) {
   Pod p;
-  p.meta.name = ctx_.newName();
-  p.meta.namespace_ = dep.meta.namespace_;
-  p.meta.selflink = dep.meta.selflink + ":" + p.meta.name;
-  p.meta.labels = dep.meta.labels;
-  p.meta.created = p.meta.updated = ctx_.now();
+  p.meta = ctx_.childMeta(dep.meta);
   p.spec.template_ = dep.spec.template_;
   p.spec.selector = dep.spec.selector;
   p.status.state = State::kProvision;

@@ -137,11 +137,7 @@ std::string ServicesLoop::currentDeployment(const Service& svc, const std::strin
   }
   if (cur.empty()) {
     Deployment d;
-    d.meta.name = ctx_.newName();
-    d.meta.namespace_ = svc.meta.namespace_;
-    d.meta.selflink = svc.meta.selflink + ":" + d.meta.name;
-    d.meta.labels = svc.meta.labels;
-    d.meta.created = d.meta.updated = ctx_.now();
+    d.meta = ctx_.childMeta(svc.meta);
     d.spec.template_ = svc.spec.template_;
     d.spec.selector = svc.spec.selector;
     d.spec.replicas = svc.spec.replicas;

@@ -14,7 +14,9 @@ Ipam stored(LoopHarness& h) {
   Ipam ipam = Ipam::create("10.96.0.0/24").value();
   auto o = h.store().get(keys::ipamKey());
   EXPECT_TRUE(o.isOk());
-  if (o.isOk()) EXPECT_TRUE(ipam.loadJson(o->value).isOk());
+  if (o.isOk()) {
+    EXPECT_TRUE(ipam.loadJson(o->value).isOk());
+  }
   return ipam;
 }
 

@@ -41,7 +41,7 @@ class LoopHarness {
     so.driver = "mock";
     store_ = std::shared_ptr<storage::Storage>(std::move(storage::open(so).value()));
     options.clock = &clock_;
-    options.servicesCidr = options.servicesCidr.empty() ? "10.96.0.0/24" : options.servicesCidr;
+    options.servicesCidr = "10.96.0.0/24";  // the tests read /system/ipam with this range
     opt_ = std::move(options);
     elector_ = std::make_unique<Elector>(*store_, clock_, "c1", 10s);
     EXPECT_TRUE(*elector_->tick());
