@@ -119,8 +119,8 @@ bool Batch::flush(bool leader) {
     std::lock_guard lock(counters_.mu);
     counters_.stats.conflicts++;
   }
-  spdlog::debug("controller: batch of {} ops for {} keys failed: {}", ops.size(),
-                workKeys_.size(), rev.status().message());
+  spdlog::debug("controller: batch of {} ops for {} keys failed: {}", ops.size(), workKeys_.size(),
+                rev.status().message());
   std::vector<std::string> work = std::move(workKeys_);
   std::vector<std::string> touched(touched_.begin(), touched_.end());
   ipam.dirty = false;

@@ -59,8 +59,8 @@ void Cache::clear() {
   ipam_ = {emptyIpam_};
 }
 
-void Cache::applyRemote(const std::string& key, const std::string& value, int64_t rev,
-                        bool deleted, bool force) {
+void Cache::applyRemote(const std::string& key, const std::string& value, int64_t rev, bool deleted,
+                        bool force) {
   auto ki = detail::classify(key);
   if (ki.kind == Kind::kOther) return;
   auto known = revs_.find(key);
@@ -124,8 +124,7 @@ void Cache::apply(const detail::KeyInfo& ki, const std::string& key,
       return setNodeInfo(ki.id, decode<types::Node>(key, value));
     case Kind::kNodeStatus: {
       auto n = decode<types::Node>(key, value);
-      return setNodeStatus(ki.id,
-                           n ? std::optional<types::NodeStatus>(n->status) : std::nullopt);
+      return setNodeStatus(ki.id, n ? std::optional<types::NodeStatus>(n->status) : std::nullopt);
     }
     case Kind::kNodeManifest:
     case Kind::kClusterManifest:

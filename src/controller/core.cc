@@ -6,8 +6,8 @@
 
 namespace lb::controller {
 
-Core::Core(std::shared_ptr<storage::Storage> store, const Options& options,
-           const Elector& elector, Ipam emptyIpam, const LoopFactory& makeLoops)
+Core::Core(std::shared_ptr<storage::Storage> store, const Options& options, const Elector& elector,
+           Ipam emptyIpam, const LoopFactory& makeLoops)
     : store_(std::move(store)),
       opt_(options),
       clock_(*options.clock),
@@ -126,8 +126,7 @@ Status Core::sync() {
     counters_.stats.relists++;
   }
   spdlog::info("controller: cache loaded at revision {} ({} services, {} pods, {} nodes)",
-               watchRev_, cache_.services().size(), cache_.pods().size(),
-               cache_.nodeInfo().size());
+               watchRev_, cache_.services().size(), cache_.pods().size(), cache_.nodeInfo().size());
   resyncNow();
   return Status::ok();
 }

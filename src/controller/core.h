@@ -29,8 +29,7 @@ namespace lb::controller {
 
 class Core {
  public:
-  using LoopFactory =
-      std::function<std::vector<std::unique_ptr<loops::Loop>>(loops::Context& ctx)>;
+  using LoopFactory = std::function<std::vector<std::unique_ptr<loops::Loop>>(loops::Context& ctx)>;
 
   // Writes only while `elector` leads. `makeLoops` builds the loops (all of
   // them unless a test picks some).

@@ -9,9 +9,7 @@ using detail::Kind;
 using types::Endpoint;
 using types::State;
 
-std::vector<Kind> EndpointsLoop::kinds() const {
-  return {Kind::kEndpoint, Kind::kClusterManifest};
-}
+std::vector<Kind> EndpointsLoop::kinds() const { return {Kind::kEndpoint, Kind::kClusterManifest}; }
 
 void EndpointsLoop::onChange(const Change& c) {
   // A manifest written by someone else (or re-read) is compared afresh.

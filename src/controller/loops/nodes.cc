@@ -39,16 +39,16 @@ void addRefs(std::map<std::string, std::optional<std::string>>& want, const std:
              const std::set<std::string>& names) {
   for (const auto& n : names) {
     auto it = map.find(ns + ":" + n);
-    if (it != map.end()) want[*keys::nodeManifestKey(node, kind, it->first)] = encodeObject(it->second);
+    if (it != map.end())
+      want[*keys::nodeManifestKey(node, kind, it->first)] = encodeObject(it->second);
   }
 }
 
 }  // namespace
 
 std::vector<Kind> NodesLoop::kinds() const {
-  std::vector<Kind> k = {Kind::kPod,          Kind::kNodeInfo, Kind::kNodeStatus,
-                         Kind::kNodeManifest, Kind::kSecret,   Kind::kConfig,
-                         Kind::kVolume};
+  std::vector<Kind> k = {Kind::kPod,    Kind::kNodeInfo, Kind::kNodeStatus, Kind::kNodeManifest,
+                         Kind::kSecret, Kind::kConfig,   Kind::kVolume};
   if (ctx_.options.nodeEndpointManifests) k.push_back(Kind::kEndpoint);
   return k;
 }
@@ -172,7 +172,7 @@ void NodesLoop::write(const std::string& name, Manifests want) {
     auto have = manifests.find(key);
     const bool pod = !value;
     if (pod) {
-      if (have != manifests.end()) continue;  // pod specs never change
+      if (have != manifests.end()) continue;                     // pod specs never change
       value = podManifest(name, key.substr(prefix.size() + 4));  // after "pod/"
     } else if (have != manifests.end() && have->second == *value) {
       continue;

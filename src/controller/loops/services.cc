@@ -43,8 +43,8 @@ void ServicesLoop::onChange(const Change& c) {
     case Kind::kSecret:
     case Kind::kConfig: {
       // Env taken from a secret or config is part of the deployment hash.
-      std::string ns = c.kind == Kind::kNamespace ? std::string(c.id)
-                                                  : detail::selflinkPrefix(c.id, 1);
+      std::string ns =
+          c.kind == Kind::kNamespace ? std::string(c.id) : detail::selflinkPrefix(c.id, 1);
       forPrefix(ctx_.cache.services(), ns + ":",
                 [&](const std::string& sl, Service&) { ctx_.queue.enqueue('s', sl); });
       return;
@@ -144,8 +144,8 @@ std::string ServicesLoop::currentDeployment(const Service& svc, const std::strin
     d.spec.templateHash = hash;
     d.status.state = State::kProvision;
     putDeployment(d);
-    spdlog::info("controller: service '{}': new deployment '{}' (template {})",
-                 svc.meta.selflink, d.meta.name, hash);
+    spdlog::info("controller: service '{}': new deployment '{}' (template {})", svc.meta.selflink,
+                 d.meta.name, hash);
     return d.meta.selflink;
   }
   const Deployment& dep = deployments[cur];
@@ -247,8 +247,7 @@ void ServicesLoop::reconcile(const std::string& sl) {
     st.state = State::kError;
     st.message =
         "deployment " + curName + " failed: " + cc.error +
-        (serving.empty() ? ""
-                         : "; deployment " + detail::selflinkName(serving) + " keeps serving");
+        (serving.empty() ? "" : "; deployment " + detail::selflinkName(serving) + " keeps serving");
   } else {
     st.state = State::kProvision;
     st.message = unscheduled.empty() ? "" : "deployment " + curName + ": " + unscheduled;

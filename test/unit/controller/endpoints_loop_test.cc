@@ -1,10 +1,9 @@
 // Endpoints (all loops): a service with ports gets a VIP, its ready pods as
 // upstreams and a cluster endpoint manifest; without ports it has none.
 
-#include "controller/loops/endpoints.h"
-
 #include <gtest/gtest.h>
 
+#include "controller/loops/endpoints.h"
 #include "loop_harness.h"
 
 namespace lb::controller::testing {

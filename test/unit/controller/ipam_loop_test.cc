@@ -1,10 +1,9 @@
 // The IPAM loop alone: after a restart the allocator adopts the addresses
 // stored endpoints hold and frees those nobody holds any more.
 
-#include "controller/loops/ipam.h"
-
 #include <gtest/gtest.h>
 
+#include "controller/loops/ipam.h"
 #include "loop_harness.h"
 
 namespace lb::controller::testing {

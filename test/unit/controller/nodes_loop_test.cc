@@ -2,10 +2,9 @@
 // offline timeout is marked offline) and the node's manifests (its pods and
 // what they reference; nothing once it is offline).
 
-#include "controller/loops/nodes.h"
-
 #include <gtest/gtest.h>
 
+#include "controller/loops/nodes.h"
 #include "loop_harness.h"
 
 namespace lb::controller::testing {

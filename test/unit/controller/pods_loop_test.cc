@@ -2,10 +2,9 @@
 // for capacity and are placed when a node comes, pods lost with their node
 // are replaced, and scale-down keeps the ready pods.
 
-#include "controller/loops/pods.h"
-
 #include <gtest/gtest.h>
 
+#include "controller/loops/pods.h"
 #include "loop_harness.h"
 
 namespace lb::controller::testing {

@@ -2,10 +2,9 @@
 // services its rules name; nothing serves routes yet, so a complete route
 // is `initialized`, never `ready`.
 
-#include "controller/loops/routes.h"
-
 #include <gtest/gtest.h>
 
+#include "controller/loops/routes.h"
 #include "loop_harness.h"
 
 namespace lb::controller::testing {

@@ -2,10 +2,9 @@
 // its pods and is ready when they are; a new template rolls out blue/green;
 // a destroyed service is torn down.
 
-#include "controller/loops/services.h"
-
 #include <gtest/gtest.h>
 
+#include "controller/loops/services.h"
 #include "loop_harness.h"
 
 namespace lb::controller::testing {
