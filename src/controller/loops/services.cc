@@ -121,7 +121,8 @@ void ServicesLoop::teardown(const std::string& sl) {
 
 // The live deployment made from this template (the one with the most ready
 // pods), created or brought to the service's replicas and selector.
-std::string ServicesLoop::currentDeployment(const Service& svc, const std::string& hash,
+std::string ServicesLoop::currentDeployment(const std::string& sl, const Service& svc,
+                                            const std::string& hash,
                                             const std::vector<std::string>& deps) {
   auto& deployments = ctx_.cache.deployments();
   std::string cur;
@@ -137,15 +138,17 @@ std::string ServicesLoop::currentDeployment(const Service& svc, const std::strin
   }
   if (cur.empty()) {
     Deployment d;
-    d.meta = ctx_.childMeta(svc.meta);
+    types::Meta parent = svc.meta;
+    parent.selflink = sl;  // the key is authoritative
+    d.meta = ctx_.childMeta(parent);
     d.spec.template_ = svc.spec.template_;
     d.spec.selector = svc.spec.selector;
     d.spec.replicas = svc.spec.replicas;
     d.spec.templateHash = hash;
     d.status.state = State::kProvision;
     putDeployment(d);
-    spdlog::info("controller: service '{}': new deployment '{}' (template {})", svc.meta.selflink,
-                 d.meta.name, hash);
+    spdlog::info("controller: service '{}': new deployment '{}' (template {})", sl, d.meta.name,
+                 hash);
     return d.meta.selflink;
   }
   const Deployment& dep = deployments[cur];
@@ -230,7 +233,7 @@ void ServicesLoop::reconcile(const std::string& sl) {
   }
   const Service svc = svcIt->second;
   const std::vector<std::string> deps = deploymentsOf(sl);
-  const std::string cur = currentDeployment(svc, deploymentHash(svc), deps);
+  const std::string cur = currentDeployment(sl, svc, deploymentHash(svc), deps);
   std::string unscheduled = pods_.scale(ctx_.cache.deployments()[cur]);
   PodCounts cc = pods_.count(cur);
   updateDeploymentStatus(cur, cc);

@@ -31,8 +31,8 @@ class ServicesLoop final : public Loop {
  private:
   std::string deploymentHash(const types::Service& svc);
   std::vector<std::string> deploymentsOf(const std::string& sl);
-  std::string currentDeployment(const types::Service& svc, const std::string& hash,
-                                const std::vector<std::string>& deps);
+  std::string currentDeployment(const std::string& sl, const types::Service& svc,
+                                const std::string& hash, const std::vector<std::string>& deps);
   std::string retireOld(const std::string& sl, const std::string& cur, bool ready,
                         const std::vector<std::string>& deps);
   void updateDeploymentStatus(const std::string& depSl, const PodCounts& c);
