@@ -125,6 +125,27 @@ TEST_F(ControllerTest, ThreeReplicasOnThreeNodes) {
   EXPECT_EQ(service("web").status.state, types::State::kReady);
 }
 
+// Nothing serves routes yet: a route whose services are all ready is
+// `initialized` (an ingress reports it served), never `ready`.
+TEST_F(ControllerTest, RouteToReadyServicesIsInitializedNotReady) {
+  startCluster({});
+  types::Route r;
+  r.meta.name = "site";
+  r.meta.namespace_ = "demo";
+  r.meta.selflink = "demo:site";
+  r.spec.rules.push_back({"/", "web", 80});
+  ASSERT_TRUE(store_->put(*keys::routeKey("demo", "site"), types::toJson(r)).isOk());
+  auto route = [&] { return listOf<types::Route>(*store_, "/route/").begin()->second.status; };
+  for (int i = 0; i < 3; ++i) step();
+  EXPECT_EQ(route().state, "provision");
+  EXPECT_EQ(route().message, "service 'web' has no ready endpoint");
+  applyService(*store_, makeService("demo", "web", 2));
+  ASSERT_TRUE(runUntil([&] { return converged("web", 2); }));
+  for (int i = 0; i < 3; ++i) step();
+  EXPECT_EQ(route().state, "initialized");
+  EXPECT_EQ(route().message, "");
+}
+
 TEST_F(ControllerTest, NodeSelectorPutsAllPodsOnTheMatchingNode) {
   HollowOptions h;
   h.labels = [](int i) { return types::Labels{{"type", i == 1 ? "example" : "plain"}}; };

@@ -1,0 +1,52 @@
+#pragma once
+
+// Pods and scheduling: keeps a deployment at its replica count (placing new
+// pods with the scheduler, replacing pods lost with their node, scaling
+// down in a fixed order) and retries unscheduled pods when capacity frees
+// up. It has no work keys of its own: a pod belongs to its service's key
+// ("s/"), which calls in here.
+
+#include <string>
+
+#include "controller/loops/loop.h"
+
+namespace lb::controller::loops {
+
+struct PodCounts {
+  int total = 0, ready = 0, provision = 0, errored = 0;
+  std::string error;        // first errored pod's message
+  std::string unscheduled;  // first unschedulable reason
+};
+
+class PodsLoop final : public Loop {
+ public:
+  explicit PodsLoop(Context& ctx) : ctx_(ctx) {}
+
+  std::string_view name() const override { return "pods"; }
+  char prefix() const override { return 0; }
+  std::vector<detail::Kind> kinds() const override;
+  void onChange(const Change& change) override;
+  void tick(SteadyTime now) override;
+  void resync() override;
+
+  // The pods of deployment `depSl` by state.
+  PodCounts count(const std::string& depSl);
+  // Keeps `dep` at its replica count; returns the first reason a pod could
+  // not be placed (empty if all placed).
+  std::string scale(const types::Deployment& dep);
+  // Deletes every pod whose selflink starts with `prefix`; returns how many.
+  size_t removeAll(const std::string& prefix);
+
+ private:
+  void remove(const std::string& sl);
+  void put(types::Pod p);
+  void scaleDown(std::vector<types::Pod*>& live, int want);
+  types::Pod newPod(const types::Deployment& dep);
+
+  Context& ctx_;
+  // Capacity was freed or a node became usable: unscheduled pods retry.
+  bool pendingRetry_ = false;
+  SteadyTime lastRetry_{};
+};
+
+}  // namespace lb::controller::loops

@@ -1,0 +1,262 @@
+#include "controller/loops/services.h"
+
+#include "lastbackend/common/logging.h"
+#include "lastbackend/storage/keys.h"
+
+namespace lb::controller::loops {
+
+namespace keys = storage::keys;
+using detail::Kind;
+using types::Deployment;
+using types::Service;
+using types::State;
+
+namespace {
+
+bool terminating(State s) { return s == State::kDestroy || s == State::kDestroyed; }
+
+// Only the data counts (not meta.updated and the like).
+template <class T>
+T dataOf(const T& obj) {
+  T out;
+  out.spec = obj.spec;
+  return out;
+}
+
+}  // namespace
+
+std::vector<Kind> ServicesLoop::kinds() const {
+  return {Kind::kService, Kind::kDeployment, Kind::kNamespace, Kind::kSecret, Kind::kConfig};
+}
+
+void ServicesLoop::onChange(const Change& c) {
+  switch (c.kind) {
+    case Kind::kService:
+      ctx_.queue.enqueue('s', c.id);
+      return;
+    case Kind::kDeployment:
+      ctx_.queue.enqueue('s', detail::selflinkPrefix(c.id, 2));
+      return;
+    case Kind::kNamespace:
+      if (c.present) return;  // a namespace going takes its services along
+      [[fallthrough]];
+    case Kind::kSecret:
+    case Kind::kConfig: {
+      // Env taken from a secret or config is part of the deployment hash.
+      std::string ns =
+          c.kind == Kind::kNamespace ? std::string(c.id) : detail::selflinkPrefix(c.id, 1);
+      forPrefix(ctx_.cache.services(), ns + ":",
+                [&](const std::string& sl, Service&) { ctx_.queue.enqueue('s', sl); });
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+void ServicesLoop::resync() {
+  for (const auto& [sl, svc] : ctx_.cache.services()) ctx_.queue.enqueue('s', sl);
+  // Deployments whose service is gone: their service key tears them down.
+  std::string last;
+  for (const auto& [sl, d] : ctx_.cache.deployments()) {
+    std::string parent = detail::selflinkPrefix(sl, 2);
+    if (parent != last && !ctx_.cache.services().count(parent)) ctx_.queue.enqueue('s', parent);
+    last = std::move(parent);
+  }
+}
+
+// The deployment's template hash: the template's, combined with the data
+// of every secret and config the containers' env takes values from. Env
+// is resolved when a container is created, so a changed secret or config
+// rolls the pods (a new deployment, blue/green). Files projected from
+// secrets and configs are rewritten in place by the agents
+// (docs/node-protocol.md), so volume references do not roll; nor does a
+// template without env references change its hash.
+std::string ServicesLoop::deploymentHash(const Service& svc) {
+  return types::deploymentHash(
+      svc.spec.template_, [&](bool secret, const std::string& name) -> std::optional<std::string> {
+        const std::string key = svc.meta.namespace_ + ":" + name;
+        if (secret) {
+          auto it = ctx_.cache.secrets().find(key);
+          if (it == ctx_.cache.secrets().end()) return std::nullopt;
+          return types::toJson(dataOf(it->second));
+        }
+        auto it = ctx_.cache.configs().find(key);
+        if (it == ctx_.cache.configs().end()) return std::nullopt;
+        return types::toJson(dataOf(it->second));
+      });
+}
+
+std::vector<std::string> ServicesLoop::deploymentsOf(const std::string& sl) {
+  std::vector<std::string> deps;
+  forPrefix(ctx_.cache.deployments(), sl + ":",
+            [&](const std::string& d, Deployment&) { deps.push_back(d); });
+  return deps;
+}
+
+void ServicesLoop::putDeployment(const Deployment& d) {
+  ctx_.batch.putObject(*keys::objectKey(keys::Collection::kDeployment, d.meta.selflink), d);
+  ctx_.cache.setDeployment(d.meta.selflink, d);
+}
+
+// Deletes a deployment with its pods (the node agents stop the containers
+// when their manifests go, which the node keys do).
+void ServicesLoop::destroyDeployment(const std::string& depSl) {
+  pods_.removeAll(depSl + ":");
+  ctx_.batch.remove(*keys::objectKey(keys::Collection::kDeployment, depSl), false);
+}
+
+void ServicesLoop::teardown(const std::string& sl) {
+  std::vector<std::string> deps = deploymentsOf(sl);
+  for (const auto& d : deps) destroyDeployment(d);
+  // Pods whose deployment is already gone.
+  size_t pods = pods_.removeAll(sl + ":");
+  endpoints_.remove(sl);
+  if (ctx_.cache.services().count(sl)) {
+    ctx_.batch.remove(*keys::objectKey(keys::Collection::kService, sl), true);
+    spdlog::info("controller: service '{}' torn down ({} deployments, {} pods)", sl, deps.size(),
+                 pods);
+  }
+}
+
+// The live deployment made from this template (the one with the most ready
+// pods), created or brought to the service's replicas and selector.
+std::string ServicesLoop::currentDeployment(const std::string& sl, const Service& svc,
+                                            const std::string& hash,
+                                            const std::vector<std::string>& deps) {
+  auto& deployments = ctx_.cache.deployments();
+  std::string cur;
+  int curReady = -1;
+  for (const auto& d : deps) {
+    const Deployment& dep = deployments[d];
+    if (dep.spec.templateHash != hash || terminating(dep.status.state)) continue;
+    int ready = pods_.count(d).ready;
+    if (cur.empty() || ready > curReady) {
+      cur = d;
+      curReady = ready;
+    }
+  }
+  if (cur.empty()) {
+    Deployment d;
+    types::Meta parent = svc.meta;
+    parent.selflink = sl;  // the key is authoritative
+    d.meta = ctx_.childMeta(parent);
+    d.spec.template_ = svc.spec.template_;
+    d.spec.selector = svc.spec.selector;
+    d.spec.replicas = svc.spec.replicas;
+    d.spec.templateHash = hash;
+    d.status.state = State::kProvision;
+    putDeployment(d);
+    spdlog::info("controller: service '{}': new deployment '{}' (template {})", sl, d.meta.name,
+                 hash);
+    return d.meta.selflink;
+  }
+  const Deployment& dep = deployments[cur];
+  if (dep.spec.replicas != svc.spec.replicas || !(dep.spec.selector == svc.spec.selector)) {
+    Deployment d = dep;
+    d.spec.replicas = svc.spec.replicas;
+    d.spec.selector = svc.spec.selector;
+    d.meta.updated = ctx_.now();
+    putDeployment(d);
+  }
+  return cur;
+}
+
+// Older deployments: once the current one is ready they all go; until then
+// the one serving the most ready pods keeps serving. Returns that one.
+std::string ServicesLoop::retireOld(const std::string& sl, const std::string& cur, bool ready,
+                                    const std::vector<std::string>& deps) {
+  auto& deployments = ctx_.cache.deployments();
+  std::string serving;
+  int servingReady = 0;
+  if (!ready) {
+    for (const auto& d : deps) {
+      if (d == cur || !deployments.count(d) || terminating(deployments[d].status.state)) continue;
+      int r = pods_.count(d).ready;
+      if (r > servingReady || (r == servingReady && r > 0 && d > serving)) {
+        serving = d;
+        servingReady = r;
+      }
+    }
+  }
+  for (const auto& d : deps) {
+    if (d == cur || d == serving || !deployments.count(d)) continue;
+    spdlog::info("controller: service '{}': destroying deployment '{}'", sl,
+                 detail::selflinkName(d));
+    destroyDeployment(d);
+  }
+  if (!serving.empty()) {
+    pods_.scale(deployments[serving]);
+    updateDeploymentStatus(serving, pods_.count(serving));
+  }
+  return serving;
+}
+
+// Status of a deployment from its pods; written when it changed.
+void ServicesLoop::updateDeploymentStatus(const std::string& depSl, const PodCounts& c) {
+  auto it = ctx_.cache.deployments().find(depSl);
+  if (it == ctx_.cache.deployments().end()) return;
+  Deployment d = it->second;
+  const int want = d.spec.replicas;
+  types::DeploymentStatus s;
+  s.replicas = {c.total, c.provision, c.ready, c.errored};
+  if (c.total == want && c.ready == want) {
+    s.state = State::kReady;
+  } else if (c.errored > 0) {
+    s.state = State::kError;
+    s.message = c.error;
+  } else {
+    s.state = State::kProvision;
+    s.message = c.unscheduled;
+  }
+  if (s == d.status) return;
+  d.status = s;
+  d.meta.updated = ctx_.now();
+  putDeployment(d);
+}
+
+void ServicesLoop::updateStatus(const Service& svc, types::ServiceStatus st) {
+  if (st == svc.status) return;
+  Service next = svc;
+  next.status = std::move(st);
+  const std::string& sl = svc.meta.selflink;
+  ctx_.batch.putObject(*keys::objectKey(keys::Collection::kService, sl), next);
+  ctx_.cache.services()[sl] = std::move(next);
+}
+
+void ServicesLoop::reconcile(const std::string& sl) {
+  auto svcIt = ctx_.cache.services().find(sl);
+  if (svcIt == ctx_.cache.services().end() || terminating(svcIt->second.status.state) ||
+      !ctx_.cache.namespaces().count(detail::selflinkPrefix(sl, 1))) {
+    teardown(sl);
+    return;
+  }
+  const Service svc = svcIt->second;
+  const std::vector<std::string> deps = deploymentsOf(sl);
+  const std::string cur = currentDeployment(sl, svc, deploymentHash(svc), deps);
+  std::string unscheduled = pods_.scale(ctx_.cache.deployments()[cur]);
+  PodCounts cc = pods_.count(cur);
+  updateDeploymentStatus(cur, cc);
+  const bool ready = ctx_.cache.deployments()[cur].status.state == State::kReady;
+  const std::string serving = retireOld(sl, cur, ready, deps);
+
+  std::string epMessage = endpoints_.reconcile(svc, ready || serving.empty() ? cur : serving);
+
+  types::ServiceStatus st;
+  const std::string curName = detail::selflinkName(cur);
+  if (ready) {
+    st.state = State::kReady;
+  } else if (cc.errored > 0) {
+    st.state = State::kError;
+    st.message =
+        "deployment " + curName + " failed: " + cc.error +
+        (serving.empty() ? "" : "; deployment " + detail::selflinkName(serving) + " keeps serving");
+  } else {
+    st.state = State::kProvision;
+    st.message = unscheduled.empty() ? "" : "deployment " + curName + ": " + unscheduled;
+  }
+  if (!epMessage.empty()) st.message += (st.message.empty() ? "" : "; ") + epMessage;
+  updateStatus(svc, std::move(st));
+}
+
+}  // namespace lb::controller::loops
