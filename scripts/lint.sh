@@ -19,7 +19,7 @@ paths=("$@")
 regex=$(printf '%s|' "${paths[@]/#/$PWD/}")
 regex="^(${regex%|})/.*\\.cc\$"
 run-clang-tidy -quiet -p "$BUILD_DIR" -j "${JOBS:-$(nproc)}" "$regex" 2>&1 |
-  grep -vE '^[0-9]+ warnings? (and [0-9]+ errors? )?generated|^Suppressed|^Use -header-filter|^clang-tidy-' |
+  sed -E 's/\x1b\[[0-9;]*m//g' | grep -vE '^[0-9]+ warnings? (and [0-9]+ errors? )?generated|^Suppressed|^Use -header-filter|^clang-tidy-' |
   tee "$BUILD_DIR/lint.log" | grep -E 'warning:|error:' | sort -u >"$BUILD_DIR/lint.findings" || true
 n=$(wc -l <"$BUILD_DIR/lint.findings")
 if ((n > 0)); then

@@ -23,6 +23,10 @@ namespace lb::controller {
 
 namespace {
 
+// The longest an idle controller sleeps between passes (nothing due, no
+// watch event): its wake-ups stay at one a second or fewer.
+constexpr std::chrono::milliseconds kMaxIdleWait{1'000};
+
 std::string hostName() {
   char buf[256] = {};
   if (gethostname(buf, sizeof(buf) - 1) != 0 || !buf[0]) return "controller";
@@ -89,6 +93,7 @@ class Controller::Impl {
       auto r = elector_.tick();
       if (!r.isOk()) spdlog::warn("{}", r.status().message());
       std::unique_lock lock(threadMu_);
+      if (elector_.isLeader()) wake_.notify_all();  // the loop waits for leadership
       if (wake_.wait_for(lock, elector_.nextDelay(), [&] { return stopping_; })) return;
     }
   }
@@ -103,10 +108,11 @@ class Controller::Impl {
       if (!elector_.isLeader()) {
         if (core_.synced()) core_.dropCache();
         std::unique_lock lock(threadMu_);
-        wake_.wait_for(lock, std::chrono::milliseconds(50), [&] { return stopping_; });
+        wake_.wait_for(lock, kMaxIdleWait, [&] { return stopping_ || elector_.isLeader(); });
         continue;
       }
-      Status s = core_.runOnce(std::chrono::milliseconds(50), 20'000);
+      // Idle, the pass sleeps in the watch until an event or whatever is due next.
+      Status s = core_.runOnce(core_.idleWait(kMaxIdleWait), 20'000);
       if (!s.isOk()) {
         spdlog::warn("controller loop: {}; retrying in {} ms", s.message(), backoff.count());
         std::unique_lock lock(threadMu_);

@@ -66,6 +66,18 @@ Status Core::runOnce(std::chrono::milliseconds wait, size_t maxKeys) {
   return Status::ok();
 }
 
+std::chrono::milliseconds Core::idleWait(std::chrono::milliseconds cap) const {
+  using std::chrono::milliseconds;
+  if (!synced_ || !queue_.empty()) return milliseconds(0);
+  auto due = std::min(queue_.nextDue(), lastResync_ + opt_.resyncInterval);
+  for (const auto& loop : loops_) due = std::min(due, loop->nextTick());
+  const auto now = clock_.steadyNow();
+  if (due <= now) return milliseconds(0);
+  if (due - now >= cap) return cap;
+  // Rounded up: waking a moment early would only find nothing due yet.
+  return std::chrono::ceil<milliseconds>(due - now);
+}
+
 void Core::tick() {
   const auto now = clock_.steadyNow();
   for (const auto& loop : loops_) loop->tick(now);

@@ -39,6 +39,10 @@ class Core {
 
   // See Controller::runOnce.
   Status runOnce(std::chrono::milliseconds wait, size_t maxKeys = SIZE_MAX);
+  // How long the next pass may wait for watch events before something is
+  // due (a loop's tick, a delayed key, the resync), at most `cap`; zero
+  // when work is queued or the cache must be loaded.
+  std::chrono::milliseconds idleWait(std::chrono::milliseconds cap) const;
   // Queues every object (what the periodic resync does).
   void resyncNow();
   // Forgets the cache (stepped down); the next pass re-lists.

@@ -63,6 +63,10 @@ class WorkQueue {
     delayed_.emplace(now + std::chrono::milliseconds(50) * (1 << (n - 1)), key);
   }
   void succeeded(const std::string& key) { failures_.erase(key); }
+  // When the first delayed key is due (max() when none is).
+  SteadyTime nextDue() const {
+    return delayed_.empty() ? SteadyTime::max() : delayed_.begin()->first;
+  }
   // Queues the delayed keys that are due.
   void promoteDue(SteadyTime now) {
     while (!delayed_.empty() && delayed_.begin()->first <= now) {

@@ -61,6 +61,10 @@ class Loop : public CacheListener {
   virtual void reconcile(const std::string& id) { (void)id; }
   // Called once per pass before the queue is worked off.
   virtual void tick(SteadyTime now) { (void)now; }
+  // When tick() next has work to do; an idle controller sleeps until the
+  // earliest of these (or a watch event), so a loop that needs no tick
+  // leaves it at max().
+  virtual SteadyTime nextTick() const { return SteadyTime::max(); }
   // Queues every object the loop owns (the periodic resync, a re-list).
   virtual void resync() {}
   // Forgets loop-private state when the cache is dropped.

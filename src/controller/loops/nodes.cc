@@ -97,6 +97,10 @@ bool NodesLoop::heartbeatStale(const types::NodeStatus& s) const {
   return ctx_.clock.now() - *hb > ctx_.options.nodeOfflineTimeout;
 }
 
+Loop::SteadyTime NodesLoop::nextTick() const {
+  return lastHealth_ + ctx_.options.healthInterval;
+}
+
 void NodesLoop::tick(SteadyTime now) {
   if (now - lastHealth_ < ctx_.options.healthInterval) return;
   lastHealth_ = now;

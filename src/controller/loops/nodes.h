@@ -24,6 +24,7 @@ class NodesLoop final : public Loop {
   void onChange(const Change& change) override;
   void reconcile(const std::string& name) override;
   void tick(SteadyTime now) override;
+  SteadyTime nextTick() const override;
   void resync() override;
 
  private:

@@ -42,8 +42,14 @@ void PodsLoop::onChange(const Change& c) {
   for (const auto& sl : pods->second) ctx_.queue.enqueue('s', detail::selflinkPrefix(sl, 2));
 }
 
+constexpr auto kPendingRetry = std::chrono::milliseconds(500);
+
+Loop::SteadyTime PodsLoop::nextTick() const {
+  return pendingRetry_ ? lastRetry_ + kPendingRetry : SteadyTime::max();
+}
+
 void PodsLoop::tick(SteadyTime now) {
-  if (!pendingRetry_ || now - lastRetry_ < std::chrono::milliseconds(500)) return;
+  if (!pendingRetry_ || now - lastRetry_ < kPendingRetry) return;
   pendingRetry_ = false;
   lastRetry_ = now;
   for (const auto& sl : ctx_.cache.unscheduled())

@@ -27,6 +27,7 @@ class PodsLoop final : public Loop {
   std::vector<detail::Kind> kinds() const override;
   void onChange(const Change& change) override;
   void tick(SteadyTime now) override;
+  SteadyTime nextTick() const override;
   void resync() override;
 
   // The pods of deployment `depSl` by state.

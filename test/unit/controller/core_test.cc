@@ -37,12 +37,14 @@ class LabelLoop final : public loops::Loop {
     ctx_.cache.nodeInfo()[id] = n;
   }
   void tick(SteadyTime) override { ticks++; }
+  SteadyTime nextTick() const override { return next; }
   void resync() override {
     for (const auto& [name, n] : ctx_.cache.nodeInfo()) ctx_.queue.enqueue('x', name);
   }
 
   loops::Context& ctx_;
   int heard = 0, ticks = 0;
+  SteadyTime next = SteadyTime::max();
   std::vector<std::string> reconciled;
   std::function<void()> beforeWrite;
 };
@@ -107,6 +109,30 @@ TEST_F(CoreTest, AWriteThatLostARaceIsReReadAndRetried) {
   ASSERT_TRUE(n.has_value());
   EXPECT_EQ(n->meta.labels["owner"], "api");
   EXPECT_NE(n->meta.labels["seen"], "");
+}
+
+// An idle controller sleeps in the watch until something is due, at most
+// the cap: no pass every 50 ms when nothing changes.
+TEST_F(CoreTest, IdleWaitLastsUntilTheNextDueTickOrTheCap) {
+  EXPECT_EQ(h_.core().idleWait(1000ms), 0ms);  // the cache is not loaded yet
+  h_.pass();
+  EXPECT_EQ(h_.core().idleWait(1000ms), 1000ms);  // nothing due: the cap
+  loop_->next = h_.clock().steadyNow() + 200ms;
+  EXPECT_EQ(h_.core().idleWait(1000ms), 200ms);
+  h_.clock().advance(150ms);
+  EXPECT_EQ(h_.core().idleWait(1000ms), 50ms);
+  h_.clock().advance(60ms);
+  EXPECT_EQ(h_.core().idleWait(1000ms), 0ms);  // overdue
+}
+
+TEST_F(CoreTest, IdleWaitEndsAtTheResync) {
+  Options o;
+  o.resyncInterval = 300ms;
+  LoopHarness h(loops::makeLoops, o);
+  h.pass();
+  auto w = h.core().idleWait(1000ms);
+  EXPECT_GT(w, 0ms);
+  EXPECT_LE(w, 300ms);
 }
 
 }  // namespace

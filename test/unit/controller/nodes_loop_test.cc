@@ -69,6 +69,18 @@ TEST_F(NodesLoopTest, StaleHeartbeatMarksTheNodeOfflineFreshOneDoesNot) {
   EXPECT_TRUE(online("n2"));
 }
 
+// The health check is the one periodic thing an idle controller wakes for.
+TEST_F(NodesLoopTest, IdleControllerWakesForTheNextHealthCheck) {
+  h_.pass();
+  auto w = h_.core().idleWait(10s);
+  EXPECT_GT(w, 0ms);
+  EXPECT_LE(w, 1000ms);
+  h_.clock().advance(w);
+  EXPECT_EQ(h_.core().idleWait(10s), 0ms);
+  h_.pass();
+  EXPECT_EQ(h_.core().idleWait(10s), 1000ms);
+}
+
 TEST_F(NodesLoopTest, HeartbeatWithinTheTimeoutKeepsTheNodeOnline) {
   h_.putNode("n1");
   h_.after(4900ms);
