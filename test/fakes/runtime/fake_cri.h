@@ -185,21 +185,18 @@ class FakeContainerRuntime : public runtime::cri::ContainerRuntime {
     return Status::ok();
   }
 
-  // SIGTERM, then SIGKILL after `grace`: the test's process "exits on
-  // SIGTERM" (143) unless there is no grace at all, when dockerd kills at
-  // once (137), as `docker stop -t 0` does.
-  Status stop(const std::string& id, std::chrono::seconds grace) override {
+  // The fake's processes exit on SIGTERM (143), before any SIGKILL.
+  Status stop(const std::string& id, std::chrono::seconds) override {
     const std::string what = "fake: stop container '" + id + "'";
     LB_RETURN_IF_ERROR(errors_.check("stop").withContext(what));
     std::lock_guard lock(mu_);
     auto* c = find(id);
     if (!c) return notFound(what + ": 404 No such container: " + id);
     if (c->info.state != runtime::cri::kStateRunning) return Status::ok();
-    const int code = grace.count() > 0 ? 143 : 137;
     c->info.state = runtime::cri::kStateExited;
-    c->info.exitCode = code;
+    c->info.exitCode = 143;  // SIGTERM
     c->info.finishedAt = now();
-    emit(*c, "die", code);
+    emit(*c, "die", 143);
     emit(*c, "stop", std::nullopt);
     cv_.notify_all();
     return Status::ok();

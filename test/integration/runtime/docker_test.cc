@@ -12,7 +12,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <thread>
@@ -303,51 +302,6 @@ TEST_F(DockerRuntimeTest, FollowCanBeCancelledAndStopped) {
   s = cri_->logs(id, o, [&](const cri::LogChunk&) { return ++seen < 3; });
   EXPECT_TRUE(s.isOk());
   EXPECT_EQ(seen, 3);
-}
-
-TEST_F(DockerRuntimeTest, EventsStreamSeesStartAndDie) {
-  std::vector<cri::Event> events;
-  std::mutex mu;
-  CancelToken cancel;
-  std::atomic<bool> sawDie{false};
-  cri::EventOptions o;
-  o.labels = {{kTestLabel, pidText()}, {cri::kLabelContainer, "dies"}};
-  o.actions = {"start", "die"};
-  std::thread watcher([&] {
-    Status s = cri_->events(
-        o,
-        [&](const cri::Event& e) {
-          std::lock_guard lock(mu);
-          events.push_back(e);
-          if (e.action == "die") sawDie = true;
-          return true;
-        },
-        &cancel);
-    EXPECT_TRUE(s.isOk()) << s.message();
-  });
-  std::this_thread::sleep_for(300ms);  // let the stream open
-  std::string id = run(spec("dies", {"/bin/sh", "-c", "exit 3"}));
-  for (int i = 0; i < 100 && !sawDie; ++i) std::this_thread::sleep_for(100ms);
-  cancel.cancel();
-  watcher.join();
-  std::lock_guard lock(mu);
-  ASSERT_EQ(events.size(), 2u);
-  EXPECT_EQ(events[0].action, "start");
-  EXPECT_EQ(events[1].action, "die");
-  EXPECT_EQ(events[1].id, id);
-  EXPECT_EQ(events[1].exitCode, 3);
-  EXPECT_EQ(events[1].name, "lbit-" + pidText() + "-dies");
-  EXPECT_EQ(events[1].labels.at(cri::kLabelContainer), "dies");
-  EXPECT_EQ(events[1].labels.count("image"), 0u);
-  EXPECT_GT(events[1].timeNano, 0);
-
-  // Replay of the past with since/until ends by itself.
-  cri::EventOptions past = o;
-  past.sinceUnix = events[0].timeNano / 1000000000 - 1;
-  past.untilUnix = events[1].timeNano / 1000000000 + 1;
-  int replayed = 0;
-  ASSERT_TRUE(cri_->events(past, [&](const cri::Event&) { return ++replayed > 0; }).isOk());
-  EXPECT_EQ(replayed, 2);
 }
 
 TEST_F(DockerRuntimeTest, PullOfAnUnreachableRegistryFailsFast) {
