@@ -85,7 +85,8 @@ class DriverTable {
     auto f = lookup(name);
     if (!f.isOk()) return f.status();
     auto r = (*f)(std::forward<Args>(args)...);
-    if (!r.isOk()) return r.status().withContext(std::string(what_) + " '" + std::string(name) + "'");
+    if (!r.isOk())
+      return r.status().withContext(std::string(what_) + " '" + std::string(name) + "'");
     return r;
   }
 

@@ -21,28 +21,20 @@
 #include <string>
 #include <vector>
 
+#include "conformance/backend_test.h"
 #include "lastbackend/runtime/cii.h"
 
 namespace lb::conformance {
 
 template <typename B>
-class CiiConformance : public ::testing::Test {
+class CiiConformance : public BackendTest<B> {
  protected:
-  void SetUp() override {
-    std::string problem = backend_.problem();
-    if (!problem.empty()) {
-      if (backend_.maySkip()) GTEST_SKIP() << "backend unavailable: " << problem;
-      FAIL() << "backend unavailable: " << problem;
-    }
-    ready_ = true;
-  }
-
   void TearDown() override {
-    if (!ready_) return;
+    if (!this->ready_) return;
     for (const auto& t : tags_) (void)images().remove(t, false);
   }
 
-  runtime::cii::ImageRuntime& images() { return backend_.images(); }
+  runtime::cii::ImageRuntime& images() { return this->backend_.images(); }
 
   std::string tagName(const std::string& what) {
     std::string t = "lb/conformance:" + std::to_string(::getpid()) + "-" + what;
@@ -60,8 +52,6 @@ class CiiConformance : public ::testing::Test {
     return false;
   }
 
-  B backend_;
-  bool ready_ = false;
   std::vector<std::string> tags_;
 };
 
@@ -119,9 +109,8 @@ TYPED_TEST_P(CiiConformance, TagThenRemoveTheTag) {
 TYPED_TEST_P(CiiConformance, PullOfAMissingImageIsNotFound) {
   const std::string missing = this->backend_.missingRef();
   std::vector<std::string> progress;
-  auto r = this->images().pull(missing, {}, [&](const cii::PullProgress& p) {
-    progress.push_back(p.status);
-  });
+  auto r = this->images().pull(missing, {},
+                               [&](const cii::PullProgress& p) { progress.push_back(p.status); });
   ASSERT_FALSE(r.isOk());
   EXPECT_EQ(r.status().code(), Code::kNotFound) << r.status().message();
   EXPECT_NE(r.status().message().find(missing), std::string::npos) << r.status().message();

@@ -30,6 +30,7 @@
 #include <thread>
 #include <vector>
 
+#include "conformance/backend_test.h"
 #include "lastbackend/runtime/cri.h"
 
 namespace lb::conformance {
@@ -47,36 +48,27 @@ inline constexpr const char* kTestLabel = "io.lastbackend.test";
 inline std::string testId() { return std::to_string(::getpid()); }
 
 template <typename B>
-class CriConformance : public ::testing::Test {
+class CriConformance : public BackendTest<B> {
  protected:
   using ContainerSpec = runtime::cri::ContainerSpec;
 
-  void SetUp() override {
-    std::string problem = backend_.problem();
-    if (!problem.empty()) {
-      if (backend_.maySkip()) GTEST_SKIP() << "backend unavailable: " << problem;
-      FAIL() << "backend unavailable: " << problem;
-    }
-    ready_ = true;
-  }
-
   void TearDown() override {
-    if (!ready_) return;
+    if (!this->ready_) return;
     auto mine = cri().list({{{kTestLabel, testId()}}, true, false});
     if (!mine.isOk()) return;
     for (const auto& c : *mine) (void)cri().remove(c.id, true);
   }
 
-  runtime::cri::ContainerRuntime& cri() { return backend_.cri(); }
+  runtime::cri::ContainerRuntime& cri() { return this->backend_.cri(); }
 
   std::string nameOf(const std::string& name) { return "lbconf-" + testId() + "-" + name; }
 
   ContainerSpec spec(const std::string& name, const Program& program = {}) {
     ContainerSpec s;
     s.name = nameOf(name);
-    s.image = backend_.image();
+    s.image = this->backend_.image();
     s.labels = {{kTestLabel, testId()}, {runtime::cri::kLabelContainer, name}};
-    backend_.program(&s, program);
+    this->backend_.program(&s, program);
     return s;
   }
 
@@ -100,9 +92,6 @@ class CriConformance : public ::testing::Test {
     EXPECT_TRUE(s.isOk()) << s.message();
     return {out, err};
   }
-
-  B backend_;
-  bool ready_ = false;
 };
 
 TYPED_TEST_SUITE_P(CriConformance);
@@ -166,8 +155,7 @@ TYPED_TEST_P(CriConformance, MissingContainersAreNotFound) {
   EXPECT_EQ(c.remove(missing, true).code(), Code::kNotFound);
   EXPECT_EQ(c.inspect(missing).status().code(), Code::kNotFound);
   EXPECT_EQ(c.wait(missing, 1s).status().code(), Code::kNotFound);
-  EXPECT_EQ(c.logs(missing, {}, [](const cri::LogChunk&) { return true; }).code(),
-            Code::kNotFound);
+  EXPECT_EQ(c.logs(missing, {}, [](const cri::LogChunk&) { return true; }).code(), Code::kNotFound);
   cri::ExecOptions e;
   e.command = this->backend_.execCommand("x", 0);
   EXPECT_EQ(c.exec(missing, e).status().code(), Code::kNotFound);

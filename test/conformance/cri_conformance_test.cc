@@ -31,11 +31,13 @@ class FakeBackend {
       if (!p.err.empty()) cri_.writeLog(id, runtime::cri::LogStream::kStderr, p.err);
       if (p.exitCode) cri_.exit(id, *p.exitCode);
     });
-    cri_.setExecHandler([](const std::string&, const std::vector<std::string>& argv)
-                            -> StatusOr<runtime::cri::ExecResult> {
-      if (argv.size() == 3 && argv[0] == "fake-exec") return runtime::cri::ExecResult{std::stoi(argv[2]), argv[1]};
-      return runtime::cri::ExecResult{127, "fake: " + argv[0] + ": not found"};
-    });
+    cri_.setExecHandler(
+        [](const std::string&,
+           const std::vector<std::string>& argv) -> StatusOr<runtime::cri::ExecResult> {
+          if (argv.size() == 3 && argv[0] == "fake-exec")
+            return runtime::cri::ExecResult{std::stoi(argv[2]), argv[1]};
+          return runtime::cri::ExecResult{127, "fake: " + argv[0] + ": not found"};
+        });
   }
 
   std::string problem() { return ""; }

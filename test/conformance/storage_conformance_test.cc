@@ -493,8 +493,9 @@ TEST(StorageOpen, SqliteOpenErrorHasContext) {
   ::unlink(file.c_str());
   ASSERT_FALSE(s.isOk());
   EXPECT_EQ(s.status().code(), Code::kUnavailable);
-  EXPECT_EQ(s.status().message().rfind("storage driver 'sqlite': sqlite: open '" + o.sqlitePath + "'", 0),
-            0u)
+  EXPECT_EQ(
+      s.status().message().rfind("storage driver 'sqlite': sqlite: open '" + o.sqlitePath + "'", 0),
+      0u)
       << s.status().message();
 }
 

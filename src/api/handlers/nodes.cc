@@ -143,13 +143,13 @@ Response registerNode(const Context& ctx, const Request& req) {
   auto k = nodeKeys(req);
   if (!k.isOk()) return Response::error(k.status());
   const std::string& name = req.param("node");
-  auto result = registerFromBody<Node>(
-      ctx, req, name, types::nodeSelflink(name), k->info, k->status, nodeWhat(name),
-      [&name](const Node& body, Node* next, bool isNew) {
-        if (isNew) next->spec = body.spec;
-        next->info = body.info;
-        if (next->info.hostname.empty()) next->info.hostname = name;
-      });
+  auto take = [&name](const Node& body, Node* next, bool isNew) {
+    if (isNew) next->spec = body.spec;
+    next->info = body.info;
+    if (next->info.hostname.empty()) next->info.hostname = name;
+  };
+  auto result = registerFromBody<Node>(ctx, req, name, types::nodeSelflink(name), k->info,
+                                       k->status, nodeWhat(name), take);
   if (!result.isOk()) return Response::error(result.status());
   return jsonObject(200, *result);
 }

@@ -25,19 +25,24 @@ constexpr const char* kImage = "lb/busybox:local";  // scripts/busybox-image.sh
 // What an unusable rig means: a skip off CI without root, else a failure.
 class DockerRig {
  public:
-  std::string problem() { return lb::testing::dockerRigProblem(); }
   bool maySkip() { return lb::testing::dockerRigMaySkip(); }
+
+ protected:
+  // Why the rig or the driver `open` opens into *out is unusable, or "".
+  template <typename T, typename Open>
+  static std::string connect(std::unique_ptr<T>* out, Open open) {
+    if (std::string p = lb::testing::dockerRigProblem(); !p.empty()) return p;
+    auto r = open();
+    if (!r.isOk()) return r.status().message();
+    *out = std::move(*r);
+    return "";
+  }
 };
 
 class DockerCriBackend : public DockerRig {
  public:
   std::string problem() {
-    std::string p = DockerRig::problem();
-    if (!p.empty()) return p;
-    auto c = runtime::cri::open({});
-    if (!c.isOk()) return c.status().message();
-    cri_ = std::move(*c);
-    return "";
+    return connect(&cri_, [] { return runtime::cri::open({}); });
   }
   runtime::cri::ContainerRuntime& cri() { return *cri_; }
   std::string image() { return kImage; }
@@ -104,8 +109,10 @@ class EmptyRegistry {
            (req.empty() || req[0] != '\x16') && (n = ::recv(c, buf, sizeof buf, 0)) > 0)
       req.append(buf, size_t(n));
     const bool head = req.rfind("HEAD ", 0) == 0;
-    std::string status = "404 Not Found", body =
-        R"({"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{}}]})";
+    std::string
+        status = "404 Not Found",
+        body =
+            R"({"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{}}]})";
     if (req.rfind("GET /v2/ ", 0) == 0) {
       status = "200 OK";
       body = "{}";
@@ -130,11 +137,8 @@ class EmptyRegistry {
 class DockerCiiBackend : public DockerRig {
  public:
   std::string problem() {
-    std::string p = DockerRig::problem();
-    if (!p.empty()) return p;
-    auto i = runtime::cii::open({});
-    if (!i.isOk()) return i.status().message();
-    images_ = std::move(*i);
+    if (std::string p = connect(&images_, [] { return runtime::cii::open({}); }); !p.empty())
+      return p;
     registry_ = std::make_unique<EmptyRegistry>();
     if (registry_->port() == 0) return "the registry stub could not listen";
     return "";

@@ -12,8 +12,8 @@ StatusOr<int> openOne(int x) { return x + 1; }
 StatusOr<int> openFails(int) { return unavailable("socket gone"); }
 
 using OpenFn = StatusOr<int> (*)(int);
-constexpr DriverTable<OpenFn, 2> kTable{"thing driver", "thing.type", {{{"one", &openOne},
-                                                                          {"bad", &openFails}}}};
+constexpr DriverTable<OpenFn, 2> kTable{
+    "thing driver", "thing.type", {{{"one", &openOne}, {"bad", &openFails}}}};
 
 TEST(DriverTable, OpensByName) {
   auto r = kTable.open("one", 41);

@@ -79,9 +79,8 @@ class DefaultStart : public ::testing::Test {
       status = health(port);
       if (status.find(" 200 ") != std::string::npos) break;
     }
-    EXPECT_NE(status.find(" 200 "), std::string::npos)
-        << "status '" << status << "', log:\n"
-        << readFile(dir_ / "log.txt");
+    EXPECT_NE(status.find(" 200 "), std::string::npos) << "status '" << status << "', log:\n"
+                                                       << readFile(dir_ / "log.txt");
     apiPid_ = api();
     if (apiPid_ > 0) ::kill(apiPid_, SIGTERM);
     int code = waitExit(pid_, 15s);
@@ -97,10 +96,10 @@ class DefaultStart : public ::testing::Test {
 TEST_F(DefaultStart, ApiStartsWithNoStorageFlag) {
   const int port = freeLoopbackPort();
   const fs::path db = dir_ / "not-yet" / "lastbackend.db";  // its directory is made
-  pid_ = spawnProcess({LB_LASTBACKEND_BINARY, "api", "--access-token", kToken, "--bind-port",
-                       std::to_string(port)},
-                      {"HOME=" + dir_.string(), "LB_SQLITE_PATH=" + db.string()},
-                      dir_ / "log.txt", dir_ / "log.txt");
+  pid_ = spawnProcess(
+      {LB_LASTBACKEND_BINARY, "api", "--access-token", kToken, "--bind-port", std::to_string(port)},
+      {"HOME=" + dir_.string(), "LB_SQLITE_PATH=" + db.string()}, dir_ / "log.txt",
+      dir_ / "log.txt");
   ASSERT_GT(pid_, 0);
   pid_t api = pid_;
   EXPECT_EQ(expectHealthyThenStop(port, [api] { return api; }), 0) << readFile(dir_ / "log.txt");
@@ -119,11 +118,10 @@ TEST_F(DefaultStart, ApiUsesTheDefaultDatabasePath) {
       "mount -t tmpfs lb-default-start /var/lib || exit 98; "
       "\"$0\" \"$@\" & echo $! > \"$PIDFILE\"; wait $!; rc=$?; "
       "[ -f /var/lib/lastbackend/lastbackend.db ] || exit 99; exit $rc";
-  pid_ = spawnProcess({"/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
-                       script, LB_LASTBACKEND_BINARY, "api", "--access-token", kToken,
-                       "--bind-port", std::to_string(port)},
-                      {"HOME=" + dir_.string(), "PIDFILE=" + pidFile.string()},
-                      dir_ / "log.txt", dir_ / "log.txt");
+  pid_ = spawnProcess(
+      {"/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", script,
+       LB_LASTBACKEND_BINARY, "api", "--access-token", kToken, "--bind-port", std::to_string(port)},
+      {"HOME=" + dir_.string(), "PIDFILE=" + pidFile.string()}, dir_ / "log.txt", dir_ / "log.txt");
   ASSERT_GT(pid_, 0);
   auto api = [&]() -> pid_t {
     std::string text = readFile(pidFile);
