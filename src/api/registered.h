@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "api/body.h"
 #include "api/context.h"
 
 namespace lb::api {
@@ -72,6 +73,51 @@ template <class T>
 std::string infoValue(T obj) {
   obj.status = {};
   return encodeForStore(std::move(obj));
+}
+
+// PUT of a registering object (node agent, discovery, ingress, exporter):
+// the JSON body at req names `id` or nobody; the info key is written with
+// compare-and-swap, and not at all when nothing changed. On creation meta
+// gets name, `selflink` and created; description and labels always come
+// from the body, and `take(body, &next, isNew)` copies what else the kind
+// lets a body set. The stored object with its status merged.
+template <class T, class Take>
+StatusOr<T> registerFromBody(const Context& ctx, const http::Request& req, const std::string& id,
+                             const std::string& selflink, const std::string& infoKey,
+                             const std::string& statusKey, const std::string& what, Take take) {
+  LB_RETURN_IF_ERROR(requireJsonBody(req));
+  T body;
+  LB_RETURN_IF_ERROR(types::fromJson(req.body, &body));
+  if (!body.meta.name.empty() && body.meta.name != id)
+    return invalidArgument("body names '" + body.meta.name + "', the path '" + id + "'",
+                           "meta.name");
+  auto result = retryCas(ctx, what, [&]() -> StatusOr<std::optional<T>> {
+    auto existing = readOptional<T>(*ctx.store, infoKey);
+    if (!existing.isOk()) return existing.status();
+    const bool isNew = !*existing;
+    T next = isNew ? T{} : **existing;
+    const std::string now = ctx.now();
+    if (isNew) {
+      next.meta.name = id;
+      next.meta.selflink = selflink;
+      next.meta.created = now;
+    }
+    next.meta.description = body.meta.description;
+    next.meta.labels = body.meta.labels;
+    take(body, &next, isNew);
+    if (!isNew && infoValue(next) == infoValue(**existing)) return std::optional<T>(next);
+    next.meta.updated = now;
+    auto rev = commit(ctx, {{storage::Op::Type::kPut, infoKey, infoValue(next),
+                             isNew ? 0 : (*existing)->meta.revision}});
+    if (!rev.isOk()) return rev.status();
+    if (!*rev) return std::optional<T>();
+    next.meta.revision = **rev;
+    return std::optional<T>(next);
+  });
+  if (!result.isOk()) return result.status();
+  auto status = readOptional<T>(*ctx.store, statusKey);
+  if (status.isOk()) mergeStatus(&*result, *status);
+  return result;
 }
 
 }  // namespace lb::api

@@ -12,6 +12,8 @@
 #include <cstdlib>
 #include <set>
 
+#include "common/driver_table.h"
+
 namespace lb::config {
 namespace {
 
@@ -426,11 +428,8 @@ StatusOr<Value> parseValue(const OptionSpec& o, std::string_view raw, const std:
       break;
     case Check::kOneOf: {
       auto valid = splitComma(o.choices);
-      if (std::find(valid.begin(), valid.end(), text) == valid.end()) {
-        std::string list;
-        for (const auto& v : valid) list += (list.empty() ? "" : ", ") + v;
-        return invalidArgument(origin + ": unknown value '" + text + "' (valid: " + list + ")");
-      }
+      if (std::find(valid.begin(), valid.end(), text) == valid.end())
+        return unknownName("value", text, valid).withContext(origin);
       break;
     }
   }

@@ -20,6 +20,17 @@ std::string keyLabel(const OptionSpec& o) {
   return out;
 }
 
+// The description with the allowed values of a Check::kOneOf option, so
+// --help lists what the loader accepts (for drivers: the drivers built).
+std::string descriptionOf(const OptionSpec& o) {
+  std::string out(o.description);
+  if (o.check != Check::kOneOf) return out;
+  std::string allowed(o.choices);
+  for (size_t at = allowed.find(','); at != std::string::npos; at = allowed.find(',', at + 2))
+    allowed.replace(at, 1, ", ");
+  return out + " (Allow: " + allowed + ")";
+}
+
 // The two loader-level options every component has; not table rows because
 // they steer the loader rather than the component.
 struct Builtin {
@@ -43,7 +54,7 @@ std::string renderHelp(const ComponentSpec& spec) {
       << "Options (precedence: flag > environment > config file > default):\n";
   for (const auto& o : spec.options) {
     out << "  " << flagLabel(o.flag, o.shortName) << " <" << typeName(o.type, /*brief=*/true) << ">\n"
-        << "        " << o.description;
+        << "        " << descriptionOf(o);
     if (!o.defaultValue.empty()) out << " (default: " << o.defaultValue << ")";
     out << "\n        env: " << o.env << "    config: " << keyLabel(o) << "\n";
   }
@@ -67,8 +78,8 @@ std::string renderMarkdown(const ComponentSpec& spec) {
     std::string key = cell(o.key);
     if (!o.altKey.empty()) key += " or " + cell(o.altKey);
     out << "| " << cell(flagLabel(o.flag, o.shortName)) << " | " << cell(o.env) << " | " << key
-        << " | " << typeName(o.type, /*brief=*/true) << " | " << cell(o.defaultValue) << " | " << o.description
-        << (o.secret ? " (secret)" : "") << " |\n";
+        << " | " << typeName(o.type, /*brief=*/true) << " | " << cell(o.defaultValue) << " | "
+        << descriptionOf(o) << (o.secret ? " (secret)" : "") << " |\n";
   }
   for (const auto& b : kBuiltins) {
     out << "| " << cell(flagLabel(b.flag, b.shortName)) << " | " << cell(b.env) << " |  | "

@@ -4,6 +4,8 @@
 // Groups that several components share are written once and composed.
 
 #include "lastbackend/config/options.h"
+#include "runtime/drivers.h"
+#include "storage/drivers.h"
 
 // Rows leave trailing OptionSpec fields (check, choices, secret, altKey) at
 // their defaults on purpose; that is what keeps the tables readable.
@@ -13,6 +15,16 @@ namespace lb::config {
 namespace {
 
 using Opts = std::vector<OptionSpec>;
+
+// Allowed values of the driver options: the names of the driver tables
+// themselves (computed at compile time; nothing of the drivers is linked).
+constexpr auto kStorageDrivers = joinedNames<storage::kDrivers>();
+constexpr auto kCriDrivers = joinedNames<runtime::cri::kDrivers>();
+constexpr auto kCiiDrivers = joinedNames<runtime::cii::kDrivers>();
+
+// Until the etcd driver lands, the components that would default to the
+// reference's etcd use the embedded store; the etcd issue restores it.
+constexpr std::string_view kDefaultStorage = "sqlite";
 
 Opts operator+(Opts a, const Opts& b) {
   a.insert(a.end(), b.begin(), b.end());
@@ -31,13 +43,15 @@ OptionSpec token() {
 }
 
 // Storage options of the api, controller, discovery and server. The reference
-// knows etcd and mock; the embedded SQLite store is ours (the server default).
-Opts storage(std::string_view defaultDriver) {
+// knows etcd and mock; the embedded SQLite store is ours.
+Opts storage() {
   return {
-      {"storage", 0, "LB_STORAGE", "storage.driver", Type::kString, defaultDriver,
-       "Set storage driver (Allow: etcd, sqlite, mock)", Check::kOneOf, "etcd,sqlite,mock"},
+      {"storage", 0, "LB_STORAGE", "storage.driver", Type::kString, kDefaultStorage,
+       "Set storage driver; etcd, the reference default, arrives with the etcd driver",
+       Check::kOneOf, namesView(kStorageDrivers)},
       {"sqlite-path", 0, "LB_SQLITE_PATH", "storage.sqlite.path", Type::kString,
-       "/var/lib/lastbackend/lastbackend.db", "SQLite database file (storage sqlite)"},
+       "/var/lib/lastbackend/lastbackend.db",
+       "SQLite database file (storage sqlite); its directory is created if missing"},
       {"etcd-cert-file", 0, "LB_ETCD_CERT_FILE", "storage.etcd.tls.cert", Type::kString, "",
        "ETCD database cert file path"},
       {"etcd-private-key-file", 0, "LB_ETCD_PRIVATE_KEY_FILE", "storage.etcd.tls.key",
@@ -101,7 +115,7 @@ Opts network(std::string_view bindInterfaceEnv) {
       {"bind-interface", 0, bindInterfaceEnv, "network.interface", Type::kString, "eth0",
        "External network interface to bind"},
       {"network-proxy", 0, "LB_NETWORK_PROXY", "network.cpi.type", Type::kString, "ipvs",
-       "Network proxy driver (Allow: ipvs, nftables)", Check::kOneOf, "ipvs,nftables"},
+       "Network proxy driver", Check::kOneOf, "ipvs,nftables"},
       {"network-proxy-iface-internal", 0, "LB_NETWORK_PROXY_IFACE_INTERNAL",
        "network.cpi.interface.internal", Type::kString, "docker0",
        "Network proxy internal interface binding"},
@@ -109,7 +123,7 @@ Opts network(std::string_view bindInterfaceEnv) {
        "network.cpi.interface.external", Type::kString, "eth0",
        "Network proxy external interface binding"},
       {"network-driver", 0, "LB_NETWORK_DRIVER", "network.cni.type", Type::kString, "vxlan",
-       "Container overlay network driver (Allow: vxlan)", Check::kOneOf, "vxlan"},
+       "Container overlay network driver", Check::kOneOf, "vxlan"},
       cniExt,
       cniInt,
   };
@@ -134,7 +148,7 @@ Opts nodeHost(std::string_view workdirDefault) {
          network("LB_NODE_BIND_INTERFACE") +
          Opts{
              {"container-runtime", 0, "LB_CONTAINER_RUNTIME", "container.cri.type", Type::kString,
-              "docker", "Node container runtime (Allow: docker)", Check::kOneOf, "docker"},
+              "docker", "Node container runtime", Check::kOneOf, namesView(kCriDrivers)},
              {"container-runtime-docker-version", 0, "LB_RUNTIME_DOCKER_VERSION",
               "container.cri.docker.version", Type::kString, "",
               "Docker API version for the docker container runtime"},
@@ -142,8 +156,8 @@ Opts nodeHost(std::string_view workdirDefault) {
               Type::kString, "/var/run/lastbackend",
               "Node container storage root for pod volumes and persistent volumes"},
              {"container-image-runtime", 0, "LB_CONTAINER_IMAGE_RUNTIME", "container.iri.type",
-              Type::kString, "docker", "Node container images runtime (Allow: docker)",
-              Check::kOneOf, "docker"},
+              Type::kString, "docker", "Node container images runtime", Check::kOneOf,
+              namesView(kCiiDrivers)},
              // The reference layout has this key but no flag; we add one.
              {"container-image-runtime-docker-version", 0, "LB_IMAGE_RUNTIME_DOCKER_VERSION",
               "container.iri.docker.version", Type::kString, "",
@@ -201,9 +215,9 @@ Opts controllerOwn() {
   };
 }
 
-Opts apiOptions() { return Opts{kVerbose, token()} + apiOwn() + storage("etcd"); }
+Opts apiOptions() { return Opts{kVerbose, token()} + apiOwn() + storage(); }
 
-Opts controllerOptions() { return Opts{kVerbose} + controllerOwn() + storage("etcd"); }
+Opts controllerOptions() { return Opts{kVerbose} + controllerOwn() + storage(); }
 
 Opts nodeOptions() {
   return Opts{kVerbose, token()} + nodeHost("") +
@@ -228,7 +242,7 @@ Opts discoveryOptions() {
              {"dns-ttl", 0, "LB_DNS_TTL", "dns.ttl", Type::kDuration, "24h",
               "DNS cache ttl (24 hours)", Check::kPositive},
          } +
-         storage("etcd") + apiClient();
+         storage() + apiClient();
 }
 
 Opts ingressOptions() {
@@ -293,7 +307,7 @@ Opts exporterOptions() {
 // listener moves to --node-bind-* / node.server.* because --bind-* and
 // server.* are the REST API's here.
 Opts serverOptions() {
-  return Opts{kVerbose, token()} + apiOwn() + storage("sqlite") + controllerOwn() +
+  return Opts{kVerbose, token()} + apiOwn() + storage() + controllerOwn() +
          nodeHost("/var/lib/lastbackend") +
          Opts{
              {"node-bind-address", 0, "LB_NODE_BIND_ADDRESS", "node.server.host", Type::kString,

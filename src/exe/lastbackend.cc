@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "api/api.h"
+#include "common/driver_table.h"
 #include "controller/controller.h"
 #include "node/node.h"
 #include "node/server/server.h"
@@ -43,26 +44,26 @@ int launch(const Values& values) {
   return Run(*config);
 }
 
-struct Entry {
-  std::string_view name;  // must match a table in src/config/tables.cc
-  int (*run)(const Values&);
-};
+using RunFn = int (*)(const Values&);
 
 // THE run table. To wire a component in, include its header above and
 // replace its notBuilt<...> with the real run function, e.g.
 //   {"api", launch<ApiConfig, &lb::api::run>},
 // (its library is linked automatically by src/exe/CMakeLists.txt). A run
 // function blocks until shutdown (see lastbackend/config/run.h) and returns
-// the exit code.
-constexpr Entry kRunTable[] = {
-    {"server", launch<ServerConfig, &lb::server::run>},
-    {"api", launch<ApiConfig, &lb::api::run>},
-    {"controller", launch<ControllerConfig, &lb::controller::run>},
-    {"node", launch<NodeConfig, &lb::node::run>},
-    {"discovery", launch<DiscoveryConfig, &notBuilt<DiscoveryConfig>>},
-    {"ingress", launch<IngressConfig, &notBuilt<IngressConfig>>},
-    {"exporter", launch<ExporterConfig, &notBuilt<ExporterConfig>>},
-};
+// the exit code. Names must match a table in src/config/tables.cc.
+constexpr lb::DriverTable<RunFn, 7> kRunTable{
+    "command",
+    "",
+    {{
+        {"server", launch<ServerConfig, &lb::server::run>},
+        {"api", launch<ApiConfig, &lb::api::run>},
+        {"controller", launch<ControllerConfig, &lb::controller::run>},
+        {"node", launch<NodeConfig, &lb::node::run>},
+        {"discovery", launch<DiscoveryConfig, &notBuilt<DiscoveryConfig>>},
+        {"ingress", launch<IngressConfig, &notBuilt<IngressConfig>>},
+        {"exporter", launch<ExporterConfig, &notBuilt<ExporterConfig>>},
+    }}};
 
 std::string topHelp() {
   std::string out =
@@ -114,16 +115,12 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  const Entry* entry = nullptr;
-  for (const auto& e : kRunTable) {
-    if (e.name == command) entry = &e;
-  }
+  auto run = kRunTable.lookup(command);
   const ComponentSpec* spec = findComponent(command);
-  if (!entry || !spec) {
-    std::string valid;
-    for (const auto& e : kRunTable) valid += (valid.empty() ? "" : ", ") + std::string(e.name);
-    std::fprintf(stderr, "lastbackend: unknown command '%s' (valid: %s)\n", command.c_str(),
-                 valid.c_str());
+  if (!run.isOk() || !spec) {
+    lb::Status unknown =
+        run.isOk() ? lb::unknownName("command", command, kRunTable.names()) : run.status();
+    std::fprintf(stderr, "lastbackend: %s\n", unknown.message().c_str());
     return 2;
   }
 
@@ -146,5 +143,5 @@ int main(int argc, char** argv) {
                 describe(*spec, parsed->values));
   // Before any component thread exists, so all of them inherit the mask.
   blockShutdownSignals();
-  return entry->run(parsed->values);
+  return (*run)(parsed->values);
 }

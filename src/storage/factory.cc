@@ -1,48 +1,14 @@
-// open(): the one table of storage drivers. Adding a driver (etcd) adds a
-// line here and a folder beside mock/ and sqlite/; no other driver changes.
-
-#include <array>
+// open(): a lookup in the one table of storage drivers (storage/drivers.h).
 
 #include "lastbackend/storage/storage.h"
-#include "storage/mock/mock_storage.h"
-#include "storage/sqlite/sqlite_storage.h"
+#include "storage/drivers.h"
 
 namespace lb::storage {
-namespace {
 
-struct Driver {
-  std::string_view name;
-  StatusOr<std::unique_ptr<Storage>> (*open)(const Options&);
-};
-
-constexpr std::array kDrivers = {
-    Driver{"sqlite", &sqlite::open},
-    Driver{"mock", &mock::open},
-};
-
-}  // namespace
-
-std::vector<std::string> driverNames() {
-  std::vector<std::string> names;
-  for (const auto& d : kDrivers) names.emplace_back(d.name);
-  return names;
-}
+std::vector<std::string> driverNames() { return kDrivers.names(); }
 
 StatusOr<std::unique_ptr<Storage>> open(const Options& options) {
-  for (const auto& d : kDrivers) {
-    if (d.name == options.driver) {
-      auto s = d.open(options);
-      if (!s) return s.status().withContext("storage driver '" + options.driver + "'");
-      return s;
-    }
-  }
-  std::string valid;
-  for (const auto& d : kDrivers) {
-    if (!valid.empty()) valid += ", ";
-    valid += d.name;
-  }
-  return invalidArgument("unknown storage driver '" + options.driver + "' (valid: " + valid + ")",
-                         "storage.driver");
+  return kDrivers.open(options.driver, options);
 }
 
 }  // namespace lb::storage

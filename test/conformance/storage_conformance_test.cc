@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <set>
@@ -479,14 +480,41 @@ TEST(StorageOpen, UnknownDriverListsValidOnes) {
 }
 
 TEST(StorageOpen, SqliteOpenErrorHasContext) {
+  // A regular file where a directory of the path should be: not creatable.
+  char tmpl[] = "/tmp/lb-storage-open.XXXXXX";
+  int fd = ::mkstemp(tmpl);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  const std::string file = tmpl;
   Options o;
   o.driver = "sqlite";
-  o.sqlitePath = "/nonexistent-dir-lb/x/lb.db";
+  o.sqlitePath = file + "/x/lb.db";
   auto s = open(o);
+  ::unlink(file.c_str());
   ASSERT_FALSE(s.isOk());
-  EXPECT_NE(s.status().message().find("sqlite: open '/nonexistent-dir-lb/x/lb.db'"),
-            std::string::npos)
+  EXPECT_EQ(s.status().code(), Code::kUnavailable);
+  EXPECT_EQ(
+      s.status().message().rfind("storage driver 'sqlite': sqlite: open '" + o.sqlitePath + "'", 0),
+      0u)
       << s.status().message();
+}
+
+TEST(StorageOpen, SqliteCreatesTheDirectoryOfItsFile) {
+  // The default path (/var/lib/lastbackend/lastbackend.db) is in a
+  // directory a fresh host lacks.
+  char tmpl[] = "/tmp/lb-storage-dir.XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string root = tmpl;
+  Options o;
+  o.driver = "sqlite";
+  o.sqlitePath = root + "/a/b/lb.db";
+  {
+    auto s = open(o);
+    ASSERT_TRUE(s.isOk()) << s.status().message();
+    EXPECT_TRUE((*s)->put("/k", "v").isOk());
+  }
+  EXPECT_TRUE(std::filesystem::exists(o.sqlitePath));
+  std::filesystem::remove_all(root);
 }
 
 TEST(FaultyStorage, InjectsErrors) {

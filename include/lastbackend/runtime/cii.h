@@ -2,7 +2,7 @@
 
 // CII — the container image interface: pull, inspect, list, tag and remove
 // images on a node. A driver (docker) is chosen by name from the table in
-// src/runtime/factory.cc. Errors are lb::Status with context
+// src/runtime/drivers.h. Errors are lb::Status with context
 // ("docker: pull image 'localhost:1/x:y': 500 Get \"https://localhost:1/v2/\": ...").
 // Every method is thread-safe; pull blocks the calling thread.
 

@@ -1,7 +1,7 @@
 #pragma once
 
 // CRI — the container runtime interface a node agent drives. A driver (docker)
-// is chosen by name from the table in src/runtime/factory.cc.
+// is chosen by name from the table in src/runtime/drivers.h.
 //
 // Pods: the runtime knows containers, not pods. The agent ties the containers
 // of one pod together with labels (kLabelPod...) and shares one network

@@ -3,7 +3,7 @@
 // CSI — the container storage interface: volume directories on the node that
 // containers bind-mount, and the files of secrets and configs projected into
 // them. A driver (dir) is chosen by name from the table in
-// src/runtime/factory.cc.
+// src/runtime/drivers.h.
 //
 // Names (of volumes and of files) are single path components: validateName()
 // rejects empty, ".", "..", any '/', NUL, and more than 255 bytes, and drivers

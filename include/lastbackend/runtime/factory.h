@@ -1,7 +1,7 @@
 #pragma once
 
 // Opening runtimes by driver name. One explicit table per interface lives in
-// src/runtime/factory.cc; an unknown name is kInvalidArgument listing the
+// src/runtime/drivers.h; an unknown name is kInvalidArgument listing the
 // valid ones. Link lb_runtime.
 
 #include <chrono>

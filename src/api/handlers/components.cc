@@ -79,36 +79,9 @@ Response registerComponent(const Context& ctx, const Request& req) {
   auto k = componentKeys<T>(req);
   if (!k.isOk()) return Response::error(k.status());
   const std::string& id = req.param(ComponentTraits<T>::kWord);
-  auto body = decodeBody<T>(req);
-  if (!body.isOk()) return Response::error(body.status());
-  if (!body->meta.name.empty() && body->meta.name != id)
-    return Response::error(invalidArgument(
-        "body names '" + body->meta.name + "', the path '" + id + "'", "meta.name"));
-  auto result = retryCas(ctx, what<T>(id), [&]() -> StatusOr<std::optional<T>> {
-    auto existing = readOptional<T>(*ctx.store, k->first);
-    if (!existing.isOk()) return existing.status();
-    T next = *existing ? **existing : T{};
-    const std::string now = ctx.now();
-    if (!*existing) {
-      next.meta.name = id;
-      next.meta.selflink = id;
-      next.meta.created = now;
-    }
-    next.meta.description = body->meta.description;
-    next.meta.labels = body->meta.labels;
-    next.spec = body->spec;
-    if (*existing && infoValue(next) == infoValue(**existing)) return std::optional<T>(next);
-    next.meta.updated = now;
-    auto rev = commit(ctx, {{storage::Op::Type::kPut, k->first, infoValue(next),
-                             *existing ? (*existing)->meta.revision : 0}});
-    if (!rev.isOk()) return rev.status();
-    if (!*rev) return std::optional<T>();
-    next.meta.revision = **rev;
-    return std::optional<T>(next);
-  });
+  auto result = registerFromBody<T>(ctx, req, id, id, k->first, k->second, what<T>(id),
+                                    [](const T& body, T* next, bool) { next->spec = body.spec; });
   if (!result.isOk()) return Response::error(result.status());
-  auto status = readOptional<T>(*ctx.store, k->second);
-  if (status.isOk()) mergeStatus(&*result, *status);
   return jsonObject(200, *result);
 }
 

@@ -142,40 +142,15 @@ Response spec(const Context& ctx, NodeSpecWaiters& waiters, const Request& req) 
 Response registerNode(const Context& ctx, const Request& req) {
   auto k = nodeKeys(req);
   if (!k.isOk()) return Response::error(k.status());
-  if (Status s = requireJsonBody(req); !s.isOk()) return Response::error(s);
   const std::string& name = req.param("node");
-  Node body;
-  if (Status s = types::fromJson(req.body, &body); !s.isOk()) return Response::error(s);
-  if (!body.meta.name.empty() && body.meta.name != name)
-    return Response::error(invalidArgument(
-        "body names node '" + body.meta.name + "', the path '" + name + "'", "meta.name"));
-  auto result = retryCas(ctx, nodeWhat(name), [&]() -> StatusOr<std::optional<Node>> {
-    auto existing = readOptional<Node>(*ctx.store, k->info);
-    if (!existing.isOk()) return existing.status();
-    Node next = *existing ? **existing : Node{};
-    const std::string now = ctx.now();
-    if (!*existing) {
-      next.meta.name = name;
-      next.meta.selflink = types::nodeSelflink(name);
-      next.meta.created = now;
-      next.spec = body.spec;
-    }
-    next.meta.description = body.meta.description;
-    next.meta.labels = body.meta.labels;
-    next.info = body.info;
-    if (next.info.hostname.empty()) next.info.hostname = name;
-    if (*existing && infoValue(next) == infoValue(**existing)) return std::optional<Node>(next);
-    next.meta.updated = now;
-    auto rev = commit(ctx, {{storage::Op::Type::kPut, k->info, infoValue(next),
-                             *existing ? (*existing)->meta.revision : 0}});
-    if (!rev.isOk()) return rev.status();
-    if (!*rev) return std::optional<Node>();
-    next.meta.revision = **rev;
-    return std::optional<Node>(next);
-  });
+  auto take = [&name](const Node& body, Node* next, bool isNew) {
+    if (isNew) next->spec = body.spec;
+    next->info = body.info;
+    if (next->info.hostname.empty()) next->info.hostname = name;
+  };
+  auto result = registerFromBody<Node>(ctx, req, name, types::nodeSelflink(name), k->info,
+                                       k->status, nodeWhat(name), take);
   if (!result.isOk()) return Response::error(result.status());
-  auto status = readOptional<Node>(*ctx.store, k->status);
-  if (status.isOk()) mergeStatus(&*result, *status);
   return jsonObject(200, *result);
 }
 

@@ -1,5 +1,6 @@
 #include "storage/sqlite/db.h"
 
+#include <filesystem>
 #include <thread>
 
 namespace lb::storage::sqlite {
@@ -58,6 +59,17 @@ Db::~Db() { sqlite3_close_v2(db_); }
 
 Status Db::open(const std::string& path) {
   path_ = path;
+  // The default file (/var/lib/lastbackend/lastbackend.db) lives in a
+  // directory a fresh host does not have; SQLite creates files, not
+  // directories, so `lastbackend api` would fail at start without this.
+  std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  if (!dir.empty() && path != ":memory:" && path.rfind("file:", 0) != 0) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec)
+      return unavailable("sqlite: open '" + path + "': creating '" + dir.string() +
+                         "': " + ec.message());
+  }
   int rc =
       sqlite3_open_v2(path.c_str(), &db_,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);

@@ -61,10 +61,28 @@ class FakeContainerRuntime : public runtime::cri::ContainerRuntime {
     }
     cv_.notify_all();
   }
+  // Kept one record per line, as dockerd's log drivers keep them, so that
+  // LogOptions::tail counts lines (not writes) on the fake too.
   void writeLog(const std::string& id, runtime::cri::LogStream stream, const std::string& data) {
     std::lock_guard lock(mu_);
-    if (auto* c = find(id)) c->log.push_back({stream, data});
+    if (auto* c = find(id)) {
+      for (size_t at = 0; at < data.size();) {
+        size_t end = data.find('\n', at);
+        end = end == std::string::npos ? data.size() : end + 1;
+        c->log.push_back({stream, data.substr(at, end - at)});
+        at = end;
+      }
+    }
     cv_.notify_all();
+  }
+  // What a container's process does once start() starts it: called with the
+  // container's id and spec, without the fake's lock, so it may writeLog()
+  // and exit(). Not called for restarts by policy. Default: nothing, the
+  // process runs until stopped or exit() is called.
+  using StartHandler = std::function<void(const std::string& id, const ContainerSpec& spec)>;
+  void setStartHandler(StartHandler handler) {
+    std::lock_guard lock(mu_);
+    startHandler_ = std::move(handler);
   }
   // What a command run by exec() does: its result for (container id,
   // argv). Called without the fake's lock held, so it may call the fake.
@@ -137,27 +155,37 @@ class FakeContainerRuntime : public runtime::cri::ContainerRuntime {
   Status start(const std::string& id) override {
     const std::string what = "fake: start container '" + id + "'";
     LB_RETURN_IF_ERROR(errors_.check("start").withContext(what));
-    std::lock_guard lock(mu_);
-    auto* c = find(id);
-    if (!c) return notFound(what + ": 404 No such container: " + id);
-    if (c->info.state == runtime::cri::kStateRunning) return Status::ok();
-    const auto& mode = c->spec.networkMode;
-    if (mode.starts_with("container:")) {
-      auto* owner = find(mode.substr(10));
-      if (!owner || owner->info.state != runtime::cri::kStateRunning) {
-        return conflict(what + ": 409 cannot join network of a non running container");
+    StartHandler handler;
+    std::string fullId;
+    ContainerSpec spec;
+    {
+      std::lock_guard lock(mu_);
+      auto* c = find(id);
+      if (!c) return notFound(what + ": 404 No such container: " + id);
+      if (c->info.state == runtime::cri::kStateRunning) return Status::ok();
+      const auto& mode = c->spec.networkMode;
+      if (mode.starts_with("container:")) {
+        auto* owner = find(mode.substr(10));
+        if (!owner || owner->info.state != runtime::cri::kStateRunning) {
+          return conflict(what + ": 409 cannot join network of a non running container");
+        }
+        c->info.ip = owner->info.ip;
+      } else if (mode != "none" && mode != "host") {
+        c->info.ip = "10.88.0." + std::to_string(seq_ % 250 + 2);
       }
-      c->info.ip = owner->info.ip;
-    } else if (mode != "none" && mode != "host") {
-      c->info.ip = "10.88.0." + std::to_string(seq_ % 250 + 2);
+      c->info.state = runtime::cri::kStateRunning;
+      c->info.startedAt = now();
+      c->info.exitCode = 0;
+      emit(*c, "start", std::nullopt);
+      handler = startHandler_;
+      fullId = c->info.id;
+      spec = c->spec;
     }
-    c->info.state = runtime::cri::kStateRunning;
-    c->info.startedAt = now();
-    c->info.exitCode = 0;
-    emit(*c, "start", std::nullopt);
+    if (handler) handler(fullId, spec);
     return Status::ok();
   }
 
+  // The fake's processes exit on SIGTERM (143), before any SIGKILL.
   Status stop(const std::string& id, std::chrono::seconds) override {
     const std::string what = "fake: stop container '" + id + "'";
     LB_RETURN_IF_ERROR(errors_.check("stop").withContext(what));
@@ -384,6 +412,7 @@ class FakeContainerRuntime : public runtime::cri::ContainerRuntime {
   std::map<std::string, Container> containers_;
   std::vector<runtime::cri::Event> events_;
   ExecHandler execHandler_;
+  StartHandler startHandler_;
   std::vector<std::vector<std::string>> execs_;
   uint64_t seq_ = 0;
   ErrorInjector errors_;

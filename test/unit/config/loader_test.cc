@@ -159,7 +159,12 @@ TEST(Loader, RangesAreCheckedForEverySource) {
   EXPECT_EQ(parseError("discovery", {"--dns-ttl", "0s"}),
             "option --dns-ttl: must be positive, got '0s'");
   EXPECT_EQ(parseError("api", {"--storage", "bolt"}),
-            "option --storage: unknown value 'bolt' (valid: etcd, sqlite, mock)");
+            "option --storage: unknown value 'bolt' (valid: sqlite, mock)");
+  // Only the drivers of this build (storage/drivers.h) are accepted.
+  EXPECT_EQ(parseError("api", {"--storage", "etcd"}),
+            "option --storage: unknown value 'etcd' (valid: sqlite, mock)");
+  EXPECT_EQ(parseError("node", {"--container-runtime", "containerd"}),
+            "option --container-runtime: unknown value 'containerd' (valid: docker)");
   // The ingress stats port may be 0: it disables the stats page.
   EXPECT_EQ(parseOk("ingress", {"--haproxy-stat-port", "0"}).integer("haproxy.stats.port"), 0);
 }
@@ -367,7 +372,7 @@ TEST(Typed, DefaultsOfEveryComponent) {
   ASSERT_TRUE(controller.isOk());
   EXPECT_EQ(controller->servicesCidr, "10.96.0.0/16");
   EXPECT_EQ(controller->nodeOfflineTimeout, std::chrono::seconds(30));
-  EXPECT_EQ(controller->storage.driver, "etcd");
+  EXPECT_EQ(controller->storage.driver, "sqlite");
   EXPECT_EQ(controller->storage.historySize, 100000);
 
   auto node = load<NodeConfig>({}, env);

@@ -37,7 +37,8 @@ const Row kReference[] = {
     {"api", "vault-endpoint", "LB_VAULT_ENDPOINT", "vault.endpoint", ""},
     {"api", "domain-internal", "LB_DOMAIN_INTERNAL", "domain.internal", "lb.local"},
     {"api", "domain-external", "LB_DOMAIN_EXTERNAL", "domain.external", ""},
-    {"api", "storage", "LB_STORAGE", "storage.driver", "etcd"},
+    // The reference default is etcd; sqlite until the etcd driver lands (docs).
+    {"api", "storage", "LB_STORAGE", "storage.driver", "sqlite"},
     {"api", "etcd-cert-file", "LB_ETCD_CERT_FILE", "storage.etcd.tls.cert", ""},
     {"api", "etcd-private-key-file", "LB_ETCD_PRIVATE_KEY_FILE", "storage.etcd.tls.key", ""},
     {"api", "etcd-ca-file", "LB_ETCD_CA_FILE", "storage.etcd.tls.ca", ""},
@@ -48,7 +49,7 @@ const Row kReference[] = {
      "/var/lib/lastbackend/lastbackend.db"},  // ours
     // 3.1.2 Controller
     {"controller", "services-cidr", "LB_SERVICES_CIDR", "service.cidr", "10.96.0.0/16"},  // changed
-    {"controller", "storage", "LB_STORAGE", "storage.driver", "etcd"},
+    {"controller", "storage", "LB_STORAGE", "storage.driver", "sqlite"},  // changed, as api
     {"controller", "etcd-endpoints", "LB_ETCD_ENDPOINTS", "storage.etcd.endpoints",
      "127.0.0.1:2379"},
     {"controller", "node-offline-timeout", "LB_NODE_OFFLINE_TIMEOUT", "node.offline_timeout",

@@ -3,7 +3,6 @@
 #include <nlohmann/json.hpp>
 
 #include "lastbackend/http/uri.h"
-#include "runtime/docker/open.h"
 #include "runtime/docker/wire.h"
 
 namespace lb::runtime::cii::docker {
@@ -184,12 +183,6 @@ Code classifyPullError(std::string_view message) {
 
 std::unique_ptr<ImageRuntime> fromClient(std::shared_ptr<runtime::docker::Client> client) {
   return std::make_unique<DockerImages>(std::move(client));
-}
-
-StatusOr<std::unique_ptr<ImageRuntime>> open(const DockerOptions& options) {
-  auto client = runtime::docker::openClient(options);
-  if (!client) return client.status();
-  return fromClient(std::move(*client));
 }
 
 }  // namespace lb::runtime::cii::docker

@@ -10,7 +10,7 @@
 
 namespace lb::runtime::cii::docker {
 
-StatusOr<std::unique_ptr<ImageRuntime>> open(const DockerOptions& options);
+// The driver over a connected client (runtime::docker::openWith opens one).
 std::unique_ptr<ImageRuntime> fromClient(std::shared_ptr<runtime::docker::Client> client);
 
 // The kind of a pull failure from the registry's message (the daemon answers

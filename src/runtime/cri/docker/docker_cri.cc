@@ -10,7 +10,6 @@
 #include <thread>
 
 #include "lastbackend/http/uri.h"
-#include "runtime/docker/open.h"
 #include "runtime/docker/wire.h"
 
 namespace lb::runtime::cri::docker {
@@ -545,12 +544,6 @@ StatusOr<std::string> createBody(const ContainerSpec& spec) {
 
 std::unique_ptr<ContainerRuntime> fromClient(std::shared_ptr<runtime::docker::Client> client) {
   return std::make_unique<DockerRuntime>(std::move(client));
-}
-
-StatusOr<std::unique_ptr<ContainerRuntime>> open(const DockerOptions& options) {
-  auto client = runtime::docker::openClient(options);
-  if (!client) return client.status();
-  return fromClient(std::move(*client));
 }
 
 }  // namespace lb::runtime::cri::docker

@@ -10,11 +10,7 @@
 
 namespace lb::runtime::cri::docker {
 
-// Connects (and negotiates the API version); kUnavailable when the socket
-// does not answer, kInvalidArgument for a tcp:// host.
-StatusOr<std::unique_ptr<ContainerRuntime>> open(const DockerOptions& options);
-
-// For tests and the CII driver sharing one connection setup.
+// The driver over a connected client (runtime::docker::openWith opens one).
 std::unique_ptr<ContainerRuntime> fromClient(std::shared_ptr<runtime::docker::Client> client);
 
 // The create body of a spec (exposed for unit tests).
