@@ -13,7 +13,7 @@
 #include "api/api.h"
 #include "controller/controller.h"
 #include "node/node.h"
-#include "node/server/server.h"
+#include "server/server.h"
 #include "lastbackend/common/logging.h"
 #include "lastbackend/config/config.h"
 #include "lastbackend/config/options.h"

@@ -22,7 +22,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "api/http/server.h"
+#include "http/server.h"
 #include "client/client.h"
 
 namespace lb::http::testing {
@@ -106,6 +106,7 @@ class ServerFixture : public ::testing::Test {
   }
 
   virtual void tweak(ServerOptions&) {}
+  virtual void extraRoutes(Router&) {}
 
   void startServer() {
     ServerOptions o;
@@ -120,6 +121,7 @@ class ServerFixture : public ::testing::Test {
     ASSERT_TRUE(s.isOk()) << s.status().toString();
     server_ = std::move(*s);
     addRoutes(server_->router());
+    extraRoutes(server_->router());
     ASSERT_TRUE(server_->start().isOk());
   }
 
