@@ -15,17 +15,9 @@ namespace lb::api {
 namespace {
 
 namespace keys = storage::keys;
+using http::testing::eventually;
 using http::testing::RawConn;
 using http::testing::statusOf;
-
-template <class F>
-bool eventually(F done) {
-  for (int i = 0; i < 500; ++i) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return done();
-}
 
 class LogsProxyTest : public testing::ApiFixture {
  protected:

@@ -93,6 +93,17 @@ class RawConn {
   std::string buf_;
 };
 
+// A bounded wait (up to ~5 s) for what another thread does: a failure
+// bound, not a timing assertion.
+template <class F>
+bool eventually(F done) {
+  for (int i = 0; i < 500; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return done();
+}
+
 inline int statusOf(const std::string& response) {
   if (response.size() < 12) return 0;
   return std::stoi(response.substr(9, 3));
