@@ -59,8 +59,9 @@ StatusOr<NodeSpecWaiters::OpenedWatch> NodeSpecWaiters::openWatch() {
   return unavailable("the manifest history moves faster than a watch can start");
 }
 
-// Runs on an I/O thread (the parked request's callback): no store call here,
-// the watch thread opens the watch. Until it is open requests answer at once.
+// Runs on an I/O thread (the parked request's callback): no store call here.
+// The watch thread opens the watch; a request that comes meanwhile parks and
+// is sorted once the watch is open (ensureWatch).
 void NodeSpecWaiters::wait(const std::string& node, int64_t revision,
                            std::chrono::steady_clock::time_point deadline,
                            std::shared_ptr<http::Responder> responder,
@@ -70,7 +71,7 @@ void NodeSpecWaiters::wait(const std::string& node, int64_t revision,
     if (!stopping_ && !thread_.joinable()) thread_ = std::thread([this] { run(); });
     auto last = lastChange_.find(node);
     bool changed = last != lastChange_.end() && last->second > revision;
-    if (!stopping_ && watch_ && revision >= since_ && !changed) {
+    if (!stopping_ && (!watch_ || (revision >= since_ && !changed))) {
       waiting_[node].push_back({revision, deadline, std::move(responder), std::move(answer)});
       ++count_;
       return;
@@ -79,30 +80,43 @@ void NodeSpecWaiters::wait(const std::string& node, int64_t revision,
   responder->respondFrom(std::move(answer));
 }
 
-// Opens the watch when there is none. Changes may have been missed while
-// there was none (history lost, store error), so every waiting node gets its
-// listing. False when stopping.
+// Opens the watch when there is none. The new watch replays from the oldest
+// revision kept (since_), so a waiter at or after it is woken by the replay
+// if its node changed; one before it may have missed changes and gets its
+// listing now, as does everyone when no watch can be opened. False when
+// stopping.
 bool NodeSpecWaiters::ensureWatch() {
-  std::vector<Waiter> ready;
   {
     std::lock_guard lock(mu_);
     if (stopping_) return false;
     if (watch_) return true;
-    for (auto& [node, ws] : waiting_)
-      for (auto& w : ws) ready.push_back(std::move(w));
-    waiting_.clear();
-    count_ = 0;
+  }
+  auto opened = openWatch();
+  std::vector<Waiter> ready;
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return false;
+    if (opened.isOk()) {
+      watch_ = std::move(opened->stream);
+      since_ = opened->since;
+    } else {
+      spdlog::warn("api: node spec watch: {}", opened.status().toString());
+    }
+    for (auto it = waiting_.begin(); it != waiting_.end();) {
+      auto& ws = it->second;
+      for (auto w = ws.begin(); w != ws.end();) {
+        if (!watch_ || w->revision < since_) {
+          ready.push_back(std::move(*w));
+          w = ws.erase(w);
+          --count_;
+        } else {
+          ++w;
+        }
+      }
+      it = ws.empty() ? waiting_.erase(it) : std::next(it);
+    }
   }
   for (auto& w : ready) w.responder->respondFrom(std::move(w.answer));
-  auto opened = openWatch();
-  std::lock_guard lock(mu_);
-  if (stopping_) return false;
-  if (!opened.isOk()) {
-    spdlog::warn("api: node spec watch: {}", opened.status().toString());
-    return true;
-  }
-  watch_ = std::move(opened->stream);
-  since_ = opened->since;
   return true;
 }
 
