@@ -102,19 +102,7 @@ bool NodeSpecWaiters::ensureWatch() {
     } else {
       spdlog::warn("api: node spec watch: {}", opened.status().toString());
     }
-    for (auto it = waiting_.begin(); it != waiting_.end();) {
-      auto& ws = it->second;
-      for (auto w = ws.begin(); w != ws.end();) {
-        if (!watch_ || w->revision < since_) {
-          ready.push_back(std::move(*w));
-          w = ws.erase(w);
-          --count_;
-        } else {
-          ++w;
-        }
-      }
-      it = ws.empty() ? waiting_.erase(it) : std::next(it);
-    }
+    sweepLocked([&](const Waiter& w) { return !watch_ || w.revision < since_ ? kAnswer : kKeep; }, ready);
   }
   for (auto& w : ready) w.responder->respondFrom(std::move(w.answer));
   return true;
@@ -145,19 +133,27 @@ void NodeSpecWaiters::collectLocked(const std::vector<storage::Event>& events,
     if (ws.empty()) waiting_.erase(it);
   }
   // Timeouts and clients that went away.
+  sweepLocked(
+      [&](const Waiter& w) {
+        if (w.responder->cancelled()) return kDrop;
+        return now >= w.deadline ? kAnswer : kKeep;
+      },
+      ready);
+}
+
+template <class Decide>
+void NodeSpecWaiters::sweepLocked(Decide decide, std::vector<Waiter>& ready) {
   for (auto it = waiting_.begin(); it != waiting_.end();) {
     auto& ws = it->second;
     for (auto w = ws.begin(); w != ws.end();) {
-      if (w->responder->cancelled()) {
-        w = ws.erase(w);
-        --count_;
-      } else if (now >= w->deadline) {
-        ready.push_back(std::move(*w));
-        w = ws.erase(w);
-        --count_;
-      } else {
+      Sweep d = decide(*w);
+      if (d == kKeep) {
         ++w;
+        continue;
       }
+      if (d == kAnswer) ready.push_back(std::move(*w));
+      w = ws.erase(w);
+      --count_;
     }
     it = ws.empty() ? waiting_.erase(it) : std::next(it);
   }

@@ -62,6 +62,11 @@ class NodeSpecWaiters {
   bool ensureWatch();
   void collectLocked(const std::vector<storage::Event>& events,
                      std::chrono::steady_clock::time_point now, std::vector<Waiter>& ready);
+  // Under mu_: each waiter is kept, answered (moved to `ready`) or dropped
+  // (its client went away), as `decide` says.
+  enum Sweep { kKeep, kAnswer, kDrop };
+  template <class Decide>
+  void sweepLocked(Decide decide, std::vector<Waiter>& ready);
   void run();
 
   storage::Storage* store_;

@@ -15,11 +15,6 @@
 namespace lb::http::testing {
 namespace {
 
-namespace net = boost::asio;
-namespace beast = boost::beast;
-namespace websocket = boost::beast::websocket;
-using tcp = boost::asio::ip::tcp;
-
 // Resident set of this process, from /proc/self/status (kB -> bytes).
 size_t residentBytes() {
   std::ifstream in("/proc/self/status");
@@ -128,14 +123,15 @@ TEST_F(LimitsTest, WebSocketsCountTowardsTheStreamCap) {
   auto a = openQuiet(&status);
   auto b = openQuiet(&status);
   ASSERT_TRUE(eventually([&] { return quietOpen_ == 2; }));
-  net::io_context ioc;
-  websocket::stream<tcp::socket> ws(ioc);
-  ws.next_layer().connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), server_->port()));
-  ws.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
-    req.set(beast::http::field::authorization, std::string("Bearer ") + kToken);
+  namespace ws_ns = boost::beast::websocket;
+  boost::asio::io_context ioc;
+  ws_ns::stream<boost::asio::ip::tcp::socket> ws(ioc);
+  ws.next_layer().connect({boost::asio::ip::make_address("127.0.0.1"), server_->port()});
+  ws.set_option(ws_ns::stream_base::decorator([](ws_ns::request_type& req) {
+    req.set(boost::beast::http::field::authorization, std::string("Bearer ") + kToken);
   }));
-  websocket::response_type res;
-  beast::error_code ec;
+  ws_ns::response_type res;
+  boost::beast::error_code ec;
   ws.handshake(res, "127.0.0.1", "/events", ec);
   EXPECT_TRUE(ec);
   EXPECT_EQ(res.result_int(), 503u);
