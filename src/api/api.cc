@@ -8,7 +8,8 @@
 #include "api/context.h"
 #include "api/handlers/handlers.h"
 #include "api/handlers/node_agent.h"
-#include "api/http/server.h"
+#include "http/listen_options.h"
+#include "http/server.h"
 #include "api/instrumented_storage.h"
 #include "lastbackend/common/logging.h"
 #include "lastbackend/config/run.h"
@@ -51,8 +52,8 @@ StatusOr<std::unique_ptr<Api>> Api::create(const config::ApiConfig& config,
                                            ApiOptions options) {
   if (config.token.empty()) return invalidArgument(kNoTokenMessage);
   if (!store) return invalidArgument("the REST API needs a storage");
-  if (config.server.port < 0 || config.server.port > 65535)
-    return invalidArgument("bind port " + std::to_string(config.server.port) + " is out of range");
+  auto listen = http::listenOptions(config.server, config.token);
+  if (!listen.isOk()) return listen.status();
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->store = std::make_unique<InstrumentedStorage>(std::move(store), *impl->metrics);
@@ -64,13 +65,7 @@ StatusOr<std::unique_ptr<Api>> Api::create(const config::ApiConfig& config,
   impl->ctx.cluster = {config.name, config.description, config.domainInternal,
                        config.domainExternal};
 
-  http::ServerOptions so;
-  so.address = config.server.host.empty() ? "0.0.0.0" : config.server.host;
-  so.port = static_cast<uint16_t>(config.server.port);
-  so.token = config.token;
-  so.tlsCertFile = config.server.tls.cert;
-  so.tlsKeyFile = config.server.tls.key;
-  so.tlsCaFile = config.server.tls.ca;
+  http::ServerOptions so = std::move(*listen);
   so.ioThreads = options.ioThreads;
   so.workerThreads = options.workerThreads;
   so.metrics = impl->metrics;
@@ -139,14 +134,6 @@ int run(const config::ApiConfig& config) {
   spdlog::info("REST API stopping (signal {})", sig);
   (*api)->stop();
   return 0;
-}
-
-int runServer(const config::ServerConfig& config) {
-  // The all-in-one composition (api + controller + node on one store) needs
-  // a library linking all three; until it exists, say what runs.
-  spdlog::warn("lastbackend server: running the REST API only; the controller and node agent are "
-               "not wired into `server` yet");
-  return run(config.api);
 }
 
 }  // namespace lb::api

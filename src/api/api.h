@@ -15,7 +15,7 @@
 #include <memory>
 #include <vector>
 
-#include "api/http/router.h"
+#include "http/router.h"
 #include "lastbackend/common/clock.h"
 #include "lastbackend/common/status.h"
 #include "lastbackend/config/config.h"
@@ -68,10 +68,8 @@ class Api {
 // 2 configuration error (no token).
 int run(const config::ApiConfig& config);
 
-// `lastbackend server` until the all-in-one composition exists: the REST API
-// alone, on the server's store (embedded SQLite by default). It cannot start
-// the controller itself: lb_api may not link components built after it.
-int runServer(const config::ServerConfig& config);
+// `lastbackend server` (api, controller and node in one process) is
+// lb::server::run in src/server/: lb_api may not link components built after it.
 
 // The embedded OpenAPI document (docs/openapi.json).
 const std::string& openApiJson();

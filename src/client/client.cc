@@ -176,7 +176,7 @@ class Client::Impl {
   }
 
   Status stream(std::string_view path, const http::QueryParams& query,
-                const std::function<bool(std::string_view)>& onChunk) {
+                const std::function<bool(std::string_view)>& onChunk, runtime::CancelToken* cancel) {
     auto req = buildRequest("GET", path, query, {}, {});
     auto backoff = opts_.retryBackoff;
     std::unique_ptr<Connection> conn;
@@ -195,6 +195,12 @@ class Client::Impl {
       if (!conn || !conn->reused) sleepBackoff(backoff);
     }
 
+    // Cancelling aborts the pending operation on this thread's io_context:
+    // the posted cancel runs inside the next run_one of runSync.
+    runtime::CancelRegistration onCancel(cancel, [c = conn.get()] {
+      net::post(c->ioc, [c] { c->lowest().cancel(); });
+    });
+    if (cancel && cancel->cancelled()) return Status::ok();
     bhttp::response_parser<bhttp::buffer_body> parser;
     parser.body_limit(boost::none);  // a follow stream has no natural end
     auto ec = conn->with([&](auto& s) {
@@ -217,6 +223,7 @@ class Client::Impl {
         return runSync(conn->ioc, [&](auto h) { bhttp::async_read_some(s, conn->buffer, parser, std::move(h)); });
       });
       if (ec == bhttp::error::need_buffer) ec = {};
+      if (cancel && cancel->cancelled()) return Status::ok();  // conn dropped, not pooled
       if (ec) return transportError("read stream", ec);
       size_t n = sizeof(buf) - parser.get().body().size;
       if (n == 0) continue;
@@ -407,8 +414,8 @@ StatusOr<std::string> Client::call(std::string_view method, std::string_view pat
 }
 
 Status Client::stream(std::string_view path, const http::QueryParams& query,
-                      const std::function<bool(std::string_view)>& onChunk) {
-  return impl_->stream(path, query, onChunk);
+                      const std::function<bool(std::string_view)>& onChunk, runtime::CancelToken* cancel) {
+  return impl_->stream(path, query, onChunk, cancel);
 }
 
 size_t Client::idleConnections() const { return impl_->idleConnections(); }

@@ -29,6 +29,7 @@
 #include "lastbackend/common/status.h"
 #include "lastbackend/http/message.h"
 #include "lastbackend/http/uri.h"
+#include "lastbackend/runtime/cancel.h"
 
 namespace lb::client {
 
@@ -95,9 +96,12 @@ class Client {
 
   // Streaming GET: calls onChunk with the body as it arrives until the
   // server ends the response (OK), onChunk returns false (OK, the connection
-  // is dropped), or an error. A non-2xx answer returns its Status.
+  // is dropped), `cancel` is cancelled (OK, at once even while the stream is
+  // silent; the connection is dropped), or an error. A non-2xx answer
+  // returns its Status.
   Status stream(std::string_view path, const http::QueryParams& query,
-                const std::function<bool(std::string_view)>& onChunk);
+                const std::function<bool(std::string_view)>& onChunk,
+                runtime::CancelToken* cancel = nullptr);
 
   // Pool figures, for tests and benchmarks.
   size_t idleConnections() const;

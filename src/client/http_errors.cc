@@ -62,6 +62,20 @@ std::string errorBody(const Status& status) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+int httpStatusFor(ProtocolError error) {
+  switch (error) {
+    case ProtocolError::kMethodNotAllowed: return 405;
+    case ProtocolError::kHeadersTooLarge: return 431;
+  }
+  return 400;
+}
+
+std::string errorBody(ProtocolError error, std::string_view message) {
+  const char* name = error == ProtocolError::kMethodNotAllowed ? "MethodNotAllowed" : "TooLarge";
+  nlohmann::json j{{"code", httpStatusFor(error)}, {"status", name}, {"message", message}};
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 Status statusFromResponse(int httpStatus, std::string_view body) {
   Code code = codeForHttpStatus(httpStatus);
   if (code == Code::kOk) code = Code::kInternal;  // caller asked for an error

@@ -14,7 +14,7 @@
 #include "common/driver_table.h"
 #include "controller/controller.h"
 #include "node/node.h"
-#include "node/server/server.h"
+#include "server/server.h"
 #include "lastbackend/common/logging.h"
 #include "lastbackend/config/config.h"
 #include "lastbackend/config/options.h"

@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "api/http/server.h"
+#include "http/server.h"
 #include "lastbackend/runtime/cancel.h"
 #include "lastbackend/types/codec.h"
 
@@ -44,14 +44,7 @@ Response logs(Agent* agent, const Request& req) {
 
 }  // namespace
 
-StatusOr<std::unique_ptr<NodeServer>> NodeServer::create(NodeServerOptions o, Agent* agent) {
-  http::ServerOptions so;
-  so.address = o.address;
-  so.port = o.port;
-  so.token = o.token;
-  so.tlsCertFile = o.tlsCertFile;
-  so.tlsKeyFile = o.tlsKeyFile;
-  so.tlsCaFile = o.tlsCaFile;
+StatusOr<std::unique_ptr<NodeServer>> NodeServer::create(http::ServerOptions so, Agent* agent) {
   so.ioThreads = 1;
   so.workerThreads = 2;
   auto s = http::Server::create(so);

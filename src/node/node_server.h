@@ -18,20 +18,16 @@
 
 namespace lb::http {
 class Server;
-}
+struct ServerOptions;
+}  // namespace lb::http
 
 namespace lb::node {
 
-struct NodeServerOptions {
-  std::string address = "0.0.0.0";
-  uint16_t port = 2965;
-  std::string token;
-  std::string tlsCertFile, tlsKeyFile, tlsCaFile;
-};
-
 class NodeServer {
  public:
-  static StatusOr<std::unique_ptr<NodeServer>> create(NodeServerOptions options, Agent* agent);
+  // `options` from http::listenOptions (address, port, token, TLS); the
+  // thread counts are the node's own.
+  static StatusOr<std::unique_ptr<NodeServer>> create(http::ServerOptions options, Agent* agent);
   ~NodeServer();
   Status start();
   void stop();

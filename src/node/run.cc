@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "client/client.h"
+#include "http/listen_options.h"
 #include "lastbackend/common/logging.h"
 #include "lastbackend/runtime/factory.h"
 #include "lastbackend/storage/keys.h"
@@ -96,14 +97,9 @@ StatusOr<std::unique_ptr<NodeProcess>> NodeProcess::start(const config::NodeConf
   parts->agent = std::make_unique<Agent>(ao, parts->link.get(), parts->cri.get(), parts->cii.get(),
                                          parts->csi.get());
   if (config.server.port > 0 && !config.token.empty()) {
-    NodeServerOptions no;
-    no.address = config.server.host.empty() ? "0.0.0.0" : config.server.host;
-    no.port = static_cast<uint16_t>(config.server.port);
-    no.token = config.token;
-    no.tlsCertFile = config.server.tls.cert;
-    no.tlsKeyFile = config.server.tls.key;
-    no.tlsCaFile = config.server.tls.ca;
-    auto s = NodeServer::create(no, parts->agent.get());
+    auto no = http::listenOptions(config.server, config.token);
+    if (!no.isOk()) return no.status().withContext("node server");
+    auto s = NodeServer::create(std::move(*no), parts->agent.get());
     if (!s.isOk()) return s.status();
     parts->server = std::move(*s);
     LB_RETURN_IF_ERROR(parts->server->start());

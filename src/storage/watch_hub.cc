@@ -73,8 +73,12 @@ StatusOr<std::vector<Event>> applyTxn(const std::vector<Op>& ops, int64_t revisi
   return events;
 }
 
-WatchQueue::WatchQueue(std::string prefix, int64_t afterRevision, size_t maxPending)
-    : prefix_(std::move(prefix)), after_(afterRevision), maxPending_(maxPending) {}
+WatchQueue::WatchQueue(std::string prefix, int64_t afterRevision, size_t maxPending,
+                       size_t maxPendingBytes)
+    : prefix_(std::move(prefix)),
+      after_(afterRevision),
+      maxPending_(maxPending),
+      maxPendingBytes_(maxPendingBytes) {}
 
 bool WatchQueue::push(const std::vector<Event>& events) {
   std::lock_guard lock(mu_);
@@ -83,14 +87,17 @@ bool WatchQueue::push(const std::vector<Event>& events) {
   for (const auto& ev : events) {
     if (ev.revision <= after_ || ev.key.compare(0, prefix_.size(), prefix_) != 0) continue;
     pending_.push_back(ev);
+    pendingBytes_ += ev.key.size() + ev.value.size();
     added = true;
   }
-  if (pending_.size() > maxPending_) {
+  if (pending_.size() > maxPending_ || pendingBytes_ > maxPendingBytes_) {
     // A reader this far behind would be handed history it can no longer
     // resume from; make it re-list instead of growing without bound.
+    std::string behind = pending_.size() > maxPending_ ? std::to_string(maxPending_) + " events"
+                                                       : std::to_string(maxPendingBytes_) + " bytes";
     pending_.clear();
-    error_ = Status(Code::kOutOfRange, "watch fell behind by more than " +
-                                           std::to_string(maxPending_) + " events; re-list");
+    pendingBytes_ = 0;
+    error_ = Status(Code::kOutOfRange, "watch fell behind by more than " + behind + "; re-list");
     cv_.notify_all();
     return false;
   }
@@ -101,7 +108,10 @@ bool WatchQueue::push(const std::vector<Event>& events) {
 void WatchQueue::fail(const Status& status) {
   std::lock_guard lock(mu_);
   if (error_) return;
-  if (status.code() == Code::kOutOfRange) pending_.clear();
+  if (status.code() == Code::kOutOfRange) {
+    pending_.clear();
+    pendingBytes_ = 0;
+  }
   error_ = status;
   cv_.notify_all();
 }
@@ -119,6 +129,7 @@ StatusOr<std::vector<Event>> WatchQueue::next(std::chrono::milliseconds timeout)
   if (!pending_.empty()) {
     std::vector<Event> out;
     out.swap(pending_);
+    pendingBytes_ = 0;
     return out;
   }
   if (error_) return *error_;
@@ -146,7 +157,7 @@ class HubStream : public WatchStream {
 
 std::unique_ptr<WatchStream> WatchHub::add(std::string prefix, int64_t afterRevision,
                                            const std::vector<Event>& replay) {
-  auto q = std::make_shared<WatchQueue>(std::move(prefix), afterRevision, maxPending_);
+  auto q = std::make_shared<WatchQueue>(std::move(prefix), afterRevision, maxPending_, maxPendingBytes_);
   q->push(replay);
   std::lock_guard lock(mu_);
   queues_.push_back(q);

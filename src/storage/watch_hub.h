@@ -21,6 +21,10 @@ namespace lb::storage {
 // limit is 1.5 MiB, so all drivers agree on what fits).
 constexpr size_t kMaxValueBytes = 1536 * 1024;
 constexpr size_t kMaxKeyBytes = 4096;
+// Bytes (keys and values) one watch may have queued and unread. The event
+// count bound alone lets a slow reader hold count x 1.5 MiB; past this the
+// reader is cut (kOutOfRange: re-list), the other watches are unaffected.
+constexpr size_t kMaxWatchPendingBytes = 64u << 20;
 
 // A key is non-empty, starts with '/', and has no NUL or control bytes.
 Status validateKey(std::string_view key);
@@ -45,7 +49,8 @@ StatusOr<std::vector<Event>> applyTxn(const std::vector<Op>& ops, int64_t revisi
 // Queued events of one watch stream.
 class WatchQueue {
  public:
-  WatchQueue(std::string prefix, int64_t afterRevision, size_t maxPending);
+  WatchQueue(std::string prefix, int64_t afterRevision, size_t maxPending,
+             size_t maxPendingBytes = kMaxWatchPendingBytes);
 
   // Queues the events under the prefix with revision > afterRevision. Returns
   // false once the stream is finished, so the hub can forget it.
@@ -61,9 +66,11 @@ class WatchQueue {
   const std::string prefix_;
   const int64_t after_;
   const size_t maxPending_;
+  const size_t maxPendingBytes_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Event> pending_;
+  size_t pendingBytes_ = 0;
   std::optional<Status> error_;
 };
 
@@ -72,7 +79,8 @@ class WatchQueue {
 // call add() under the same lock so replay and live events do not interleave.
 class WatchHub {
  public:
-  explicit WatchHub(size_t maxPending) : maxPending_(maxPending) {}
+  explicit WatchHub(size_t maxPending, size_t maxPendingBytes = kMaxWatchPendingBytes)
+      : maxPending_(maxPending), maxPendingBytes_(maxPendingBytes) {}
   std::unique_ptr<WatchStream> add(std::string prefix, int64_t afterRevision,
                                    const std::vector<Event>& replay);
   void publish(const std::vector<Event>& events);
@@ -83,6 +91,7 @@ class WatchHub {
 
  private:
   const size_t maxPending_;
+  const size_t maxPendingBytes_;
   std::mutex mu_;
   std::vector<std::weak_ptr<WatchQueue>> queues_;
 };

@@ -27,6 +27,15 @@ std::optional<Code> codeFromName(std::string_view name);
 // ("field" only when set).
 std::string errorBody(const Status& status);
 
+// Answers of the HTTP engine that no lb::Code stands for: their status and
+// JSON body (same shape, "status" names the kind) come from this map too.
+enum class ProtocolError {
+  kMethodNotAllowed,  // 405 "MethodNotAllowed"
+  kHeadersTooLarge,   // 431 "TooLarge"
+};
+int httpStatusFor(ProtocolError error);
+std::string errorBody(ProtocolError error, std::string_view message);
+
 // Turns a non-2xx response back into a Status. Uses the body's "status",
 // "message" and "field" when it is our JSON error; otherwise maps the HTTP
 // status and keeps (a prefix of) the body as the message.

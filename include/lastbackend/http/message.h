@@ -3,6 +3,7 @@
 // The value types handlers see: no Beast/Asio here, so handler code compiles
 // without the heavy networking headers.
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -52,6 +53,13 @@ class StreamWriter {
   // True once writing is pointless (peer gone or server stopping); lets a
   // callback that waits for data poll without writing.
   virtual bool cancelled() const = 0;
+  // Runs `fn` once when the stream is cancelled (peer gone, write failed,
+  // server stopping), at once when it already is: a callback blocked on a
+  // quiet source (a proxied stream, a log follow) registers what unblocks it.
+  // `fn` runs on a server thread and must not block. Returns an id for
+  // removeOnCancel, which must be called before what `fn` captures dies.
+  virtual uint64_t onCancel(std::function<void()> fn) = 0;
+  virtual void removeOnCancel(uint64_t id) = 0;
 };
 using StreamCallback = std::function<void(StreamWriter&)>;
 

@@ -9,8 +9,8 @@
 #include <string>
 
 #include "api/context.h"
-#include "api/http/metrics_registry.h"
-#include "api/http/router.h"
+#include "http/metrics_registry.h"
+#include "http/router.h"
 
 namespace lb::api {
 

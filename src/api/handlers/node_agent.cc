@@ -45,40 +45,33 @@ size_t NodeSpecWaiters::waiting() const {
 
 // From the oldest revision the store keeps: the replay fills lastChange_, so
 // a node that took its listing at any revision still in the history waits
-// exactly for the changes after it.
-Status NodeSpecWaiters::startWatchLocked() {
+// exactly for the changes after it. Store calls only: the caller holds no lock.
+StatusOr<NodeSpecWaiters::OpenedWatch> NodeSpecWaiters::openWatch() {
   auto prefix = keys::nodeManifestsPrefix("x");
   std::string all = prefix->substr(0, prefix->size() - 2);  // "/manifest/node/"
   for (int attempt = 0; attempt < 3; ++attempt) {
     auto info = store_->info();
     if (!info.isOk()) return info.status();
     auto w = store_->watch(all, info->oldestRevision);
-    if (w.isOk()) {
-      watch_ = std::move(*w);
-      since_ = info->oldestRevision;
-      return Status::ok();
-    }
+    if (w.isOk()) return OpenedWatch{std::move(*w), info->oldestRevision};
     if (w.status().code() != Code::kOutOfRange) return w.status();  // compacted meanwhile: again
   }
   return unavailable("the manifest history moves faster than a watch can start");
 }
 
+// Runs on an I/O thread (the parked request's callback): no store call here.
+// The watch thread opens the watch; a request that comes meanwhile parks and
+// is sorted once the watch is open (ensureWatch).
 void NodeSpecWaiters::wait(const std::string& node, int64_t revision,
                            std::chrono::steady_clock::time_point deadline,
                            std::shared_ptr<http::Responder> responder,
                            std::function<http::Response()> answer) {
   {
     std::lock_guard lock(mu_);
-    if (!stopping_ && !watch_ && !thread_.joinable()) {
-      if (Status s = startWatchLocked(); !s.isOk()) {
-        spdlog::warn("api: node spec watch: {}", s.toString());
-      } else {
-        thread_ = std::thread([this] { run(); });
-      }
-    }
+    if (!stopping_ && !thread_.joinable()) thread_ = std::thread([this] { run(); });
     auto last = lastChange_.find(node);
     bool changed = last != lastChange_.end() && last->second > revision;
-    if (!stopping_ && watch_ && revision >= since_ && !changed) {
+    if (!stopping_ && (!watch_ || (revision >= since_ && !changed))) {
       waiting_[node].push_back({revision, deadline, std::move(responder), std::move(answer)});
       ++count_;
       return;
@@ -87,26 +80,89 @@ void NodeSpecWaiters::wait(const std::string& node, int64_t revision,
   responder->respondFrom(std::move(answer));
 }
 
-void NodeSpecWaiters::run() {
-  const std::string all = "/manifest/node/";
-  constexpr auto kTick = std::chrono::milliseconds(100);
+// Opens the watch when there is none. The new watch replays from the oldest
+// revision kept (since_), so a waiter at or after it is woken by the replay
+// if its node changed; one before it may have missed changes and gets its
+// listing now, as does everyone when no watch can be opened. False when
+// stopping.
+bool NodeSpecWaiters::ensureWatch() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return false;
+    if (watch_) return true;
+  }
+  auto opened = openWatch();
   std::vector<Waiter> ready;
-  for (;;) {
-    StatusOr<std::vector<storage::Event>> events = std::vector<storage::Event>();
-    {
-      std::unique_lock lock(mu_);
-      if (stopping_) break;
-      if (!watch_) {
-        // The watch ended (history lost, store error): changes may have been
-        // missed, so every waiting node gets its listing now.
-        Status s = startWatchLocked();
-        for (auto& [node, ws] : waiting_)
-          for (auto& w : ws) ready.push_back(std::move(w));
-        waiting_.clear();
-        count_ = 0;
-        if (!s.isOk()) spdlog::warn("api: node spec watch: {}", s.toString());
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return false;
+    if (opened.isOk()) {
+      watch_ = std::move(opened->stream);
+      since_ = opened->since;
+    } else {
+      spdlog::warn("api: node spec watch: {}", opened.status().toString());
+    }
+    sweepLocked([&](const Waiter& w) { return !watch_ || w.revision < since_ ? kAnswer : kKeep; }, ready);
+  }
+  for (auto& w : ready) w.responder->respondFrom(std::move(w.answer));
+  return true;
+}
+
+// Under mu_: moves the waiters that `events` or the clock answered to `ready`.
+void NodeSpecWaiters::collectLocked(const std::vector<storage::Event>& events,
+                                    std::chrono::steady_clock::time_point now,
+                                    std::vector<Waiter>& ready) {
+  const std::string all = "/manifest/node/";
+  for (const auto& e : events) {
+    std::string_view rest = std::string_view(e.key).substr(all.size());
+    std::string node(rest.substr(0, rest.find('/')));
+    auto& last = lastChange_[node];
+    last = std::max(last, e.revision);
+    auto it = waiting_.find(node);
+    if (it == waiting_.end()) continue;
+    auto& ws = it->second;
+    for (auto w = ws.begin(); w != ws.end();) {
+      if (w->revision < e.revision) {
+        ready.push_back(std::move(*w));
+        w = ws.erase(w);
+        --count_;
+      } else {
+        ++w;
       }
     }
+    if (ws.empty()) waiting_.erase(it);
+  }
+  // Timeouts and clients that went away.
+  sweepLocked(
+      [&](const Waiter& w) {
+        if (w.responder->cancelled()) return kDrop;
+        return now >= w.deadline ? kAnswer : kKeep;
+      },
+      ready);
+}
+
+template <class Decide>
+void NodeSpecWaiters::sweepLocked(Decide decide, std::vector<Waiter>& ready) {
+  for (auto it = waiting_.begin(); it != waiting_.end();) {
+    auto& ws = it->second;
+    for (auto w = ws.begin(); w != ws.end();) {
+      Sweep d = decide(*w);
+      if (d == kKeep) {
+        ++w;
+        continue;
+      }
+      if (d == kAnswer) ready.push_back(std::move(*w));
+      w = ws.erase(w);
+      --count_;
+    }
+    it = ws.empty() ? waiting_.erase(it) : std::next(it);
+  }
+}
+
+void NodeSpecWaiters::run() {
+  constexpr auto kTick = std::chrono::milliseconds(100);
+  std::vector<Waiter> ready;
+  while (ensureWatch()) {
     for (auto& w : ready) w.responder->respondFrom(std::move(w.answer));
     ready.clear();
     storage::WatchStream* watch;
@@ -118,7 +174,7 @@ void NodeSpecWaiters::run() {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
       continue;
     }
-    events = watch->next(kTick);  // only run() replaces watch_, stop() only cancels it
+    auto events = watch->next(kTick);  // only run() replaces watch_, stop() only cancels it
     const auto now = std::chrono::steady_clock::now();
     std::lock_guard lock(mu_);
     if (stopping_) break;
@@ -127,42 +183,7 @@ void NodeSpecWaiters::run() {
       watch_.reset();
       continue;
     }
-    for (const auto& e : *events) {
-      std::string_view rest = std::string_view(e.key).substr(all.size());
-      std::string node(rest.substr(0, rest.find('/')));
-      auto& last = lastChange_[node];
-      last = std::max(last, e.revision);
-      auto it = waiting_.find(node);
-      if (it == waiting_.end()) continue;
-      auto& ws = it->second;
-      for (auto w = ws.begin(); w != ws.end();) {
-        if (w->revision < e.revision) {
-          ready.push_back(std::move(*w));
-          w = ws.erase(w);
-          --count_;
-        } else {
-          ++w;
-        }
-      }
-      if (ws.empty()) waiting_.erase(it);
-    }
-    // Timeouts and clients that went away.
-    for (auto it = waiting_.begin(); it != waiting_.end();) {
-      auto& ws = it->second;
-      for (auto w = ws.begin(); w != ws.end();) {
-        if (w->responder->cancelled()) {
-          w = ws.erase(w);
-          --count_;
-        } else if (now >= w->deadline) {
-          ready.push_back(std::move(*w));
-          w = ws.erase(w);
-          --count_;
-        } else {
-          ++w;
-        }
-      }
-      it = ws.empty() ? waiting_.erase(it) : std::next(it);
-    }
+    collectLocked(*events, now, ready);
     // Answers go out after the lock is released (loop top).
   }
   for (auto& w : ready) w.responder->respondFrom(std::move(w.answer));
@@ -295,13 +316,16 @@ Response serviceLogs(const Context& ctx, const Request& req, const std::string& 
   if (auto t = req.queryParam("tail")) query["tail"] = *t;
   return Response::streaming([sources, token, query](http::StreamWriter& w) {
     std::mutex mu;
+    // A follow on a quiet container sends nothing for hours: the proxied
+    // streams end when the client leaves or the server stops, not at a timeout.
+    runtime::CancelToken cancel;
+    const uint64_t onCancel = w.onCancel([&cancel] { cancel.cancel(); });
     std::vector<std::thread> threads;
     for (const auto& src : sources) {
       threads.emplace_back([&, src] {
         client::ClientOptions o;
         o.endpoint = src.endpoint;
         o.token = token;
-        o.requestTimeout = std::chrono::hours(24 * 365);
         o.maxRetries = 1;
         auto c = client::Client::create(o);
         std::string label = sources.size() > 1 ? "[" + src.pod + "] " : "";
@@ -311,7 +335,7 @@ Response serviceLogs(const Context& ctx, const Request& req, const std::string& 
           return;
         }
         Status s = (*c)->stream("/pod/" + http::percentEncode(src.pod) + "/logs", query,
-                                [&](std::string_view chunk) { return sink.add(chunk); });
+                                [&](std::string_view chunk) { return sink.add(chunk); }, &cancel);
         sink.flush();
         if (!s.isOk() && !w.cancelled()) {
           spdlog::warn("api: logs of pod '{}' from {}: {}", src.pod, src.endpoint, s.toString());
@@ -321,6 +345,7 @@ Response serviceLogs(const Context& ctx, const Request& req, const std::string& 
       });
     }
     for (auto& t : threads) t.join();
+    w.removeOnCancel(onCancel);
   });
 }
 

@@ -19,7 +19,8 @@
 namespace lb::api {
 
 // Waiting nodes of the spec long-poll. One store watch on /manifest/node/
-// (one thread) serves every waiting node: it records the revision of each
+// (one thread, which alone calls the store: wait() runs on the HTTP I/O
+// threads and only takes a short lock) serves every waiting node: it records the revision of each
 // node's last manifest change and answers the requests parked on that node
 // (http::Response::later: no thread, no worker per waiting node). The watch
 // starts, on the first wait, from the oldest revision the store still has,
@@ -53,7 +54,19 @@ class NodeSpecWaiters {
     std::shared_ptr<http::Responder> responder;
     std::function<http::Response()> answer;
   };
-  Status startWatchLocked();
+  struct OpenedWatch {
+    std::unique_ptr<storage::WatchStream> stream;
+    int64_t since = -1;
+  };
+  StatusOr<OpenedWatch> openWatch();
+  bool ensureWatch();
+  void collectLocked(const std::vector<storage::Event>& events,
+                     std::chrono::steady_clock::time_point now, std::vector<Waiter>& ready);
+  // Under mu_: each waiter is kept, answered (moved to `ready`) or dropped
+  // (its client went away), as `decide` says.
+  enum Sweep { kKeep, kAnswer, kDrop };
+  template <class Decide>
+  void sweepLocked(Decide decide, std::vector<Waiter>& ready);
   void run();
 
   storage::Storage* store_;

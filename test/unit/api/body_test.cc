@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "api/http/metrics_registry.h"
+#include "http/metrics_registry.h"
 #include "api/instrumented_storage.h"
 #include "api/kinds.h"
 

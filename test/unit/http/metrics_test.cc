@@ -1,4 +1,4 @@
-#include "api/http/metrics_registry.h"
+#include "http/metrics_registry.h"
 
 #include <gtest/gtest.h>
 
@@ -39,6 +39,26 @@ TEST(MetricsRegistryTest, ConcurrentIncrements) {
   }
   for (auto& t : ts) t.join();
   EXPECT_EQ(m.counterValue("c", {{"k", "v"}}), 8000);
+}
+
+TEST(MetricsRegistryTest, SeriesPastTheCapAreDroppedAndCounted) {
+  MetricsRegistry m(/*maxSeriesPerMetric=*/3);
+  for (int i = 0; i < 10; ++i) {
+    m.incrementCounter("lb_test_total", {{"id", std::to_string(i)}});
+    m.observeHistogram("lb_test_seconds", {{"id", std::to_string(i)}}, 0.1);
+  }
+  EXPECT_EQ(m.seriesCount("lb_test_total"), 3u);
+  EXPECT_EQ(m.seriesCount("lb_test_seconds"), 3u);
+  EXPECT_EQ(m.droppedUpdates("lb_test_total"), 7);
+  EXPECT_EQ(m.droppedUpdates("lb_test_seconds"), 7);
+  // A series that exists still counts at the cap.
+  m.incrementCounter("lb_test_total", {{"id", "0"}});
+  EXPECT_EQ(m.counterValue("lb_test_total", {{"id", "0"}}), 2);
+  EXPECT_EQ(m.droppedUpdates("lb_test_total"), 7);
+  std::string text = m.render();
+  EXPECT_NE(text.find(std::string(kDroppedSeriesMetric) + "{metric=\"lb_test_total\"} 7\n"), std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("id=\"9\""), std::string::npos) << text;
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
-#include "api/http/router.h"
+#include "http/router.h"
 
 #include <gtest/gtest.h>
 
-#include "api/http/auth.h"
+#include "http/auth.h"
 
 namespace lb::http {
 namespace {

@@ -22,7 +22,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "api/http/server.h"
+#include "http/server.h"
 #include "client/client.h"
 
 namespace lb::http::testing {
@@ -93,6 +93,17 @@ class RawConn {
   std::string buf_;
 };
 
+// A bounded wait (up to ~5 s) for what another thread does: a failure
+// bound, not a timing assertion.
+template <class F>
+bool eventually(F done) {
+  for (int i = 0; i < 500; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return done();
+}
+
 inline int statusOf(const std::string& response) {
   if (response.size() < 12) return 0;
   return std::stoi(response.substr(9, 3));
@@ -106,6 +117,7 @@ class ServerFixture : public ::testing::Test {
   }
 
   virtual void tweak(ServerOptions&) {}
+  virtual void extraRoutes(Router&) {}
 
   void startServer() {
     ServerOptions o;
@@ -120,6 +132,7 @@ class ServerFixture : public ::testing::Test {
     ASSERT_TRUE(s.isOk()) << s.status().toString();
     server_ = std::move(*s);
     addRoutes(server_->router());
+    extraRoutes(server_->router());
     ASSERT_TRUE(server_->start().isOk());
   }
 

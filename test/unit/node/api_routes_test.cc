@@ -6,7 +6,7 @@
 
 #include <thread>
 
-#include "api/http/server.h"
+#include "http/server.h"
 #include "integration/api/api_fixture.h"
 #include "lastbackend/storage/keys.h"
 #include "lastbackend/types/codec.h"

@@ -1,4 +1,4 @@
-#include "api/http/router.h"
+#include "http/router.h"
 
 #include <algorithm>
 

@@ -5,8 +5,10 @@
 // Threads: `ioThreads` run all socket I/O (Asio); handlers run on a pool of
 // `workerThreads` so a slow store call never stalls I/O; streaming and
 // WebSocket handlers each get a thread of their own because they live as
-// long as the client listens; a parked request (Response::later, the
-// long-poll) holds neither a thread nor a worker. Beast/Asio stay in server.cc (pimpl).
+// long as the client listens (at most `maxStreams`, each joined by stop());
+// a parked request (Response::later, the long-poll) holds neither a thread
+// nor a worker. Beast/Asio stay in the .cc files and the private headers
+// (server_impl.h, http_session.h, websocket_session.h): pimpl.
 //
 // Usage:
 //   ServerOptions o; o.port = 0; o.token = "secret";
@@ -18,9 +20,10 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
-#include "api/http/metrics_registry.h"
-#include "api/http/router.h"
+#include "http/metrics_registry.h"
+#include "http/router.h"
 #include "lastbackend/common/status.h"
 
 namespace lb::http {
@@ -48,6 +51,9 @@ struct ServerOptions {
   // Whole request head (and TLS handshake) must arrive within this — a
   // trickling client cannot hold a connection by sending a byte a minute.
   std::chrono::milliseconds headerTimeout{10'000};
+  // Streams and WebSockets open at once (each holds a thread). More: 503
+  // with "too many open streams", counted in kStreamsRejectedMetric.
+  size_t maxStreams = 1024;
   std::chrono::milliseconds bodyTimeout{60'000};   // whole body
   std::chrono::milliseconds idleTimeout{60'000};   // keep-alive wait for the next request
   std::chrono::milliseconds writeTimeout{30'000};  // each response / chunk write
@@ -93,5 +99,11 @@ class Server {
 // Request metrics the server records (names for dashboards and tests).
 inline constexpr char kRequestsMetric[] = "lb_http_requests_total";
 inline constexpr char kLatencyMetric[] = "lb_http_request_duration_seconds";
+inline constexpr char kStreamsRejectedMetric[] = "lb_http_streams_rejected_total";
+
+// The method as a metrics label: GET, POST, PUT, PATCH, DELETE, HEAD,
+// OPTIONS or "other", so a client sending made-up methods cannot grow the
+// label space (unauthenticated answers are recorded too).
+std::string_view methodLabel(std::string_view method);
 
 }  // namespace lb::http

@@ -1,4 +1,4 @@
-#include "api/http/metrics_registry.h"
+#include "http/metrics_registry.h"
 
 #include <algorithm>
 #include <cmath>
@@ -74,11 +74,21 @@ void MetricsRegistry::describeHistogram(const std::string& name, const std::stri
   if (f.hists.empty()) f.buckets = std::move(buckets);
 }
 
+template <class Series>
+bool MetricsRegistry::admit(std::string_view name, const Series& series, const MetricLabels& labels) {
+  if (series.size() < maxSeries_ || series.count(labels)) return true;
+  auto it = dropped_.find(name);
+  if (it == dropped_.end()) it = dropped_.emplace(std::string(name), 0.0).first;
+  it->second += 1;
+  return false;
+}
+
 void MetricsRegistry::incrementCounter(std::string_view name, const MetricLabels& labels,
                                        double value) {
   std::lock_guard lock(mu_);
   auto& f = family(name, false);
   if (f.histogram) return;  // a name is one kind for its lifetime
+  if (!admit(name, f.counters, labels)) return;
   f.counters[labels] += value;
 }
 
@@ -87,6 +97,7 @@ void MetricsRegistry::observeHistogram(std::string_view name, const MetricLabels
   std::lock_guard lock(mu_);
   auto& f = family(name, true);
   if (!f.histogram) return;
+  if (!admit(name, f.hists, labels)) return;
   auto& h = f.hists[labels];
   if (h.counts.empty()) h.counts.assign(f.buckets.size() + 1, 0);
   size_t i = std::lower_bound(f.buckets.begin(), f.buckets.end(), value) - f.buckets.begin();
@@ -101,6 +112,19 @@ double MetricsRegistry::counterValue(std::string_view name, const MetricLabels& 
   if (it == families_.end()) return 0;
   auto c = it->second.counters.find(labels);
   return c == it->second.counters.end() ? 0 : c->second;
+}
+
+size_t MetricsRegistry::seriesCount(std::string_view name) const {
+  std::lock_guard lock(mu_);
+  auto it = families_.find(name);
+  if (it == families_.end()) return 0;
+  return it->second.histogram ? it->second.hists.size() : it->second.counters.size();
+}
+
+double MetricsRegistry::droppedUpdates(std::string_view name) const {
+  std::lock_guard lock(mu_);
+  auto it = dropped_.find(name);
+  return it == dropped_.end() ? 0 : it->second;
 }
 
 std::string MetricsRegistry::render() const {
@@ -128,6 +152,10 @@ std::string MetricsRegistry::render() const {
       out += name + "_count" + labelText(labels) + " " + std::to_string(h.count) + "\n";
     }
   }
+  out += std::string("# HELP ") + kDroppedSeriesMetric + " Metric updates dropped because the metric reached its series cap.\n";
+  out += std::string("# TYPE ") + kDroppedSeriesMetric + " counter\n";
+  for (const auto& [name, v] : dropped_)
+    out += kDroppedSeriesMetric + labelText({{"metric", name}}) + " " + formatValue(v) + "\n";
   return out;
 }
 

@@ -1,4 +1,4 @@
-#include "node/server/server.h"
+#include "server/server.h"
 
 #include <cstdlib>
 #include <filesystem>
