@@ -1,7 +1,8 @@
 // `lb` end to end: the real binary (fork/exec, stdout/stderr/exit code
 // captured) against a real `lastbackend api` process on the embedded SQLite
 // store, bound to a free loopback port, with a temporary HOME for the
-// cluster list.
+// cluster list; and against an Api in the test process whose store the test
+// writes as the controller would (statuses lb shows).
 //
 // LB_TEST_LASTBACKEND: another daemon binary (e.g. one built from a clean checkout).
 
@@ -16,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "support/api_fixture.h"
 #include "support/api_process.h"
 #include "support/manifests.h"
 #include "support/process.h"
@@ -24,9 +26,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+using lb::testing::kToken;
 using lb::testing::Outcome;
-
-constexpr const char* kToken = "integration-token";
 
 // `lb args...` with HOME=<dir>/home and no LB_* variables but `env`.
 Outcome runLb(const fs::path& dir, const std::vector<std::string>& args,
@@ -253,6 +254,69 @@ TEST_F(CliIntegrationTest, Errors) {
                    badManifest.string()});
   EXPECT_EQ(apply.code, 1);
   EXPECT_HAS(apply.err, "bad.yaml");
+}
+
+// `lb service inspect` against an Api whose store says, as the controller
+// would, that the one pod of `web` finds no node: the reason is shown for
+// the service, its deployment and the pod; -o json carries the service's.
+class CliInspectTest : public lb::testing::ApiFixture {
+ protected:
+  void SetUp() override {
+    ApiFixture::SetUp();
+    fs::create_directories(fs::path(dir_) / "home");
+  }
+
+  Outcome lb(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--host", url(), "--token", kToken});
+    return runLb(dir_, args);
+  }
+
+  // The stored object at `key` with its "status" replaced.
+  void setStatus(const std::string& key, const lb::testing::Json& status) {
+    auto stored = store_->get(key);
+    ASSERT_TRUE(stored.isOk()) << key << ": " << stored.status().toString();
+    auto obj = lb::testing::Json::parse(stored->value);
+    obj["status"] = status;
+    auto written = store_->set(key, obj.dump(), stored->revision);
+    ASSERT_TRUE(written.isOk()) << key << ": " << written.status().toString();
+  }
+};
+
+TEST_F(CliInspectTest, ShowsWhyAPodIsPending) {
+  const std::string reason = "no node with 107.4TB RAM free; 1 node checked";
+  createNamespace("demo");
+  ASSERT_EQ(apply("demo", lb::testing::kServiceYaml).status, 200);
+  setStatus("/service/demo:web", {{"state", "provision"},
+                                  {"message", "deployment d1: pod p1 unschedulable: " + reason}});
+  seed("/deployment/demo:web:d1",
+       lb::testing::Json{
+           {"meta", {{"name", "d1"}, {"namespace", "demo"}, {"selflink", "demo:web:d1"}}},
+           {"spec", {{"replicas", 1}}},
+           {"status", {{"state", "provision"}, {"message", "pod p1 unschedulable: " + reason}}}}
+           .dump());
+  seed("/pod/demo:web:d1:p1",
+       lb::testing::Json{
+           {"meta", {{"name", "p1"}, {"namespace", "demo"}, {"selflink", "demo:web:d1:p1"}}},
+           {"spec",
+            {{"template",
+              {{"containers", lb::testing::Json::array(
+                                  {{{"name", "nginx"}, {"image", {{"name", "nginx"}}}}})}}}}},
+           {"status", {{"state", "provision"}, {"message", reason}}}}
+           .dump());
+
+  auto inspect = lb({"service", "inspect", "demo", "web"});
+  EXPECT_OK(inspect);
+  EXPECT_HAS(squeeze(inspect.out),
+             "State: provision\nMessage: deployment d1: pod p1 unschedulable: " + reason);
+  EXPECT_HAS(squeeze(inspect.out),
+             "Name: d1\n State: provision\n Message: pod p1 unschedulable: " + reason);
+  EXPECT_HAS(squeeze(inspect.out), " Name Ready Status Restarts Age Message\n");
+  EXPECT_HAS(squeeze(inspect.out), " p1 0/1 provision 0 ");
+  EXPECT_HAS(inspect.out, "   " + reason + "\n");
+
+  auto json = lb({"service", "inspect", "demo", "web", "-o", "json"});
+  EXPECT_OK(json);
+  EXPECT_HAS(json.out, "unschedulable: " + reason);
 }
 
 }  // namespace
