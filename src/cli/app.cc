@@ -31,6 +31,27 @@ void Commands::nameArg(CLI::App* s, const std::string& what) {
   s->add_option("NAME", a.name, what + " name")->required();
 }
 
+CLI::App* Commands::nsVerb(CLI::App* parent, const std::string& name, const std::string& help,
+                           std::function<Status()> fn) {
+  CLI::App* s = verb(parent, name, help, std::move(fn));
+  nsArg(s);
+  return s;
+}
+
+CLI::App* Commands::objectVerb(CLI::App* parent, const std::string& name, const std::string& help,
+                               const std::string& what, std::function<Status()> fn) {
+  CLI::App* s = nsVerb(parent, name, help, std::move(fn));
+  nameArg(s, what);
+  return s;
+}
+
+void Commands::removeVerb(CLI::App* parent, const std::string& collection,
+                          const std::string& kind) {
+  objectVerb(parent, "remove", "Remove a " + collection, kind, [this, collection, kind] {
+    return removeObject(c, objectPath(a.ns, collection, a.name), kind, a.name);
+  });
+}
+
 void Commands::descOption(CLI::App* s, const std::string& help) {
   descOptions_.push_back(s->add_option("--desc", a.desc, help));
 }

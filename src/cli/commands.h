@@ -27,6 +27,31 @@ class Commands {
   // The positional NAMESPACE / NAME ("<what> name") arguments, required.
   void nsArg(CLI::App* s);
   void nameArg(CLI::App* s, const std::string& what);
+  // `lb <parent> NAME NAMESPACE`: a verb on a namespace's objects.
+  CLI::App* nsVerb(CLI::App* parent, const std::string& name, const std::string& help,
+                   std::function<Status()> fn);
+  // `lb <parent> NAME NAMESPACE NAME`: a verb on one object ("<what> name").
+  CLI::App* objectVerb(CLI::App* parent, const std::string& name, const std::string& help,
+                       const std::string& what, std::function<Status()> fn);
+  // `lb <parent> remove NAMESPACE NAME`: "Remove a <collection>", then
+  // "<kind> `NAME` is removed".
+  void removeVerb(CLI::App* parent, const std::string& collection, const std::string& kind);
+  // `ls NAMESPACE`: the objects of `collection`, as a table by `render`.
+  template <typename T, typename Render>
+  void listVerb(CLI::App* parent, const std::string& collection, const std::string& help,
+                Render render) {
+    nsVerb(parent, "ls", help, [this, collection, render] {
+      return showList<T>(c, collectionPath(a.ns, collection), render);
+    });
+  }
+  // `inspect NAMESPACE NAME`: one object of `collection`, as `render` shows it.
+  template <typename T, typename Render>
+  void inspectVerb(CLI::App* parent, const std::string& collection, const std::string& help,
+                   const std::string& what, Render render) {
+    objectVerb(parent, "inspect", help, what, [this, collection, render] {
+      return showObject<T>(c, objectPath(a.ns, collection, a.name), render);
+    });
+  }
   // --desc: given (even empty) it replaces the description (Args::descSet).
   void descOption(CLI::App* s, const std::string& help);
 

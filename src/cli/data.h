@@ -85,12 +85,10 @@ void addDataCommands(Commands& cmds, const std::string& help) {
   const std::string noun = K::collection;
   CLI::App* g = cmds.group(noun, help);
   for (bool update : {false, true}) {
-    auto* s = cmds.verb(
+    auto* s = cmds.objectVerb(
         g, update ? "update" : "create",
         update ? "Replace the data of a " + noun + " (its type stays)" : "Create a " + noun,
-        [&c, update] { return dataSave<T>(c, update); });
-    cmds.nsArg(s);
-    cmds.nameArg(s, K::name);
+        K::name, [&c, update] { return dataSave<T>(c, update); });
     if (K::auth) {
       s->add_flag("-a,--auth", a.auth, "Auth type: a username and a password");
       s->add_option("-u,--username", a.user, "Username (with -a)");
@@ -103,19 +101,11 @@ void addDataCommands(Commands& cmds, const std::string& help) {
         ->allow_extra_args(false)
         ->check(CLI::ExistingFile);
   }
-  cmds.nsArg(cmds.verb(g, "ls",
-                       "List the " + noun + "s of a namespace" + (K::auth ? " (keys only)" : ""),
-                       [&c] { return dataList<T>(c); }));
-  auto* s =
-      cmds.verb(g, "inspect", "Show a " + noun + (K::auth ? " (its keys, never its values)" : ""),
-                [&c] { return dataInspect<T>(c); });
-  cmds.nsArg(s);
-  cmds.nameArg(s, K::name);
-  auto* r = cmds.verb(g, "remove", "Remove a " + noun, [&c, &a] {
-    return removeObject(c, objectPath(a.ns, K::collection, a.name), K::name, a.name);
-  });
-  cmds.nsArg(r);
-  cmds.nameArg(r, K::name);
+  cmds.nsVerb(g, "ls", "List the " + noun + "s of a namespace" + (K::auth ? " (keys only)" : ""),
+              [&c] { return dataList<T>(c); });
+  cmds.objectVerb(g, "inspect", "Show a " + noun + (K::auth ? " (its keys, never its values)" : ""),
+                  K::name, [&c] { return dataInspect<T>(c); });
+  cmds.removeVerb(g, noun, K::name);
 }
 
 }  // namespace lb::cli

@@ -75,23 +75,14 @@ void addRouteCommands(Commands& cmds) {
   Context& c = cmds.c;
   Args& a = cmds.a;
   CLI::App* route = cmds.group("route", "Manage routes (external traffic to services)");
-  cmds.nsArg(cmds.verb(route, "ls", "List the routes of a namespace", [&] {
-    return showList<types::Route>(c, collectionPath(a.ns, "route"), renderRouteList);
-  }));
-  {
-    auto* s = cmds.verb(route, "inspect", "Show a route and its rules", [&] {
-      return showObject<types::Route>(c, objectPath(a.ns, "route", a.name), renderRoute);
-    });
-    cmds.nsArg(s);
-    cmds.nameArg(s, "Route");
-  }
+  cmds.listVerb<types::Route>(route, "route", "List the routes of a namespace", renderRouteList);
+  cmds.inspectVerb<types::Route>(route, "route", "Show a route and its rules", "Route",
+                                 renderRoute);
   for (bool update : {false, true}) {
-    auto* s = cmds.verb(
+    auto* s = cmds.objectVerb(
         route, update ? "update" : "create",
         update ? "Change a route (given parts replace the current ones)" : "Create a route",
-        [&, update] { return routeSave(c, update); });
-    cmds.nsArg(s);
-    cmds.nameArg(s, "Route");
+        "Route", [&, update] { return routeSave(c, update); });
     auto* p = s->add_option("-p,--port", a.port, "Port the route listens on (e.g. 80, 443)")
                   ->check(CLI::Range(1, 65535));
     auto* r = s->add_option("RULE", a.rules, "SERVICE:PORT or PATH=SERVICE:PORT (repeatable)");
@@ -102,13 +93,7 @@ void addRouteCommands(Commands& cmds) {
     s->add_option("--domain", a.domain, "Domain (default: chosen by the cluster)");
     s->add_option("--path", a.path, "Path of rules given without one (default /)");
   }
-  {
-    auto* s = cmds.verb(route, "remove", "Remove a route", [&] {
-      return removeObject(c, objectPath(a.ns, "route", a.name), "Route", a.name);
-    });
-    cmds.nsArg(s);
-    cmds.nameArg(s, "Route");
-  }
+  cmds.removeVerb(route, "route", "Route");
 }
 
 }  // namespace lb::cli

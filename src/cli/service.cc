@@ -6,16 +6,6 @@
 namespace lb::cli {
 namespace {
 
-Status serviceList(Context& c) {
-  LB_ASSIGN_OR_RETURN_STATUS(api, c.api());
-  LB_ASSIGN_OR_RETURN_STATUS(list, api->getList<types::Service>(collectionPath(c.a.ns, "service")));
-  if (c.table())
-    c.out << renderServiceList(list);
-  else
-    c.printList(list);
-  return Status::ok();
-}
-
 Status serviceInspect(Context& c) {
   LB_ASSIGN_OR_RETURN_STATUS(api, c.api());
   std::string path = objectPath(c.a.ns, "service", c.a.name);
@@ -70,38 +60,21 @@ void addServiceCommands(Commands& cmds) {
   Context& c = cmds.c;
   Args& a = cmds.a;
   CLI::App* svc = cmds.group("service", "Manage services");
-  cmds.nsArg(
-      cmds.verb(svc, "ls", "List the services of a namespace", [&] { return serviceList(c); }));
-  {
-    auto* s = cmds.verb(svc, "inspect", "Show a service with its active deployments and pods",
-                        [&] { return serviceInspect(c); });
-    cmds.nsArg(s);
-    cmds.nameArg(s, "Service");
-  }
-  {
-    auto* s = cmds.verb(svc, "update", "Update a service from a manifest",
-                        [&] { return serviceUpdate(c); });
-    cmds.nsArg(s);
-    cmds.nameArg(s, "Service");
-    s->add_option("-f,--file", a.files, "Service manifest file")
-        ->required()
-        ->expected(1)
-        ->check(CLI::ExistingFile);
-  }
-  {
-    auto* s = cmds.verb(svc, "remove", "Remove a service", [&] {
-      return removeObject(c, objectPath(a.ns, "service", a.name), "Service", a.name);
-    });
-    cmds.nsArg(s);
-    cmds.nameArg(s, "Service");
-  }
-  {
-    auto* s = cmds.verb(svc, "logs", "Print a service's logs", [&] { return serviceLogs(c); });
-    cmds.nsArg(s);
-    cmds.nameArg(s, "Service");
-    s->add_flag("-f,--follow", a.follow, "Keep printing new lines");
-    s->add_option("--tail", a.tail, "Only the last N lines")->check(CLI::NonNegativeNumber);
-  }
+  cmds.listVerb<types::Service>(svc, "service", "List the services of a namespace",
+                                renderServiceList);
+  cmds.objectVerb(svc, "inspect", "Show a service with its active deployments and pods", "Service",
+                  [&] { return serviceInspect(c); });
+  cmds.objectVerb(svc, "update", "Update a service from a manifest", "Service",
+                  [&] { return serviceUpdate(c); })
+      ->add_option("-f,--file", a.files, "Service manifest file")
+      ->required()
+      ->expected(1)
+      ->check(CLI::ExistingFile);
+  cmds.removeVerb(svc, "service", "Service");
+  auto* logs = cmds.objectVerb(svc, "logs", "Print a service's logs", "Service",
+                               [&] { return serviceLogs(c); });
+  logs->add_flag("-f,--follow", a.follow, "Keep printing new lines");
+  logs->add_option("--tail", a.tail, "Only the last N lines")->check(CLI::NonNegativeNumber);
 }
 
 }  // namespace lb::cli

@@ -23,33 +23,16 @@ void addVolumeCommands(Commands& cmds) {
   Context& c = cmds.c;
   Args& a = cmds.a;
   CLI::App* vol = cmds.group("volume", "Manage volumes");
-  cmds.nsArg(cmds.verb(vol, "ls", "List the volumes of a namespace", [&] {
-    return showList<types::Volume>(c, collectionPath(a.ns, "volume"), renderVolumeList);
-  }));
-  {
-    auto* s = cmds.verb(vol, "inspect", "Show a volume", [&] {
-      return showObject<types::Volume>(c, objectPath(a.ns, "volume", a.name),
-                                       [&](const auto& v) { return renderVolume(v, c.now()); });
-    });
-    cmds.nsArg(s);
-    cmds.nameArg(s, "Volume");
-  }
-  {
-    auto* s = cmds.verb(vol, "create", "Create volumes from Volume manifests",
-                        [&] { return volumeCreate(c); });
-    cmds.nsArg(s);
-    s->add_option("-f,--file", a.files, "Volume manifest file (repeatable)")
-        ->required()
-        ->allow_extra_args(false)
-        ->check(CLI::ExistingFile);
-  }
-  {
-    auto* s = cmds.verb(vol, "remove", "Remove a volume", [&] {
-      return removeObject(c, objectPath(a.ns, "volume", a.name), "Volume", a.name);
-    });
-    cmds.nsArg(s);
-    cmds.nameArg(s, "Volume");
-  }
+  cmds.listVerb<types::Volume>(vol, "volume", "List the volumes of a namespace", renderVolumeList);
+  cmds.inspectVerb<types::Volume>(vol, "volume", "Show a volume", "Volume",
+                                  [&c](const auto& v) { return renderVolume(v, c.now()); });
+  cmds.nsVerb(vol, "create", "Create volumes from Volume manifests",
+              [&] { return volumeCreate(c); })
+      ->add_option("-f,--file", a.files, "Volume manifest file (repeatable)")
+      ->required()
+      ->allow_extra_args(false)
+      ->check(CLI::ExistingFile);
+  cmds.removeVerb(vol, "volume", "Volume");
 }
 
 }  // namespace lb::cli
