@@ -21,6 +21,7 @@
 #include "fakes/manual_clock.h"
 #include "lastbackend/storage/storage.h"
 #include "support/manifests.h"
+#include "support/process.h"
 
 namespace lb::testing {
 
@@ -31,9 +32,8 @@ using Json = nlohmann::json;
 class ApiFixture : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "lb-api-test-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    dir_ = makeTempDir("lb-api-test-");
+    ASSERT_NE(dir_, "");
     storage::Options so;
     so.driver = "sqlite";
     so.sqlitePath = dir_ + "/lastbackend.db";

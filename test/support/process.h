@@ -91,6 +91,13 @@ inline uint16_t freeLoopbackPort() {
   return ntohs(a.sin_port);
 }
 
+// A new directory <tmp>/<prefix>XXXXXX of this test's own; "" when none
+// could be made.
+inline std::string makeTempDir(const std::string& prefix) {
+  std::string tmpl = (std::filesystem::temp_directory_path() / (prefix + "XXXXXX")).string();
+  return ::mkdtemp(tmpl.data()) ? tmpl : "";
+}
+
 // `envVar` when set and not empty (another build of a binary, e.g. a
 // release one), else the one this build made.
 inline std::string binaryPath(const char* envVar, const char* builtIn) {

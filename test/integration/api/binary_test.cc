@@ -15,9 +15,8 @@ namespace {
 class BinaryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "lb-api-bin-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    dir_ = makeTempDir("lb-api-bin-");
+    ASSERT_NE(dir_, "");
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
   std::string dir_;

@@ -34,9 +34,8 @@ constexpr char kToken[] = "tls-integration-token";
 class ApiTlsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    std::string tmpl = (fs::temp_directory_path() / "lb-api-tls-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    certs_ = tmpl;
+    certs_ = lb::testing::makeTempDir("lb-api-tls-");
+    ASSERT_FALSE(certs_.empty());
     // EC P-256 keys: fast to make; the server negotiates TLS 1.2+.
     const std::string key = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
     std::ofstream(certs_ / "server.ext")
