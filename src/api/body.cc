@@ -4,7 +4,9 @@
 
 #include "lastbackend/types/validation.h"
 // The types library's own text->tree parsers (size and depth caps, UTF-8
-// checks): the pre-scan must see exactly the trees parseManifests sees.
+// checks) and its decoder of those trees: the file-reference scan sees
+// exactly the trees that are decoded, and the text is parsed once.
+#include "types/manifest_trees.h"
 #include "types/tree.h"
 
 namespace lb::api {
@@ -23,37 +25,6 @@ std::optional<std::string> mediaType(const http::Request& req) {
   t = start == std::string::npos ? "" : t.substr(start);
   for (char& c : t) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
   return t;
-}
-
-bool looksLikeJson(std::string_view text) {
-  for (char c : text) {
-    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
-    return c == '{' || c == '[';
-  }
-  return false;
-}
-
-// The documents parseManifests would decode (arrays flattened, empty YAML
-// documents dropped), or nullopt when the text does not parse.
-std::optional<std::vector<Json>> documentTrees(std::string_view text) {
-  std::vector<Json> trees;
-  if (looksLikeJson(text)) {
-    Json tree;
-    if (types::detail::parseJsonTree(text, types::kMaxDocumentBytes, &tree).isOk()) {
-      if (tree.is_array()) {
-        for (auto& t : tree) trees.push_back(std::move(t));
-      } else {
-        trees.push_back(std::move(tree));
-      }
-      return trees;
-    }
-  }
-  if (!types::detail::parseYamlTree(text, types::kMaxDocumentBytes, &trees).isOk())
-    return std::nullopt;
-  std::vector<Json> docs;
-  for (auto& t : trees)
-    if (!t.is_null()) docs.push_back(std::move(t));
-  return docs;
 }
 
 // "spec.data[i].file" of the first file reference in one document, or "".
@@ -80,18 +51,24 @@ Status typeError(const std::string& field, const char* expected) {
   return invalidArgument(std::string("expected ") + expected, field);
 }
 
+// The first file reference in `docs` (document trees) as the error.
+Status scanFileReferences(const std::vector<Json>& docs) {
+  for (size_t i = 0; i < docs.size(); ++i) {
+    std::string field = fileReference(docs[i]);
+    if (field.empty()) continue;
+    Status s = fileReferenceError(field);
+    return docs.size() > 1 ? s.withContext("document " + std::to_string(i + 1)) : s;
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 Status rejectFileReferences(std::string_view text) {
-  auto docs = documentTrees(text);
-  if (!docs) return Status::ok();
-  for (size_t i = 0; i < docs->size(); ++i) {
-    std::string field = fileReference((*docs)[i]);
-    if (field.empty()) continue;
-    Status s = fileReferenceError(field);
-    return docs->size() > 1 ? s.withContext("document " + std::to_string(i + 1)) : s;
-  }
-  return Status::ok();
+  types::detail::ManifestTrees trees;
+  if (!types::detail::parseManifestTrees(text, types::kMaxDocumentBytes, &trees).isOk())
+    return Status::ok();
+  return scanFileReferences(trees.docs);
 }
 
 Status checkManifestContentType(const http::Request& req) {
@@ -108,8 +85,11 @@ Status checkManifestContentType(const http::Request& req) {
 }
 
 StatusOr<std::vector<types::Document>> decodeManifests(std::string_view text) {
-  LB_RETURN_IF_ERROR(rejectFileReferences(text));
-  return types::parseManifests(text);
+  // One parse: the trees are scanned for file references, then decoded.
+  types::detail::ManifestTrees trees;
+  LB_RETURN_IF_ERROR(types::detail::parseManifestTrees(text, types::kMaxDocumentBytes, &trees));
+  LB_RETURN_IF_ERROR(scanFileReferences(trees.docs));
+  return types::detail::decodeManifestTrees(trees, {});
 }
 
 StatusOr<ManifestBody> decodeManifestBody(const http::Request& req, types::Kind expected,
@@ -166,7 +146,9 @@ StatusOr<ManifestBody> decodeManifestBody(const http::Request& req, types::Kind 
   }
   if (std::string field = fileReference(tree); !field.empty()) return fileReferenceError(field);
 
-  auto docs = types::parseManifests(types::detail::dumpJson(tree, false));
+  types::detail::ManifestTrees trees;
+  trees.docs.push_back(std::move(tree));
+  auto docs = types::detail::decodeManifestTrees(trees, {});
   if (!docs.isOk()) return docs.status();
   out.doc = std::move(docs->front());
   return out;

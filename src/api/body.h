@@ -9,7 +9,8 @@
 // Manifests may name `file:` items that parseManifests reads from disk. That
 // is for the CLI; on the server it would read the API host's files (a
 // manifest naming /etc/shadow), so any `file:` item is rejected before
-// parsing and clients inline files as `value:`.
+// decoding (in the parsed trees, which are then decoded: one parse) and
+// clients inline files as `value:`.
 
 #include <cstdint>
 #include <map>
@@ -26,7 +27,8 @@ namespace lb::api {
 
 // kInvalidArgument naming "spec.data[i].file" (and "document N" for
 // multi-document text) when any document carries a file reference. Text
-// that parses neither as JSON nor YAML passes: parseManifests reports it.
+// that parses neither as JSON nor YAML passes: decoding reports it.
+// (decodeManifests runs the same scan on the trees it decodes.)
 Status rejectFileReferences(std::string_view text);
 
 // JSON bodies: application/json (parameters allowed) or no Content-Type;

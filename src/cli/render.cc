@@ -1,5 +1,7 @@
 #include "cli/render.h"
 
+#include <algorithm>
+
 #include "cli/format.h"
 #include "lastbackend/types/quantity.h"
 
@@ -62,40 +64,70 @@ bool isActiveDeployment(const types::Deployment& d) {
   return d.status.state != types::State::kDestroy && d.status.state != types::State::kDestroyed;
 }
 
+namespace {
+
+// "Message:" after "State:" when the status says why it is not ready yet.
+Fields withMessage(Fields fields, const std::string& message) {
+  if (!message.empty()) fields.insert(fields.begin() + 2, {"Message:", message});
+  return fields;
+}
+
+std::string podMessage(const types::Pod& p) {
+  if (!p.status.message.empty()) return p.status.message;
+  for (const auto& c : p.status.containers)
+    if (!c.message.empty()) return c.name.empty() ? c.message : c.name + ": " + c.message;
+  return "";
+}
+
+// Name Ready Status Restarts Age, and Message when any pod has one.
+std::string renderPods(const std::vector<types::Pod>& list, TimePoint now) {
+  const bool messages = std::any_of(list.begin(), list.end(),
+                                    [](const types::Pod& p) { return !podMessage(p).empty(); });
+  std::vector<std::string> headers{"Name", "Ready", "Status", "Restarts", "Age"};
+  if (messages) headers.push_back("Message");
+  Table pods(std::move(headers));
+  for (const auto& p : list) {
+    size_t total = p.status.containers.size();
+    if (total == 0) total = p.spec.template_.containers.size();
+    int ready = 0, restarts = 0;
+    for (const auto& c : p.status.containers) {
+      ready += c.ready ? 1 : 0;
+      restarts += c.restarts;
+    }
+    std::vector<std::string> row{p.meta.name, std::to_string(ready) + "/" + std::to_string(total),
+                                 types::stateName(p.status.state), std::to_string(restarts),
+                                 formatAge(p.meta.created, now)};
+    if (messages) row.push_back(podMessage(p));
+    pods.addRow(std::move(row));
+  }
+  return pods.render(2);
+}
+
+}  // namespace
+
 std::string renderServiceInspect(const types::Service& svc,
                                  const std::vector<DeploymentView>& active, TimePoint now) {
   std::string out =
-      renderFields({{"Name:", svc.meta.namespace_ + "/" + svc.meta.name},
-                    {"State:", types::stateName(svc.status.state)},
-                    {"Endpoint:", serviceEndpoint(svc.meta.namespace_, svc.meta.name)},
-                    {"Created:", formatAge(svc.meta.created, now)},
-                    {"Updated:", formatAge(svc.meta.updated, now)},
-                    {"Labels:", joinLabels(svc.meta.labels)}});
+      renderFields(withMessage({{"Name:", svc.meta.namespace_ + "/" + svc.meta.name},
+                                {"State:", types::stateName(svc.status.state)},
+                                {"Endpoint:", serviceEndpoint(svc.meta.namespace_, svc.meta.name)},
+                                {"Created:", formatAge(svc.meta.created, now)},
+                                {"Updated:", formatAge(svc.meta.updated, now)},
+                                {"Labels:", joinLabels(svc.meta.labels)}},
+                               svc.status.message));
   out += "\nActive deployments:\n";
   if (active.empty()) out += "\n  none\n";
   for (const auto& view : active) {
     const auto& d = view.deployment;
     out += "\n";
-    out += renderFields({{"Name:", d.meta.name},
-                         {"State:", types::stateName(d.status.state)},
-                         {"Created:", formatAge(d.meta.created, now)},
-                         {"Updated:", formatAge(d.meta.updated, now)}},
+    out += renderFields(withMessage({{"Name:", d.meta.name},
+                                     {"State:", types::stateName(d.status.state)},
+                                     {"Created:", formatAge(d.meta.created, now)},
+                                     {"Updated:", formatAge(d.meta.updated, now)}},
+                                    d.status.message),
                         2);
     out += "\n  Pods:\n\n";
-    Table pods({"Name", "Ready", "Status", "Restarts", "Age"});
-    for (const auto& p : view.pods) {
-      size_t total = p.status.containers.size();
-      if (total == 0) total = p.spec.template_.containers.size();
-      int ready = 0, restarts = 0;
-      for (const auto& c : p.status.containers) {
-        ready += c.ready ? 1 : 0;
-        restarts += c.restarts;
-      }
-      pods.addRow({p.meta.name, std::to_string(ready) + "/" + std::to_string(total),
-                   types::stateName(p.status.state), std::to_string(restarts),
-                   formatAge(p.meta.created, now)});
-    }
-    out += pods.render(2);
+    out += renderPods(view.pods, now);
   }
   return out;
 }

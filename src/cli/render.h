@@ -34,6 +34,9 @@ struct DeploymentView {
 };
 // Name/State/Endpoint/Created/Updated/Labels, then "Active deployments:" with
 // each deployment's block and its Pods table (Name Ready Status Restarts Age).
+// Why something is not ready is in the statuses: a Message line under the
+// State of the service and of each deployment, and a Message column for the
+// pods (the pod's message, else its first container's), where there is one.
 std::string renderServiceInspect(const types::Service& svc,
                                  const std::vector<DeploymentView>& active, TimePoint now);
 // Deployments shown as active: those not being destroyed.

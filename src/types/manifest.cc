@@ -6,6 +6,7 @@
 
 #include "lastbackend/types/validation.h"
 #include "types/fields.h"
+#include "types/manifest_trees.h"
 
 namespace lb::types {
 
@@ -200,11 +201,19 @@ std::optional<Kind> parseKind(std::string_view text) {
 }
 
 StatusOr<std::vector<Document>> parseManifests(std::string_view text, const ParseOptions& opts) {
+  detail::ManifestTrees trees;
+  LB_RETURN_IF_ERROR(detail::parseManifestTrees(text, opts.maxBytes, &trees));
+  return detail::decodeManifestTrees(trees, opts);
+}
+
+namespace detail {
+
+Status parseManifestTrees(std::string_view text, size_t maxBytes, ManifestTrees* out) {
   std::vector<Json> trees;
-  DecodeContext ctx;
+  out->yaml = false;
   if (looksLikeJson(text)) {
     Json tree;
-    Status s = detail::parseJsonTree(text, opts.maxBytes, &tree);
+    Status s = parseJsonTree(text, maxBytes, &tree);
     if (s.isOk()) {
       if (tree.is_array()) {
         for (auto& t : tree) trees.push_back(std::move(t));
@@ -216,30 +225,38 @@ StatusOr<std::vector<Document>> parseManifests(std::string_view text, const Pars
     } else {
       // YAML flow style also starts with '{'; report the JSON error only if
       // the text is not YAML either.
-      ctx.yaml = true;
-      if (!detail::parseYamlTree(text, opts.maxBytes, &trees).isOk()) return s;
+      out->yaml = true;
+      if (!parseYamlTree(text, maxBytes, &trees).isOk()) return s;
     }
   } else {
-    ctx.yaml = true;
-    LB_RETURN_IF_ERROR(detail::parseYamlTree(text, opts.maxBytes, &trees));
+    out->yaml = true;
+    LB_RETURN_IF_ERROR(parseYamlTree(text, maxBytes, &trees));
   }
+  out->docs.clear();
+  for (auto& t : trees)
+    if (!t.is_null()) out->docs.push_back(std::move(t));  // "---" separators around nothing
+  return Status::ok();
+}
+
+StatusOr<std::vector<Document>> decodeManifestTrees(const ManifestTrees& trees,
+                                                    const ParseOptions& opts) {
+  DecodeContext ctx;
+  ctx.yaml = trees.yaml;
+  const size_t count = trees.docs.size();
   std::vector<Document> docs;
-  size_t count = 0;
-  for (const auto& t : trees) count += !t.is_null();
-  size_t index = 0;
-  for (const auto& t : trees) {
-    if (t.is_null()) continue;  // "---" separators around nothing
-    ++index;
+  for (size_t i = 0; i < count; ++i) {
     Document doc;
-    Status s = decodeDocument(t, ctx, &doc);
+    Status s = decodeDocument(trees.docs[i], ctx, &doc);
     if (s.isOk()) s = validateDocument(doc);
     if (s.isOk()) s = resolveFiles(&doc, opts);
-    if (!s.isOk()) return count > 1 ? s.withContext("document " + std::to_string(index)) : s;
+    if (!s.isOk()) return count > 1 ? s.withContext("document " + std::to_string(i + 1)) : s;
     docs.push_back(std::move(doc));
   }
   if (docs.empty()) return fieldError("", "no manifest documents found");
   return docs;
 }
+
+}  // namespace detail
 
 std::string toManifestYaml(const Document& doc) { return detail::dumpYaml(encodeDocument(doc)); }
 std::string toManifestJson(const Document& doc, bool pretty) {

@@ -101,35 +101,25 @@ spec:
     - {key: password, value: $2}
 YML
 }
-# manifest REPLICAS GREETING CONFIG_VALUE
-manifest() {
+# httpd_service NAME REPLICAS COMMAND [CONTAINER_LINES]: a Service of one
+# httpd container on port 8080 (Ready once it listens) with config conf and
+# secret sec mounted as files; CONTAINER_LINES (env, resources; indented
+# for the container) are added to the container.
+httpd_service() {
+  local extra=${4:+$4$'\n'}
   cat <<YML
-kind: Namespace
-version: v1
-meta: {name: e2e}
----
-$(data_docs "$3" "${SECRET:-hunter2}")
----
 kind: Service
 version: v1
-meta: {name: web}
+meta: {name: $1}
 spec:
-  replicas: $1
+  replicas: $2
   network: {ports: ["80:8080/tcp"]}
   template:
     containers:
       - name: httpd
         image: {name: lb/busybox:local}
-        command: sh -c 'echo started-\$HOSTNAME; exec httpd -f -v -p 8080 -h /www'
-        env:
-          - {name: GREETING, value: "$2"}
-          - name: FROM_CONFIG
-            config: {name: conf, key: greeting}
-          - name: PASSWORD
-            secret: {name: sec, key: password}
-        resources:
-          limits: {ram: 64MB, cpu: 250m}
-        volume:
+        command: $3
+${extra}        volume:
           - {name: conf-files, path: /etc/conf}
           - {name: sec-files, path: /etc/sec}
         probes:
@@ -140,6 +130,26 @@ spec:
       - name: sec-files
         secret: {name: sec, files: [password]}
 YML
+}
+# manifest REPLICAS GREETING CONFIG_VALUE: namespace e2e, conf and sec, and
+# service web whose env takes a value, the config and the secret.
+manifest() {
+  local env
+  env=$(cat <<YML
+        env:
+          - {name: GREETING, value: "$2"}
+          - name: FROM_CONFIG
+            config: {name: conf, key: greeting}
+          - name: PASSWORD
+            secret: {name: sec, key: password}
+        resources:
+          limits: {ram: 64MB, cpu: 250m}
+YML
+  )
+  printf 'kind: Namespace\nversion: v1\nmeta: {name: e2e}\n---\n'
+  data_docs "$3" "${SECRET:-hunter2}"
+  echo ---
+  httpd_service web "$1" "sh -c 'echo started-\$HOSTNAME; exec httpd -f -v -p 8080 -h /www'" "$env"
 }
 apply() { manifest "$@" >"$WORK/web.yml" && lb namespace apply e2e -f "$WORK/web.yml" >/dev/null; }
 # apply --wait: returns once the rollout is done; what follows is checked at once.
@@ -281,29 +291,7 @@ check "no volume of a web pod left" eventually 20 no_volumes
 
 # --- kill -9 and restart: adoption ----------------------------------------------------------
 # A service with ports: its VIP must be released by the restarted controller.
-cat >"$WORK/keep.yml" <<'YML'
-kind: Service
-version: v1
-meta: {name: keep}
-spec:
-  replicas: 2
-  network: {ports: ["80:8080/tcp"]}
-  template:
-    containers:
-      - name: httpd
-        image: {name: lb/busybox:local}
-        command: httpd -f -p 8080 -h /www
-        volume:
-          - {name: conf-files, path: /etc/conf}
-          - {name: sec-files, path: /etc/sec}
-        probes:
-          readiness: {tcp: {port: 8080}, period: 1}
-    volumes:
-      - name: conf-files
-        config: {name: conf, files: [greeting]}
-      - name: sec-files
-        secret: {name: sec, files: [password]}
-YML
+httpd_service keep 2 "httpd -f -p 8080 -h /www" >"$WORK/keep.yml"
 keep_ids() { docker ps -q --no-trunc --filter label=io.lastbackend.service=keep | sort; }
 keep_started() { for id in $(keep_ids); do docker inspect -f '{{.Id}} {{.State.StartedAt}} {{.RestartCount}}' "$id"; done | sort; }
 keep_answer() {

@@ -2,7 +2,7 @@
 
 // Child processes for tests that drive the real binaries: start one with a
 // clean environment and its output in files, wait for it with a deadline,
-// pick a free loopback port, read a log back.
+// run one to its end, pick a free loopback port, read a log back.
 
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -88,6 +89,41 @@ inline uint16_t freeLoopbackPort() {
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
   ::close(fd);
   return ntohs(a.sin_port);
+}
+
+// A new directory <tmp>/<prefix>XXXXXX of this test's own; "" when none
+// could be made.
+inline std::string makeTempDir(const std::string& prefix) {
+  std::string tmpl = (std::filesystem::temp_directory_path() / (prefix + "XXXXXX")).string();
+  return ::mkdtemp(tmpl.data()) ? tmpl : "";
+}
+
+// `envVar` when set and not empty (another build of a binary, e.g. a
+// release one), else the one this build made.
+inline std::string binaryPath(const char* envVar, const char* builtIn) {
+  const char* v = std::getenv(envVar);
+  return v && *v ? v : builtIn;
+}
+
+struct Outcome {
+  int code = -1;  // as waitExit
+  std::string out;
+  std::string err;
+};
+
+// Runs `argv` to its end (killed after `timeout`) as spawnProcess does, its
+// stdout and stderr through `<dir>/<name>.out` and `.err`.
+inline Outcome runProcess(const std::vector<std::string>& argv, std::vector<std::string> env,
+                          const std::filesystem::path& dir, const std::string& name,
+                          std::chrono::milliseconds timeout) {
+  const auto out = dir / (name + ".out"), err = dir / (name + ".err");
+  Outcome r;
+  pid_t pid = spawnProcess(argv, std::move(env), out, err);
+  if (pid <= 0) return r;
+  r.code = waitExit(pid, timeout);
+  r.out = readFile(out);
+  r.err = readFile(err);
+  return r;
 }
 
 }  // namespace lb::testing

@@ -1,43 +1,16 @@
 // PUT /namespace/{namespace}/apply: create -> update -> unchanged, one
 // transaction, all-or-nothing validation, the Namespace document.
 
-#include "api_fixture.h"
 #include "lastbackend/types/codec.h"
 #include "lastbackend/types/service.h"
+#include "support/api_fixture.h"
 
 namespace lb::api::testing {
+
+using namespace lb::testing;  // the shared fixture and manifests (test/support)
 namespace {
 
 class ApplyTest : public ApiFixture {};
-
-const char kSecretYaml[] = R"(kind: Secret
-version: v1
-meta:
-  name: db
-spec:
-  type: text
-  data:
-  - key: password
-    value: hunter2
-)";
-
-const char kRouteYaml[] = R"(kind: Route
-version: v1
-meta:
-  name: www
-spec:
-  port: 80
-  rules:
-  - path: /
-    service: web
-    port: 80
-)";
-
-std::string join(std::initializer_list<std::string> docs) {
-  std::string out;
-  for (const auto& d : docs) out += "---\n" + d;
-  return out;
-}
 
 Json items(std::initializer_list<std::tuple<std::string, std::string, std::string>> list) {
   Json arr = Json::array();
@@ -61,13 +34,13 @@ std::string hashOf(const Json& answer, const std::string& service) {
 
 TEST_F(ApplyTest, CreateThenUpdateThenUnchanged) {
   createNamespace("demo");
-  std::string file = join({kServiceYaml, kSecretYaml, kRouteYaml});
+  std::string file = joinDocuments({kServiceYaml, kSecretYaml, kRouteYaml});
   auto before = store_->info()->revision;
   auto r = apply("demo", file);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(actions(json(r)), items({{"Service", "web", "created"},
-                            {"Secret", "db", "created"},
-                            {"Route", "www", "created"}}));
+                                     {"Secret", "db", "created"},
+                                     {"Route", "www", "created"}}));
   EXPECT_EQ(store_->info()->revision, before + 1) << "one transaction for all documents";
   auto svc = getJson("/namespace/demo/service/web");
   EXPECT_EQ(svc["spec"]["replicas"], 2);
@@ -78,19 +51,19 @@ TEST_F(ApplyTest, CreateThenUpdateThenUnchanged) {
   r = apply("demo", file);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(actions(json(r)), items({{"Service", "web", "unchanged"},
-                            {"Secret", "db", "unchanged"},
-                            {"Route", "www", "unchanged"}}));
+                                     {"Secret", "db", "unchanged"},
+                                     {"Route", "www", "unchanged"}}));
   EXPECT_EQ(storeSnapshot(), snapshot);
 
   // Update one document: only it changes.
   std::string scaled = kServiceYaml;
   scaled.replace(scaled.find("replicas: 2"), 11, "replicas: 4");
   clock_.advance(std::chrono::seconds(10));
-  r = apply("demo", join({scaled, kSecretYaml, kRouteYaml}));
+  r = apply("demo", joinDocuments({scaled, kSecretYaml, kRouteYaml}));
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(actions(json(r)), items({{"Service", "web", "updated"},
-                            {"Secret", "db", "unchanged"},
-                            {"Route", "www", "unchanged"}}));
+                                     {"Secret", "db", "unchanged"},
+                                     {"Route", "www", "unchanged"}}));
   auto updated = getJson("/namespace/demo/service/web");
   EXPECT_EQ(updated["spec"]["replicas"], 4);
   EXPECT_EQ(updated["meta"]["created"], svc["meta"]["created"]);
@@ -126,7 +99,7 @@ spec:
   - key: a
 )";
   std::string snapshot = storeSnapshot();
-  auto r = apply("demo", join({kServiceYaml, kSecretYaml, bad}));
+  auto r = apply("demo", joinDocuments({kServiceYaml, kSecretYaml, bad}));
   ASSERT_EQ(r.status, 422) << r.body;
   auto err = json(r);
   EXPECT_NE(err["message"].get<std::string>().find("document 3"), std::string::npos) << r.body;
@@ -136,13 +109,13 @@ spec:
   // A wrong type deep inside: the field path is exact.
   std::string wrong = kServiceYaml;
   wrong.replace(wrong.find("replicas: 2"), 11, "replicas: [1]");
-  r = apply("demo", join({kSecretYaml, wrong}));
+  r = apply("demo", joinDocuments({kSecretYaml, wrong}));
   ASSERT_EQ(r.status, 422) << r.body;
   EXPECT_EQ(json(r)["field"], "spec.replicas");
   EXPECT_NE(json(r)["message"].get<std::string>().find("document 2"), std::string::npos);
 
   // Unknown kind.
-  r = apply("demo", join({kSecretYaml, "kind: Gadget\nversion: v1\nmeta:\n  name: x\n"}));
+  r = apply("demo", joinDocuments({kSecretYaml, "kind: Gadget\nversion: v1\nmeta:\n  name: x\n"}));
   ASSERT_EQ(r.status, 422) << r.body;
   EXPECT_EQ(json(r)["field"], "kind");
   EXPECT_EQ(storeSnapshot(), snapshot);
@@ -153,18 +126,21 @@ TEST_F(ApplyTest, NamespaceDocumentCreatesOrUpdatesTheNamespace) {
       "kind: Namespace\nversion: v1\nmeta:\n  name: fresh\n  description: from a file\n";
   // Without the Namespace document a missing namespace is 404.
   EXPECT_EQ(apply("fresh", kServiceYaml).status, 404);
-  auto r = apply("fresh", join({nsDoc, kServiceYaml}));
+  auto r = apply("fresh", joinDocuments({nsDoc, kServiceYaml}));
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(actions(json(r)), items({{"Namespace", "fresh", "created"}, {"Service", "web", "created"}}));
+  EXPECT_EQ(actions(json(r)),
+            items({{"Namespace", "fresh", "created"}, {"Service", "web", "created"}}));
   auto ns = getJson("/namespace/fresh");
   EXPECT_EQ(ns["meta"]["description"], "from a file");
   EXPECT_EQ(ns["spec"]["domain"]["internal"], "fresh.lb.local");
-  r = apply("fresh", join({nsDoc, kServiceYaml}));
-  EXPECT_EQ(actions(json(r)), items({{"Namespace", "fresh", "unchanged"}, {"Service", "web", "unchanged"}}));
+  r = apply("fresh", joinDocuments({nsDoc, kServiceYaml}));
+  EXPECT_EQ(actions(json(r)),
+            items({{"Namespace", "fresh", "unchanged"}, {"Service", "web", "unchanged"}}));
 
   // Its name must be the path's.
   std::string snapshot = storeSnapshot();
-  r = apply("fresh", join({kServiceYaml, "kind: Namespace\nversion: v1\nmeta:\n  name: other\n"}));
+  r = apply("fresh",
+            joinDocuments({kServiceYaml, "kind: Namespace\nversion: v1\nmeta:\n  name: other\n"}));
   ASSERT_EQ(r.status, 422) << r.body;
   EXPECT_EQ(json(r)["field"], "meta.name");
   EXPECT_NE(json(r)["message"].get<std::string>().find("document 2"), std::string::npos);
@@ -174,7 +150,7 @@ TEST_F(ApplyTest, NamespaceDocumentCreatesOrUpdatesTheNamespace) {
 TEST_F(ApplyTest, DuplicatesAndFileReferencesAreRejected) {
   createNamespace("demo");
   std::string snapshot = storeSnapshot();
-  auto r = apply("demo", join({kServiceYaml, kServiceYaml}));
+  auto r = apply("demo", joinDocuments({kServiceYaml, kServiceYaml}));
   EXPECT_EQ(r.status, 422) << r.body;
   EXPECT_EQ(json(r)["field"], "meta.name");
 
@@ -185,9 +161,10 @@ TEST_F(ApplyTest, DuplicatesAndFileReferencesAreRejected) {
   EXPECT_EQ(r.status, 422) << r.body;
   EXPECT_EQ(json(r)["field"], "spec.data[0].file");
   EXPECT_EQ(r.body.find("root:"), std::string::npos);
-  r = apply("demo", join({kServiceYaml,
-                          "kind: Config\nversion: v1\nmeta:\n  name: c\nspec:\n  data:\n  - key: "
-                          "k\n    file: x.txt\n"}));
+  r = apply("demo",
+            joinDocuments({kServiceYaml,
+                           "kind: Config\nversion: v1\nmeta:\n  name: c\nspec:\n  data:\n  - key: "
+                           "k\n    file: x.txt\n"}));
   EXPECT_EQ(r.status, 422) << r.body;
   EXPECT_NE(json(r)["message"].get<std::string>().find("document 2"), std::string::npos);
   EXPECT_EQ(storeSnapshot(), snapshot);
@@ -241,20 +218,20 @@ TEST_F(ApplyTest, ServiceItemsCarryTheirDeploymentHash) {
 
   std::string withEnv = kServiceYaml;
   withEnv += "      env:\n      - name: PASSWORD\n        secret: {name: db, key: password}\n";
-  r = apply("demo", join({withEnv, kSecretYaml}));
+  r = apply("demo", joinDocuments({withEnv, kSecretYaml}));
   ASSERT_EQ(r.status, 200) << r.body;
   const std::string h1 = hashOf(json(r), "web");
   EXPECT_EQ(h1.size(), 16u);
   EXPECT_NE(h1, lb::types::templateHash(plain.spec.template_));
-  r = apply("demo", join({withEnv, kSecretYaml}));
+  r = apply("demo", joinDocuments({withEnv, kSecretYaml}));
   EXPECT_EQ(hashOf(json(r), "web"), h1) << "unchanged";
   std::string otherSecret = kSecretYaml;
   otherSecret.replace(otherSecret.find("name: db"), 8, "name: xx");
-  r = apply("demo", join({withEnv, otherSecret}));
+  r = apply("demo", joinDocuments({withEnv, otherSecret}));
   EXPECT_EQ(hashOf(json(r), "web"), h1) << "a secret the service does not take";
   std::string changed = kSecretYaml;
   changed.replace(changed.find("hunter2"), 7, "hunter3");
-  r = apply("demo", join({withEnv, changed}));
+  r = apply("demo", joinDocuments({withEnv, changed}));
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_NE(hashOf(json(r), "web"), h1) << "its secret changed";
 }

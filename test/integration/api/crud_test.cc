@@ -1,9 +1,11 @@
 // CRUD of every kind through the real server, the service's children, nodes,
 // components and the cluster summary.
 
-#include "api_fixture.h"
+#include "support/api_fixture.h"
 
 namespace lb::api::testing {
+
+using namespace lb::testing;  // the shared fixture and manifests (test/support)
 namespace {
 
 class CrudTest : public ApiFixture {};

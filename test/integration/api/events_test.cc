@@ -5,9 +5,11 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 
-#include "api_fixture.h"
+#include "support/api_fixture.h"
 
 namespace lb::api::testing {
+
+using namespace lb::testing;  // the shared fixture and manifests (test/support)
 namespace {
 
 namespace net = boost::asio;

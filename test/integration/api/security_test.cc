@@ -9,9 +9,11 @@
 #include <regex>
 #include <thread>
 
-#include "api_fixture.h"
+#include "support/api_fixture.h"
 
 namespace lb::api::testing {
+
+using namespace lb::testing;  // the shared fixture and manifests (test/support)
 namespace {
 
 struct Hostile;

@@ -8,44 +8,34 @@
 // LB_TEST_LASTBACKEND / LB_TEST_LB: other binaries to run (e.g. a release build).
 
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "client/client.h"
+#include "support/api_process.h"
 #include "support/process.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-using lb::testing::freeLoopbackPort;
+using lb::testing::binaryPath;
 using lb::testing::readFile;
-using lb::testing::spawnProcess;
-using lb::testing::waitExit;
+using lb::testing::runProcess;
 
 constexpr char kToken[] = "tls-integration-token";
-
-std::string binary(const char* env, const char* builtIn) {
-  const char* v = std::getenv(env);
-  return v && *v ? v : builtIn;
-}
 
 // Certificates for the whole suite, made once per test process.
 class ApiTlsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    std::string tmpl = (fs::temp_directory_path() / "lb-api-tls-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    certs_ = tmpl;
+    certs_ = lb::testing::makeTempDir("lb-api-tls-");
+    ASSERT_FALSE(certs_.empty());
     // EC P-256 keys: fast to make; the server negotiates TLS 1.2+.
     const std::string key = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
     std::ofstream(certs_ / "server.ext")
@@ -80,37 +70,25 @@ class ApiTlsTest : public ::testing::Test {
   void SetUp() override {
     dir_ = certs_ / ::testing::UnitTest::GetInstance()->current_test_info()->name();
     fs::create_directories(dir_ / "home");
-    port_ = freeLoopbackPort();
-    api_ =
-        spawnProcess({binary("LB_TEST_LASTBACKEND", LASTBACKEND_BINARY), "api", "--tls-cert-file",
-                      cert("server.pem"), "--tls-private-key-file", cert("server.key"),
-                      "--tls-ca-file", cert("ca.pem"), "--storage", "sqlite", "--sqlite-path",
-                      (dir_ / "lastbackend.db").string(), "--bind-address", "127.0.0.1",
-                      "--bind-port", std::to_string(port_), "--access-token", kToken},
-                     {}, dir_ / "api.log", dir_ / "api.log", /*append=*/true);
-    ASSERT_GT(api_, 0);
-    // Ready when an authorized client gets an answer; a daemon that exits is reported.
+    ASSERT_TRUE(
+        api_.start({.binary = binaryPath("LB_TEST_LASTBACKEND", LASTBACKEND_BINARY),
+                    .dir = dir_,
+                    .token = kToken,
+                    .args = {"--tls-cert-file", cert("server.pem"), "--tls-private-key-file",
+                             cert("server.key"), "--tls-ca-file", cert("ca.pem")}}));
+    // Ready when an authorized client gets an answer.
     auto c = client({});
-    auto deadline = std::chrono::steady_clock::now() + 20s;
-    for (;;) {
-      if (lb::testing::exited(api_)) {
-        api_ = -1;
-        FAIL() << "lastbackend api exited:\n" << readFile(dir_ / "api.log");
-      }
-      auto r = c->send("GET", "/health");
-      if (r.isOk() && r->status == 200) break;
-      ASSERT_LT(std::chrono::steady_clock::now(), deadline)
-          << "lastbackend api did not answer over TLS within 20 s:\n"
-          << readFile(dir_ / "api.log");
-      std::this_thread::sleep_for(50ms);
-    }
+    std::string problem = api_.waitReady(
+        [&] {
+          auto r = c->send("GET", "/health");
+          return r.isOk() && r->status == 200;
+        },
+        20s);
+    ASSERT_EQ(problem, "") << "(over TLS)";
   }
 
   void TearDown() override {
-    if (api_ > 0) {
-      ::kill(api_, SIGTERM);
-      EXPECT_EQ(waitExit(api_, 15s), 0) << "after SIGTERM:\n" << readFile(dir_ / "api.log");
-    }
+    if (api_.running()) EXPECT_EQ(api_.stop(15s), 0) << "after SIGTERM:\n" << api_.log();
   }
 
   static std::string cert(const std::string& name) { return (certs_ / name).string(); }
@@ -126,7 +104,7 @@ class ApiTlsTest : public ::testing::Test {
 
   std::unique_ptr<lb::client::Client> client(const Creds& c) {
     lb::client::ClientOptions o;
-    o.endpoint = c.scheme + "://" + c.host + ":" + std::to_string(port_);
+    o.endpoint = c.scheme + "://" + c.host + ":" + std::to_string(api_.port());
     o.token = c.token;
     if (!c.ca.empty()) o.caFile = cert(c.ca);
     if (!c.cert.empty()) o.certFile = cert(c.cert);
@@ -139,25 +117,20 @@ class ApiTlsTest : public ::testing::Test {
     return made.isOk() ? std::move(*made) : nullptr;
   }
 
-  // `lb args...` with HOME in the test's dir: exit code; output in *out.
+  // `lb args...` with HOME in the test's dir: exit code; its output in *out.
   int lb(const std::vector<std::string>& args, std::string* out) {
-    std::vector<std::string> argv{binary("LB_TEST_LB", LB_BINARY)};
+    std::vector<std::string> argv{binaryPath("LB_TEST_LB", LB_BINARY)};
     argv.insert(argv.end(), args.begin(), args.end());
-    fs::path log = dir_ / "lb.log";
-    fs::remove(log);
-    pid_t pid = spawnProcess(argv, {"HOME=" + (dir_ / "home").string()}, log, log, /*append=*/true);
-    if (pid <= 0) return -1;
-    int code = waitExit(pid, 30s);
-    *out = readFile(log);
-    return code;
+    auto r = runProcess(argv, {"HOME=" + (dir_ / "home").string()}, dir_, "lb", 30s);
+    *out = r.out + r.err;
+    return r.code;
   }
 
-  std::string url() const { return "https://127.0.0.1:" + std::to_string(port_); }
+  std::string url() const { return api_.url("https"); }
 
   static inline fs::path certs_;
   fs::path dir_;
-  uint16_t port_ = 0;
-  pid_t api_ = -1;
+  lb::testing::ApiProcess api_;
 };
 
 TEST_F(ApiTlsTest, ClientWithCaCertAndTokenIsServed) {
@@ -235,11 +208,8 @@ TEST_F(ApiTlsTest, LbCliWithStoredTlsCluster) {
 }
 
 TEST_F(ApiTlsTest, SigtermStopsWithExitZero) {
-  ASSERT_GT(api_, 0);
-  ASSERT_EQ(::kill(api_, SIGTERM), 0);
-  int code = waitExit(api_, 15s);
-  api_ = -1;
-  EXPECT_EQ(code, 0) << readFile(dir_ / "api.log");
+  ASSERT_TRUE(api_.running());
+  EXPECT_EQ(api_.stop(15s), 0) << api_.log();
 }
 
 }  // namespace

@@ -1,38 +1,42 @@
 // `lb` end to end: the real binary (fork/exec, stdout/stderr/exit code
-// captured) against a real `lastbackend api` on the embedded SQLite store,
-// bound to a free loopback port, with a temporary HOME for the cluster list.
+// captured) against a real `lastbackend api` process on the embedded SQLite
+// store, bound to a free loopback port, with a temporary HOME for the
+// cluster list; and against an Api in the test process whose store the test
+// writes as the controller would (statuses lb shows).
+//
+// LB_TEST_LASTBACKEND: another daemon binary (e.g. one built from a clean checkout).
 
 #include <gtest/gtest.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "support/api_fixture.h"
+#include "support/api_process.h"
+#include "support/manifests.h"
 #include "support/process.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-using lb::testing::freeLoopbackPort;
-using lb::testing::readFile;
-using lb::testing::spawnProcess;
-using lb::testing::waitExit;
+using lb::testing::kToken;
+using lb::testing::Outcome;
 
-constexpr const char* kToken = "integration-token";
-
-struct Outcome {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
+// `lb args...` with HOME=<dir>/home and no LB_* variables but `env`.
+Outcome runLb(const fs::path& dir, const std::vector<std::string>& args,
+              std::vector<std::string> env = {}) {
+  std::vector<std::string> argv{LB_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  env.push_back("HOME=" + (dir / "home").string());
+  return lb::testing::runProcess(argv, std::move(env), dir, "lb", 30s);
+}
 
 class CliIntegrationTest : public ::testing::Test {
  protected:
@@ -40,51 +44,33 @@ class CliIntegrationTest : public ::testing::Test {
     dir_ = fs::temp_directory_path() / ("lb-cli-it-" + std::to_string(::getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_ / "home");
-    port_ = freeLoopbackPort();
-    url_ = "http://127.0.0.1:" + std::to_string(port_);
-    // LB_TEST_LASTBACKEND: another daemon binary (e.g. one built from a clean checkout).
-    const char* daemon = std::getenv("LB_TEST_LASTBACKEND");
-    api_ = spawnProcess({daemon && *daemon ? daemon : LASTBACKEND_BINARY, "api", "--storage", "sqlite",
-                  "--sqlite-path", (dir_ / "db").string(), "--bind-address", "127.0.0.1",
-                  "--bind-port", std::to_string(port_), "--access-token", kToken},
-                 {}, dir_ / "api.out", dir_ / "api.err");
-    // Ready when `lb namespace ls` succeeds; a daemon that exits is reported.
-    auto deadline = std::chrono::steady_clock::now() + 20s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (lb::testing::exited(api_)) {
-        api_ = -1;
-        startError_ = "lastbackend api exited: " + readFile(dir_ / "api.err");
-        return;
-      }
-      if (lb({"--host", url_, "--token", kToken, "namespace", "ls"}).code == 0) return;
-      std::this_thread::sleep_for(100ms);
+    api_ = std::make_unique<lb::testing::ApiProcess>();
+    if (!api_->start({.binary = lb::testing::binaryPath("LB_TEST_LASTBACKEND", LASTBACKEND_BINARY),
+                      .dir = dir_,
+                      .token = kToken})) {
+      startError_ = "cannot start lastbackend api";
+      return;
     }
-    startError_ = "lastbackend api did not answer within 20 s: " + readFile(dir_ / "api.err");
+    url_ = api_->url();
+    // Ready when `lb namespace ls` succeeds.
+    startError_ = api_->waitReady(
+        [] {
+          return lb({"--host", url_, "--token", kToken, "namespace", "ls"}).code == 0;
+        },
+        20s);
   }
 
   static void TearDownTestSuite() {
-    if (api_ > 0) {
-      ::kill(api_, SIGTERM);
-      if (waitExit(api_, 10s) < 0) ADD_FAILURE() << "lastbackend api did not stop on SIGTERM";
-    }
+    if (api_->running() && api_->stop(10s) < 0)
+      ADD_FAILURE() << "lastbackend api did not stop on SIGTERM";
+    api_.reset();
     fs::remove_all(dir_);
   }
 
-  void SetUp() override {
-    ASSERT_TRUE(startError_.empty()) << startError_;
-  }
+  void SetUp() override { ASSERT_TRUE(startError_.empty()) << startError_; }
 
-  // Runs `lb args...` with HOME in the temp dir and no LB_* variables.
   static Outcome lb(const std::vector<std::string>& args, std::vector<std::string> env = {}) {
-    std::vector<std::string> argv{LB_BINARY};
-    argv.insert(argv.end(), args.begin(), args.end());
-    env.push_back("HOME=" + (dir_ / "home").string());
-    pid_t pid = spawnProcess(argv, env, dir_ / "lb.out", dir_ / "lb.err");
-    Outcome r;
-    r.code = waitExit(pid, 30s);
-    r.out = readFile(dir_ / "lb.out");
-    r.err = readFile(dir_ / "lb.err");
-    return r;
+    return runLb(dir_, args, std::move(env));
   }
 
   static fs::path writeFile(const std::string& name, const std::string& text) {
@@ -94,66 +80,14 @@ class CliIntegrationTest : public ::testing::Test {
   }
 
   static inline fs::path dir_;
-  static inline int port_ = 0;
   static inline std::string url_;
-  static inline pid_t api_ = -1;
+  static inline std::unique_ptr<lb::testing::ApiProcess> api_;
   static inline std::string startError_;
 };
 
 #define EXPECT_OK(run) \
   EXPECT_EQ((run).code, 0) << "stdout:\n" << (run).out << "stderr:\n" << (run).err
 #define EXPECT_HAS(text, part) EXPECT_NE((text).find(part), std::string::npos) << (text)
-
-constexpr const char* kManifest = R"(kind: Service
-version: v1
-meta:
-  name: web
-  labels:
-    app: web
-spec:
-  replicas: 2
-  network:
-    ports: ["80:8080/tcp"]
-  template:
-    containers:
-    - name: httpd
-      image:
-        name: busybox
----
-kind: Secret
-version: v1
-meta:
-  name: db
-spec:
-  type: auth
-  data:
-  - key: username
-    value: admin
-  - key: password
-    value: hunter2
----
-kind: Config
-version: v1
-meta:
-  name: app
-spec:
-  type: text
-  data:
-  - key: mode
-    value: fast
----
-kind: Route
-version: v1
-meta:
-  name: www
-spec:
-  domain: www.demo.example
-  port: 80
-  rules:
-  - path: /
-    service: web
-    port: 80
-)";
 
 // Rows after the header and dashes of a table.
 std::vector<std::string> rows(const std::string& table) {
@@ -191,7 +125,9 @@ TEST_F(CliIntegrationTest, Workflow) {
   EXPECT_HAS(squeeze(nsls.out), "demo demo apps demo.lb.local");
 
   // Apply a multi-document manifest; the second time nothing changes.
-  fs::path manifest = writeFile("demo.yaml", kManifest);
+  fs::path manifest = writeFile(
+      "demo.yaml", lb::testing::joinDocuments({lb::testing::kServiceYaml, lb::testing::kSecretYaml,
+                                               lb::testing::kConfigYaml, lb::testing::kRouteYaml}));
   auto apply = lb({"namespace", "apply", "demo", "-f", manifest.string()});
   EXPECT_OK(apply);
   EXPECT_EQ(apply.out,
@@ -202,8 +138,8 @@ TEST_F(CliIntegrationTest, Workflow) {
   EXPECT_HAS(again.out, "Service `web` is unchanged");
   // --wait: with no controller running here no deployment is ever made, so
   // it gives up after --wait-timeout, naming the service and what it waits for.
-  auto wait = lb({"namespace", "apply", "demo", "-f", manifest.string(), "--wait",
-                  "--wait-timeout", "1"});
+  auto wait =
+      lb({"namespace", "apply", "demo", "-f", manifest.string(), "--wait", "--wait-timeout", "1"});
   EXPECT_EQ(wait.code, 1);
   EXPECT_HAS(wait.out, "Service `web` is unchanged");
   EXPECT_HAS(wait.err, "waiting: web: waiting for the deployment of the new spec");
@@ -318,6 +254,69 @@ TEST_F(CliIntegrationTest, Errors) {
                    badManifest.string()});
   EXPECT_EQ(apply.code, 1);
   EXPECT_HAS(apply.err, "bad.yaml");
+}
+
+// `lb service inspect` against an Api whose store says, as the controller
+// would, that the one pod of `web` finds no node: the reason is shown for
+// the service, its deployment and the pod; -o json carries the service's.
+class CliInspectTest : public lb::testing::ApiFixture {
+ protected:
+  void SetUp() override {
+    ApiFixture::SetUp();
+    fs::create_directories(fs::path(dir_) / "home");
+  }
+
+  Outcome lb(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--host", url(), "--token", kToken});
+    return runLb(dir_, args);
+  }
+
+  // The stored object at `key` with its "status" replaced.
+  void setStatus(const std::string& key, const lb::testing::Json& status) {
+    auto stored = store_->get(key);
+    ASSERT_TRUE(stored.isOk()) << key << ": " << stored.status().toString();
+    auto obj = lb::testing::Json::parse(stored->value);
+    obj["status"] = status;
+    auto written = store_->set(key, obj.dump(), stored->revision);
+    ASSERT_TRUE(written.isOk()) << key << ": " << written.status().toString();
+  }
+};
+
+TEST_F(CliInspectTest, ShowsWhyAPodIsPending) {
+  const std::string reason = "no node with 107.4TB RAM free; 1 node checked";
+  createNamespace("demo");
+  ASSERT_EQ(apply("demo", lb::testing::kServiceYaml).status, 200);
+  setStatus("/service/demo:web", {{"state", "provision"},
+                                  {"message", "deployment d1: pod p1 unschedulable: " + reason}});
+  seed("/deployment/demo:web:d1",
+       lb::testing::Json{
+           {"meta", {{"name", "d1"}, {"namespace", "demo"}, {"selflink", "demo:web:d1"}}},
+           {"spec", {{"replicas", 1}}},
+           {"status", {{"state", "provision"}, {"message", "pod p1 unschedulable: " + reason}}}}
+           .dump());
+  seed("/pod/demo:web:d1:p1",
+       lb::testing::Json{
+           {"meta", {{"name", "p1"}, {"namespace", "demo"}, {"selflink", "demo:web:d1:p1"}}},
+           {"spec",
+            {{"template",
+              {{"containers", lb::testing::Json::array(
+                                  {{{"name", "nginx"}, {"image", {{"name", "nginx"}}}}})}}}}},
+           {"status", {{"state", "provision"}, {"message", reason}}}}
+           .dump());
+
+  auto inspect = lb({"service", "inspect", "demo", "web"});
+  EXPECT_OK(inspect);
+  EXPECT_HAS(squeeze(inspect.out),
+             "State: provision\nMessage: deployment d1: pod p1 unschedulable: " + reason);
+  EXPECT_HAS(squeeze(inspect.out),
+             "Name: d1\n State: provision\n Message: pod p1 unschedulable: " + reason);
+  EXPECT_HAS(squeeze(inspect.out), " Name Ready Status Restarts Age Message\n");
+  EXPECT_HAS(squeeze(inspect.out), " p1 0/1 provision 0 ");
+  EXPECT_HAS(inspect.out, "   " + reason + "\n");
+
+  auto json = lb({"service", "inspect", "demo", "web", "-o", "json"});
+  EXPECT_OK(json);
+  EXPECT_HAS(json.out, "unschedulable: " + reason);
 }
 
 }  // namespace

@@ -6,7 +6,7 @@
 
 #include <future>
 
-#include "integration/api/api_fixture.h"
+#include "support/api_fixture.h"
 #include "lastbackend/storage/keys.h"
 #include "lastbackend/types/codec.h"
 #include "unit/http/test_server.h"

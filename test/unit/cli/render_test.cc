@@ -101,6 +101,68 @@ TEST(RenderTest, ServiceInspectWithDeploymentAndPods) {
             "  f6a85e8   1/2     ready    3          5 days ago\n");
 }
 
+// Why a pod is pending is in the statuses the controller writes: inspect
+// shows them under the service's and the deployment's State and beside
+// each pod (a pod without a message of its own shows its container's).
+TEST(RenderTest, ServiceInspectShowsWhyPodsArePending) {
+  const std::string reason = "no node with 107.4TB RAM free; 1 node checked";
+  auto svc = service();
+  svc.status.state = types::State::kProvision;
+  svc.status.message = "deployment 228d38e: pod b62e295 unschedulable: " + reason;
+  DeploymentView view;
+  view.deployment.meta.name = "228d38e";
+  view.deployment.meta.created = "2026-11-26T11:59:30Z";
+  view.deployment.status.state = types::State::kProvision;
+  view.deployment.status.message = "pod b62e295 unschedulable: " + reason;
+  types::Pod pending;
+  pending.meta.name = "b62e295";
+  pending.meta.created = "2026-11-26T11:59:30Z";
+  pending.status.state = types::State::kProvision;
+  pending.status.message = reason;
+  pending.spec.template_.containers.resize(1);
+  types::Pod pulling = pending;
+  pulling.meta.name = "f6a85e8";
+  pulling.status.message.clear();
+  pulling.status.containers.push_back({.name = "web", .message = "pulling image nginx:1.25"});
+  types::Pod fine = pulling;
+  fine.meta.name = "0c1d2e3";
+  fine.status.state = types::State::kReady;
+  fine.status.containers = {{.name = "web", .ready = true}};
+  view.pods = {pending, pulling, fine};
+
+  EXPECT_EQ(
+      renderServiceInspect(svc, {view}, kNow),
+      "Name:       demo/2048\n"
+      "State:      provision\n"
+      "Message:    deployment 228d38e: pod b62e295 unschedulable: " +
+          reason +
+          "\n"
+          "Endpoint:   2048.demo.lb.local\n"
+          "Created:    6 days ago\n"
+          "Updated:    5 days ago\n"
+          "Labels:     demo=test type=proxy\n"
+          "\n"
+          "Active deployments:\n"
+          "\n"
+          "  Name:      228d38e\n"
+          "  State:     provision\n"
+          "  Message:   pod b62e295 unschedulable: " +
+          reason +
+          "\n"
+          "  Created:   just now\n"
+          "  Updated:\n"
+          "\n"
+          "  Pods:\n"
+          "\n"
+          "  Name      Ready   Status      Restarts   Age        Message\n"
+          "  ----      -----   ------      --------   ---        -------\n"
+          "  b62e295   0/1     provision   0          just now   " +
+          reason +
+          "\n"
+          "  f6a85e8   0/1     provision   0          just now   web: pulling image nginx:1.25\n"
+          "  0c1d2e3   1/1     ready       0          just now\n");
+}
+
 TEST(RenderTest, ServiceInspectWithoutDeployments) {
   std::string text = renderServiceInspect(service(), {}, kNow);
   EXPECT_NE(text.find("Active deployments:\n\n  none\n"), std::string::npos) << text;

@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "http/server.h"
-#include "integration/api/api_fixture.h"
+#include "support/api_fixture.h"
 #include "lastbackend/storage/keys.h"
 #include "lastbackend/types/codec.h"
 #include "node/cluster_link.h"
@@ -18,7 +18,7 @@ namespace {
 using namespace std::chrono_literals;
 namespace keys = storage::keys;
 
-class NodeRoutesTest : public api::testing::ApiFixture {
+class NodeRoutesTest : public lb::testing::ApiFixture {
  protected:
   void SetUp() override {
     ApiFixture::SetUp();
@@ -112,7 +112,7 @@ TEST_F(NodeRoutesTest, ServiceLogsAreProxiedToTheNodeWithTheCallersToken) {
   http::ServerOptions so;
   so.address = "127.0.0.1";
   so.port = 0;
-  so.token = api::testing::kToken;
+  so.token = lb::testing::kToken;
   auto node = http::Server::create(so);
   ASSERT_TRUE(node.isOk());
   std::string seenPod, seenFollow;

@@ -1,7 +1,9 @@
 #pragma once
 
-// A real Api on 127.0.0.1:<free port> over the SQLite store in a temp dir,
-// a manual clock, and an lb_client Client to talk to it.
+// A real Api in the test process on 127.0.0.1, port 0 (the kernel picks a
+// free one), over the SQLite store in a temp dir, with a manual clock and the
+// token kToken, and an lb_client Client to talk to it. The test links
+// lb_api, lb_client and lb_fakes (this header uses them).
 
 #include <gtest/gtest.h>
 
@@ -18,8 +20,10 @@
 #include "client/client.h"
 #include "fakes/manual_clock.h"
 #include "lastbackend/storage/storage.h"
+#include "support/manifests.h"
+#include "support/process.h"
 
-namespace lb::api::testing {
+namespace lb::testing {
 
 inline constexpr char kToken[] = "integration-token";
 
@@ -28,9 +32,8 @@ using Json = nlohmann::json;
 class ApiFixture : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "lb-api-test-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    dir_ = makeTempDir("lb-api-test-");
+    ASSERT_NE(dir_, "");
     storage::Options so;
     so.driver = "sqlite";
     so.sqlitePath = dir_ + "/lastbackend.db";
@@ -46,10 +49,10 @@ class ApiFixture : public ::testing::Test {
     cfg.domainExternal = "example.test";
     cfg.server.host = "127.0.0.1";
     cfg.server.port = 0;
-    ApiOptions ao;
+    api::ApiOptions ao;
     ao.clock = &clock_;
     ao.drain = std::chrono::milliseconds(2000);
-    auto api = Api::create(cfg, store_, ao);
+    auto api = api::Api::create(cfg, store_, ao);
     ASSERT_TRUE(api.isOk()) << api.status().toString();
     api_ = std::move(*api);
     ASSERT_TRUE(api_->start().isOk());
@@ -65,9 +68,11 @@ class ApiFixture : public ::testing::Test {
     std::filesystem::remove_all(dir_, ec);
   }
 
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(api_->port()); }
+
   std::unique_ptr<client::Client> makeClient(const std::string& token) {
     client::ClientOptions o;
-    o.endpoint = "http://127.0.0.1:" + std::to_string(api_->port());
+    o.endpoint = url();
     o.token = token;
     o.maxRetries = 0;
     o.requestTimeout = std::chrono::seconds(20);
@@ -122,28 +127,11 @@ class ApiFixture : public ::testing::Test {
   }
 
   std::string dir_;
-  lb::testing::ManualClock clock_;
+  ManualClock clock_;
   std::shared_ptr<storage::Storage> store_;
-  std::unique_ptr<Api> api_;
+  std::unique_ptr<api::Api> api_;
   std::unique_ptr<client::Client> client_;
 };
-
-inline const char kServiceYaml[] = R"(kind: Service
-version: v1
-meta:
-  name: web
-  labels:
-    app: web
-spec:
-  replicas: 2
-  network:
-    ports: ["80:8080/tcp"]
-  template:
-    containers:
-    - name: nginx
-      image:
-        name: nginx:1.25
-)";
 
 inline Json serviceManifest(const std::string& name, int replicas = 1,
                             const std::string& image = "nginx") {
@@ -157,4 +145,4 @@ inline Json serviceManifest(const std::string& name, int replicas = 1,
          {{"containers", Json::array({{{"name", "main"}, {"image", {{"name", image}}}}})}}}}}};
 }
 
-}  // namespace lb::api::testing
+}  // namespace lb::testing
