@@ -159,22 +159,37 @@ void NodeSpecWaiters::sweepLocked(Decide decide, std::vector<Waiter>& ready) {
   }
 }
 
+// Under mu_: how long the watch may wait before the first parked request is
+// due, at most a second (which also bounds how long a client that went away
+// keeps its parked slot). A request parked meanwhile with a sooner deadline
+// is answered at the next wake-up, at most that second late.
+std::chrono::milliseconds NodeSpecWaiters::nextWaitLocked(
+    std::chrono::steady_clock::time_point now) const {
+  constexpr std::chrono::milliseconds kMaxWait{1'000};
+  auto first = now + kMaxWait;
+  for (const auto& [node, ws] : waiting_)
+    for (const auto& w : ws) first = std::min(first, w.deadline);
+  if (first <= now) return std::chrono::milliseconds(0);
+  return std::chrono::ceil<std::chrono::milliseconds>(first - now);
+}
+
 void NodeSpecWaiters::run() {
-  constexpr auto kTick = std::chrono::milliseconds(100);
   std::vector<Waiter> ready;
   while (ensureWatch()) {
     for (auto& w : ready) w.responder->respondFrom(std::move(w.answer));
     ready.clear();
     storage::WatchStream* watch;
+    std::chrono::milliseconds wait;
     {
       std::lock_guard lock(mu_);
       watch = watch_.get();
+      wait = nextWaitLocked(std::chrono::steady_clock::now());
     }
     if (!watch) {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
       continue;
     }
-    auto events = watch->next(kTick);  // only run() replaces watch_, stop() only cancels it
+    auto events = watch->next(wait);  // only run() replaces watch_, stop() only cancels it
     const auto now = std::chrono::steady_clock::now();
     std::lock_guard lock(mu_);
     if (stopping_) break;

@@ -60,6 +60,7 @@ class NodeSpecWaiters {
   };
   StatusOr<OpenedWatch> openWatch();
   bool ensureWatch();
+  std::chrono::milliseconds nextWaitLocked(std::chrono::steady_clock::time_point now) const;
   void collectLocked(const std::vector<storage::Event>& events,
                      std::chrono::steady_clock::time_point now, std::vector<Waiter>& ready);
   // Under mu_: each waiter is kept, answered (moved to `ready`) or dropped

@@ -17,12 +17,19 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// The poller reads other processes' writes when the WAL file changes
-// (ChangeSignal), at most once per kPollInterval under load (own commits
-// touch the WAL too), and once per kIdlePoll as a safety net where inotify
-// says nothing (some network filesystems). Without inotify it polls every
-// kPollInterval. In-process writes do not wait for it.
+// The poller reads other processes' writes. A change of the WAL file
+// (ChangeSignal) starts a window of kHotWindow in which it polls every
+// kPollInterval, as it always did: the file event comes with a commit's
+// first write, the commit is visible only after its fsync (which no event
+// marks), so one poll at the event would miss it. Outside the window it
+// sleeps until the next file event, polling once per kIdlePoll as a safety
+// net where inotify says nothing (some network filesystems); without
+// inotify it polls every kPollInterval. In-process writes do not wait for it.
 constexpr auto kPollInterval = 10ms;
+constexpr auto kHotWindow = 250ms;
+// A file event while this instance commits (or just after) is most likely
+// its own write, already published from memory: a short window then.
+constexpr auto kOwnEcho = 30ms;
 constexpr auto kIdlePoll = 1000ms;
 // Transactions folded into one SQLite transaction (one fsync) at most.
 constexpr size_t kMaxBatch = 4096;
@@ -381,6 +388,7 @@ class SqliteStorage : public Storage {
       }
       int64_t first = 0, last = 0;
       std::vector<Event> events;
+      committing_ = true;
       commitBatch(batch, first, last, events);
       {
         std::lock_guard lock(queueMu_);
@@ -391,6 +399,8 @@ class SqliteStorage : public Storage {
       }
       batch.clear();
       if (last > 0) publishOwn(first, last, events);
+      lastOwnCommit_ = std::chrono::steady_clock::now().time_since_epoch().count();
+      committing_ = false;
     }
   }
 
@@ -497,15 +507,25 @@ class SqliteStorage : public Storage {
 
   void pollLoop() {
     using Wake = ChangeSignal::Wake;
-    Wake why = Wake::kSignal;
-    bool pollNow = false;
+    using Steady = std::chrono::steady_clock;
+    Steady::time_point hotUntil{};
     while (true) {
-      if (!pollNow) why = signal_.wait(signal_.watching() ? kIdlePoll : kPollInterval, true);
+      Wake why;
+      if (Steady::now() < hotUntil) {
+        // Writes are coming: the fixed poll, file events only extend the window.
+        why = signal_.wait(kPollInterval, false);
+        if (signal_.wait(0ms, true) == Wake::kFile) why = Wake::kFile;
+      } else {
+        why = signal_.wait(signal_.watching() ? kIdlePoll : kPollInterval, true);
+      }
       if (pollStop_) return;
+      if (why == Wake::kFile) {
+        const auto now = Steady::now();
+        const bool ours = committing_ || now - Steady::time_point(Steady::duration(
+                                                   lastOwnCommit_.load())) < kOwnEcho;
+        hotUntil = now + (ours ? kOwnEcho : kHotWindow);
+      }
       pollOnce();
-      pollNow = false;
-      // After a file event, the next one waits out kPollInterval (signals do not).
-      if (why == Wake::kFile) pollNow = signal_.wait(kPollInterval, false) == Wake::kSignal;
     }
   }
 
@@ -570,6 +590,8 @@ class SqliteStorage : public Storage {
   WatchHub hub_;
 
   ChangeSignal signal_;
+  std::atomic<bool> committing_{false};           // the committer is in a batch
+  std::atomic<int64_t> lastOwnCommit_{0};       // steady time its last batch ended
   std::atomic<bool> pollStop_{false};
   std::thread poller_;
 
