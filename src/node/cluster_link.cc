@@ -21,7 +21,8 @@ class ApiLink : public ClusterLink {
     return Status::ok();
   }
 
-  Status report(const types::NodeStatus& status, const std::vector<types::Pod>& pods) override {
+  Status report(const types::NodeStatus& status, const std::vector<types::Pod>& pods,
+                const std::vector<types::Volume>& volumes) override {
     types::Node n;
     n.status = status;
     auto body = nlohmann::json::parse(types::toJson(n));
@@ -35,9 +36,29 @@ class ApiLink : public ClusterLink {
       list.push_back(nlohmann::json::parse(types::toJson(slim)));
     }
     out["pods"] = std::move(list);
+    if (!volumes.empty()) {  // (omitted when none: an older api takes the report)
+      nlohmann::json vols = nlohmann::json::array();
+      for (const auto& v : volumes) {
+        types::Volume slim;
+        slim.meta.selflink = v.meta.selflink;
+        slim.status = v.status;
+        vols.push_back(nlohmann::json::parse(types::toJson(slim)));
+      }
+      out["volumes"] = std::move(vols);
+    }
     auto r = client_->put(base_ + "/status", out.dump());
     if (!r.isOk()) return r.status().withContext("report status");
     return Status::ok();
+  }
+
+  StatusOr<bool> volumeExists(const std::string& selflink) override {
+    auto colon = selflink.find(':');
+    if (colon == std::string::npos) return invalidArgument("volume '" + selflink + "': no namespace");
+    auto r = client_->get("/namespace/" + http::percentEncode(selflink.substr(0, colon)) +
+                          "/volume/" + http::percentEncode(selflink.substr(colon + 1)));
+    if (r.isOk()) return true;
+    if (r.status().code() == Code::kNotFound) return false;
+    return r.status().withContext("read volume '" + selflink + "'");
   }
 
   StatusOr<NodeManifest> fetchSpec(int64_t revision, std::chrono::milliseconds wait) override {
