@@ -70,15 +70,18 @@ StatusOr<std::unique_ptr<NodeServer>> NodeServer::create(NodeServerOptions o, Ag
   std::unique_ptr<NodeServer> out(new NodeServer());
   out->server_ = std::move(*s);
   auto& r = out->server_->router();
-  r.get("/health", [](const Request&) { return Response::json(200, R"({"status":"ok"})"); },
-        {.isPublic = true});
-  r.get("/pod", [agent](const Request&) {
+  // A route that does not register (a bad pattern) is a bug: start fails.
+  LB_RETURN_IF_ERROR(r.get(
+      "/health", [](const Request&) { return Response::json(200, R"({"status":"ok"})"); },
+      {.isPublic = true}));
+  LB_RETURN_IF_ERROR(r.get("/pod", [agent](const Request&) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& p : agent->podStatuses())
       list.push_back(nlohmann::json::parse(types::toJson(p)));
     return Response::json(200, list.dump());
-  });
-  r.get("/pod/{pod}/logs", [agent](const Request& req) { return logs(agent, req); });
+  }));
+  LB_RETURN_IF_ERROR(
+      r.get("/pod/{pod}/logs", [agent](const Request& req) { return logs(agent, req); }));
   return out;
 }
 

@@ -61,7 +61,7 @@ TEST_F(NodeRoutesTest, SpecLongPollWakesOnAChangeOfThisNodeOnly) {
   // A write elsewhere does not wake it; one under the node's manifests does.
   std::thread writer([&] {
     std::this_thread::sleep_for(200ms);
-    store_->put("/manifest/node/other/pod/demo:web:d:x", "{}");
+    EXPECT_TRUE(store_->put("/manifest/node/other/pod/demo:web:d:x", "{}").isOk());
     std::this_thread::sleep_for(200ms);
     putPodManifest("demo:web:d:p1");
   });
@@ -152,7 +152,7 @@ TEST_F(NodeRoutesTest, ServiceLogsAreProxiedToTheNodeWithTheCallersToken) {
   auto node = http::Server::create(so);
   ASSERT_TRUE(node.isOk());
   std::string seenPod, seenFollow;
-  (*node)->router().get("/pod/{pod}/logs", [&](const http::Request& r) {
+  Status routed = (*node)->router().get("/pod/{pod}/logs", [&](const http::Request& r) {
     seenPod = r.param("pod");
     seenFollow = r.queryParam("follow").value_or("");
     return http::Response::streaming([](http::StreamWriter& w) {
@@ -160,6 +160,7 @@ TEST_F(NodeRoutesTest, ServiceLogsAreProxiedToTheNodeWithTheCallersToken) {
       w.write("two\n");
     });
   });
+  ASSERT_TRUE(routed.isOk());
   ASSERT_TRUE((*node)->start().isOk());
   types::Node n;
   n.info.hostname = "n1";
