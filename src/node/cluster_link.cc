@@ -10,6 +10,19 @@ namespace lb::node {
 
 namespace {
 
+// Objects as a report carries them: meta.selflink and status only.
+template <typename T>
+nlohmann::json slimList(const std::vector<T>& objects) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& o : objects) {
+    T slim;
+    slim.meta.selflink = o.meta.selflink;
+    slim.status = o.status;
+    list.push_back(nlohmann::json::parse(types::toJson(slim)));
+  }
+  return list;
+}
+
 class ApiLink : public ClusterLink {
  public:
   ApiLink(client::Client* client, std::string node)
@@ -28,24 +41,9 @@ class ApiLink : public ClusterLink {
     auto body = nlohmann::json::parse(types::toJson(n));
     nlohmann::json out = nlohmann::json::object();
     out["status"] = body.contains("status") ? body["status"] : nlohmann::json::object();
-    nlohmann::json list = nlohmann::json::array();
-    for (const auto& p : pods) {
-      types::Pod slim;
-      slim.meta.selflink = p.meta.selflink;
-      slim.status = p.status;
-      list.push_back(nlohmann::json::parse(types::toJson(slim)));
-    }
-    out["pods"] = std::move(list);
-    if (!volumes.empty()) {  // (omitted when none: an older api takes the report)
-      nlohmann::json vols = nlohmann::json::array();
-      for (const auto& v : volumes) {
-        types::Volume slim;
-        slim.meta.selflink = v.meta.selflink;
-        slim.status = v.status;
-        vols.push_back(nlohmann::json::parse(types::toJson(slim)));
-      }
-      out["volumes"] = std::move(vols);
-    }
+    out["pods"] = slimList(pods);
+    // (omitted when none: an older api takes the report)
+    if (!volumes.empty()) out["volumes"] = slimList(volumes);
     auto r = client_->put(base_ + "/status", out.dump());
     if (!r.isOk()) return r.status().withContext("report status");
     return Status::ok();

@@ -81,6 +81,13 @@ inline types::Pod withVolume(types::Pod p, const std::string& volume = "data") {
   return p;
 }
 
+// The manifest of pod "p1" mounting the Volume "demo:data".
+inline NodeManifest volumeManifest() {
+  auto m = manifest({withVolume(pod("p1"))});
+  m.volumes["demo:data"].meta.selflink = "demo:data";
+  return m;
+}
+
 // A cluster link that serves a manifest the test sets and records every
 // report. Its long-poll answers within a few real milliseconds (a fake
 // call), so the agent goes back to waiting on its clock.

@@ -146,20 +146,17 @@ TEST_F(AgentTest, TeardownGoesOnWhenTheRuntimeFails) {
 // cluster removed the Volume), and for as long as the Volume exists; it
 // goes once both are over.
 TEST_F(AgentTest, RemovedVolumeDirectoryGoesAfterItsPods) {
-  auto p = withVolume(pod("p1"));
-  auto m = manifest({p});
-  m.volumes["demo:data"].meta.selflink = "demo:data";
-  FakeLink link(m);
+  FakeLink link(volumeManifest());
   auto agent = makeAgent(defaultProber, 50ms, "", &link);
   ASSERT_TRUE(agent->start().isOk());
+  const auto p = volumeManifest().pods.begin()->second;
   ASSERT_TRUE(settle([&] { return ready(*agent, p.meta.selflink); }));
   ASSERT_TRUE(volumes_.path("demo:data").isOk());
   // Also a Volume that is unused here but still exists: kept.
   ASSERT_TRUE(volumes_.create("demo:kept").isOk());
 
   link.removeVolume("demo:data");
-  auto withoutVolume = manifest({p});  // the Volume left the spec; its pod did not
-  link.setManifest(withoutVolume);
+  link.setManifest(manifest({p}));  // the Volume left the spec; its pod did not
   run(1s);  // the spec loop's next poll takes it
   agent->collectGarbage();
   EXPECT_TRUE(volumes_.path("demo:data").isOk()) << "removed under a running pod";

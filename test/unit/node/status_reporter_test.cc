@@ -63,10 +63,7 @@ TEST_F(StatusReporterTest, ReportsCarryChangedPodsAndAllOfThemEachHeartbeat) {
 // A Volume the node holds is reported ready with its host path once a pod
 // here created its directory (what `lb volume ls/inspect` show).
 TEST_F(StatusReporterTest, VolumeStatusCarriesStateReadyAndPath) {
-  auto p = withVolume(pod("p1"));
-  auto m = manifest({p});
-  m.volumes["demo:data"].meta.selflink = "demo:data";
-  FakeLink link(m);
+  FakeLink link(volumeManifest());
   auto agent = makeAgent(defaultProber, 50ms, "", &link);
   ASSERT_TRUE(agent->start().isOk());
   ASSERT_TRUE(advanceUntil([&] {
