@@ -4,7 +4,7 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
-#include <set>
+#include <map>
 
 #include "lastbackend/common/clock.h"
 
@@ -26,16 +26,17 @@ class ManualClock : public Clock {
   bool waitUntil(std::condition_variable& cv, std::unique_lock<std::mutex>& lock,
                  std::chrono::steady_clock::time_point deadline,
                  const std::function<bool()>& pred) const override {
+    std::multimap<std::condition_variable*, std::chrono::steady_clock::time_point>::iterator self;
     {
       std::lock_guard w(waitersMu_);
-      waiters_.insert(&cv);
+      self = waiters_.emplace(&cv, deadline);
     }
     bool ok;
     // advance() notifies without the waiter's mutex, so a notify can fall
     // between the check and the wait: the short real recheck covers it.
     while (!(ok = pred()) && steadyNow() < deadline) cv.wait_for(lock, kRecheck);
     std::lock_guard w(waitersMu_);
-    waiters_.erase(waiters_.find(&cv));
+    waiters_.erase(self);
     return ok;
   }
   void advance(Duration d) {
@@ -45,13 +46,22 @@ class ManualClock : public Clock {
       steady_ += d;
     }
     std::lock_guard w(waitersMu_);
-    for (auto* cv : waiters_) cv->notify_all();
+    for (auto& [cv, deadline] : waiters_) cv->notify_all();
   }
   // Waits currently blocked on this clock (a test can advance once the code
   // under test is parked).
   size_t waiters() const {
     std::lock_guard w(waitersMu_);
     return waiters_.size();
+  }
+  // Waits blocked on this clock whose deadline has passed (they are about
+  // to return): 0 once every wait an advance ended has ended.
+  size_t dueWaiters() const {
+    const auto now = steadyNow();
+    std::lock_guard w(waitersMu_);
+    size_t n = 0;
+    for (const auto& [cv, deadline] : waiters_) n += deadline <= now;
+    return n;
   }
 
  private:
@@ -60,7 +70,7 @@ class ManualClock : public Clock {
   TimePoint wall_ = TimePoint(std::chrono::seconds(1700000000));
   std::chrono::steady_clock::time_point steady_{};
   mutable std::mutex waitersMu_;
-  mutable std::multiset<std::condition_variable*> waiters_;
+  mutable std::multimap<std::condition_variable*, std::chrono::steady_clock::time_point> waiters_;
 };
 
 }  // namespace lb::testing

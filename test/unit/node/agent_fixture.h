@@ -2,8 +2,9 @@
 
 // The agent's unit-test fixture: the runtime fakes, a ManualClock the agent
 // waits on, and pods and manifests to run. Time moves only when a test
-// advances the clock; settle() waits (in real time, briefly) for the
-// agent's threads to act on what they have been given.
+// advances the clock (step, run, advanceUntil: each step waits until the
+// threads it woke wait again); settle() waits (in real time, briefly) for
+// the agent's threads to act on what they have been given.
 
 #include <gtest/gtest.h>
 
@@ -180,26 +181,27 @@ class AgentFixture : public ::testing::Test {
                                    &cri_, &images_, &volumes_);
   }
 
-  // Advances the clock by `step` until `f` holds (at most `limit` of agent
-  // time), letting the woken threads run between steps.
-  bool advanceUntil(const std::function<bool()>& f, std::chrono::milliseconds step = 10ms,
+  // Advances the clock by `d`, then lets the threads it woke run until they
+  // wait again (bounded in real time: a thread may have ended instead).
+  void step(std::chrono::milliseconds d) {
+    const size_t parked = clock_.waiters();
+    clock_.advance(d);
+    settle([&] { return clock_.dueWaiters() == 0 && clock_.waiters() >= parked; }, 200ms);
+  }
+  // Advances the clock by `by` until `f` holds (at most `limit` of agent
+  // time).
+  bool advanceUntil(const std::function<bool()>& f, std::chrono::milliseconds by = 10ms,
                     std::chrono::milliseconds limit = 60s) {
-    for (auto passed = 0ms; passed <= limit; passed += step) {
+    for (auto passed = 0ms; passed <= limit; passed += by) {
       if (settle(f, 2ms)) return true;
-      clock_.advance(step);
+      step(by);
     }
     return settle(f, 50ms);
   }
-  // Moves the clock `total` forward in steps, letting the threads run.
-  void run(std::chrono::milliseconds total, std::chrono::milliseconds step = 10ms) {
-    for (auto passed = 0ms; passed < total; passed += step) {
-      clock_.advance(step);
-      std::this_thread::sleep_for(1ms);
-    }
+  // Moves the clock `total` forward in steps of `by`.
+  void run(std::chrono::milliseconds total, std::chrono::milliseconds by = 10ms) {
+    for (auto passed = 0ms; passed < total; passed += by) step(by);
   }
-  // Lets the threads woken by the last advance run before a test checks
-  // that something did not happen.
-  static void drain() { std::this_thread::sleep_for(50ms); }
 
   bool ready(Agent& a, const std::string& sl) {
     auto p = a.podStatus(sl);
