@@ -9,8 +9,9 @@
 //   ...
 //   agent.stop();    // stops threads; containers keep running (adoption)
 //
-// Tests drive it without a link: applyManifest() + podStatuses().
-// Thread-safe.
+// Tests drive it without a link: applyManifest() + podStatuses(). Every
+// wait is on AgentOptions::clock (a test's ManualClock ends them).
+// Thread-safe. The parts: src/node/agent_impl.h.
 
 #include <chrono>
 #include <functional>
@@ -54,6 +55,7 @@ struct AgentOptions {
   std::string manifestDir;  // local manifests (--manifest-path); empty = none
   std::chrono::milliseconds heartbeat{5'000};
   // Long-poll wait; also how long stop() may wait for a poll in flight.
+  // (Real time: it bounds a request the cluster answers.)
   std::chrono::milliseconds specWait{10'000};
   std::chrono::milliseconds resync{5'000};  // pod worker's periodic check
   std::chrono::milliseconds retry{1'000};   // after a failed call
@@ -90,10 +92,13 @@ class Agent {
   // Current status of every pod (local ones included), by selflink.
   std::vector<types::Pod> podStatuses() const;
   std::optional<types::Pod> podStatus(const std::string& selflink) const;
-  // Removes containers of pods that are in no spec (runs after each spec).
+  // Removes containers of pods that are in no spec (runs after each spec),
+  // and the directories of Volumes the cluster no longer has once no pod
+  // here uses them.
   void collectGarbage();
-  // Blocks until no retired worker is left (tests).
-  void waitRetired(std::chrono::milliseconds timeout);
+  // Blocks until no retired worker is left, at most `timeout` on the
+  // agent's clock (tests); false when some are still tearing down.
+  bool waitRetired(std::chrono::milliseconds timeout);
 
   // The container id of `container` in pod `pod` ("" = the first).
   StatusOr<std::string> containerId(const std::string& pod, const std::string& container) const;

@@ -10,6 +10,19 @@ namespace lb::node {
 
 namespace {
 
+// Objects as a report carries them: meta.selflink and status only.
+template <typename T>
+nlohmann::json slimList(const std::vector<T>& objects) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& o : objects) {
+    T slim;
+    slim.meta.selflink = o.meta.selflink;
+    slim.status = o.status;
+    list.push_back(nlohmann::json::parse(types::toJson(slim)));
+  }
+  return list;
+}
+
 class ApiLink : public ClusterLink {
  public:
   ApiLink(client::Client* client, std::string node)
@@ -21,23 +34,29 @@ class ApiLink : public ClusterLink {
     return Status::ok();
   }
 
-  Status report(const types::NodeStatus& status, const std::vector<types::Pod>& pods) override {
+  Status report(const types::NodeStatus& status, const std::vector<types::Pod>& pods,
+                const std::vector<types::Volume>& volumes) override {
     types::Node n;
     n.status = status;
     auto body = nlohmann::json::parse(types::toJson(n));
     nlohmann::json out = nlohmann::json::object();
     out["status"] = body.contains("status") ? body["status"] : nlohmann::json::object();
-    nlohmann::json list = nlohmann::json::array();
-    for (const auto& p : pods) {
-      types::Pod slim;
-      slim.meta.selflink = p.meta.selflink;
-      slim.status = p.status;
-      list.push_back(nlohmann::json::parse(types::toJson(slim)));
-    }
-    out["pods"] = std::move(list);
+    out["pods"] = slimList(pods);
+    // (omitted when none: an older api takes the report)
+    if (!volumes.empty()) out["volumes"] = slimList(volumes);
     auto r = client_->put(base_ + "/status", out.dump());
     if (!r.isOk()) return r.status().withContext("report status");
     return Status::ok();
+  }
+
+  StatusOr<bool> volumeExists(const std::string& selflink) override {
+    auto colon = selflink.find(':');
+    if (colon == std::string::npos) return invalidArgument("volume '" + selflink + "': no namespace");
+    auto r = client_->get("/namespace/" + http::percentEncode(selflink.substr(0, colon)) +
+                          "/volume/" + http::percentEncode(selflink.substr(colon + 1)));
+    if (r.isOk()) return true;
+    if (r.status().code() == Code::kNotFound) return false;
+    return r.status().withContext("read volume '" + selflink + "'");
   }
 
   StatusOr<NodeManifest> fetchSpec(int64_t revision, std::chrono::milliseconds wait) override {

@@ -68,124 +68,171 @@ cii::RegistryAuth registryAuth(const types::Secret& secret) {
   return a;
 }
 
+namespace {
+
+// Secrets and configs of the pod's namespace.
+struct Lookup {
+  const Refs& refs;
+  std::string ns;
+
+  StatusOr<const types::Secret*> secret(const std::string& name) const {
+    return find(refs.secrets, name, "secret");
+  }
+  StatusOr<const types::Config*> config(const std::string& name) const {
+    return find(refs.configs, name, "config");
+  }
+  // One key of a secret (`ref` from a secret) or a config.
+  template <typename Object>
+  StatusOr<std::string> key(const std::map<std::string, Object>* objects, const types::KeyRef& ref,
+                            const char* kind) const {
+    auto o = find(objects, ref.name, kind);
+    if (!o.isOk()) return o.status();
+    auto it = (*o)->spec.data.find(ref.key);
+    if (it == (*o)->spec.data.end())
+      return notFound(std::string(kind) + " '" + ref.name + "' has no key '" + ref.key + "'");
+    return it->second;
+  }
+
+ private:
+  template <typename Object>
+  StatusOr<const Object*> find(const std::map<std::string, Object>* objects,
+                               const std::string& name, const char* kind) const {
+    if (objects) {
+      auto it = objects->find(refKey(ns, name));
+      if (it != objects->end()) return &it->second;
+    }
+    return notFound(std::string(kind) + " '" + name + "' not found");
+  }
+};
+
+StatusOr<VolumePlan> planVolume(const Lookup& l, const types::Pod& pod,
+                                const types::TemplateVolume& v) {
+  VolumePlan vp;
+  vp.name = v.name;
+  vp.csiName = pod.meta.selflink + "." + v.name;
+  if (v.secret) {
+    auto s = l.secret(v.secret->name);
+    if (!s.isOk()) return s.status();
+    vp.files = true;
+    vp.data = (*s)->spec.data;
+    vp.keys = v.secret->files;
+  } else if (v.config) {
+    auto c = l.config(v.config->name);
+    if (!c.isOk()) return c.status();
+    vp.files = true;
+    vp.data = (*c)->spec.data;
+    vp.keys = v.config->files;
+  } else if (v.volume) {
+    vp.shared = true;
+    vp.csiName = refKey(l.ns, v.volume->name);
+  }
+  for (const auto& k : vp.keys)
+    if (!vp.data.count(k)) return notFound("key '" + k + "' not found");
+  return vp;
+}
+
+Status planEnv(const Lookup& l, const std::string& what, const types::ContainerSpec& c,
+               cri::ContainerSpec& s) {
+  for (const auto& e : c.env) {
+    StatusOr<std::string> value = std::string();
+    if (e.value) {
+      value = *e.value;
+    } else if (e.secret) {
+      value = l.key(l.refs.secrets, *e.secret, "secret");
+    } else if (e.config) {
+      value = l.key(l.refs.configs, *e.config, "config");
+    } else {
+      continue;
+    }
+    if (!value.isOk()) return value.status().withContext(what + " env " + e.name);
+    s.env[e.name] = std::move(*value);
+  }
+  return Status::ok();
+}
+
+Status planMounts(const std::string& what, const types::ContainerSpec& c, const PodPlan& plan,
+                  cri::ContainerSpec& s) {
+  for (const auto& m : c.volumes) {
+    auto vp = std::find_if(plan.volumes.begin(), plan.volumes.end(),
+                           [&](const VolumePlan& v) { return v.name == m.name; });
+    if (vp == plan.volumes.end())
+      return notFound(what + ": volume '" + m.name + "' is not declared in the template");
+    bool ro = vp->files || m.readonly || m.mode == "ro";
+    s.mounts.push_back({vp->csiName, m.path, ro});
+  }
+  return Status::ok();
+}
+
+void labelContainer(const types::Pod& pod, const PodPlan& plan, const std::string& ns,
+                    const std::string& name, size_t i, bool local, cri::ContainerSpec& s) {
+  auto p = parts(pod.meta.selflink);
+  s.labels[cri::kLabelPod] = pod.meta.selflink;
+  s.labels[cri::kLabelContainer] = name;
+  s.labels[cri::kLabelNamespace] = ns;
+  if (p.size() >= 4) {
+    s.labels[cri::kLabelService] = p[1];
+    s.labels[cri::kLabelDeployment] = p[2];
+  }
+  s.labels[cri::kLabelSpecHash] = plan.hash;
+  if (local) s.labels[kLabelLocal] = "true";
+  if (i == 0) s.labels[cri::kLabelNetwork] = "owner";
+}
+
+StatusOr<ContainerPlan> planContainer(const Lookup& l, const types::Pod& pod, const PodPlan& plan,
+                                      size_t i, bool local) {
+  const auto& c = pod.spec.template_.containers[i];
+  const std::string what = "container '" + c.name + "'";
+  ContainerPlan cp;
+  cp.name = c.name;
+  cp.probes = c.probes;
+  auto policy = cii::parsePullPolicy(c.image.policy);
+  if (!policy.isOk()) return policy.status().withContext(what);
+  cp.pullPolicy = *policy;
+  if (!c.image.secret.empty()) {
+    auto s = l.secret(c.image.secret);
+    if (!s.isOk()) return s.status().withContext(what + " image");
+    cp.auth = registryAuth(**s);
+  }
+  cri::ContainerSpec& s = cp.spec;
+  s.name = containerName(pod.meta.selflink, c.name);
+  s.image = c.image.name;
+  s.entrypoint = c.entrypoint;
+  s.command = c.command;
+  s.args = c.args;
+  s.workdir = c.workdir;
+  LB_RETURN_IF_ERROR(planEnv(l, what, c, s));
+  s.memoryBytes = c.resources.limits.ram;
+  s.milliCpu = c.resources.limits.cpu;
+  auto restart = restartOf(c.restart);
+  if (!restart.isOk()) return restart.status().withContext(what);
+  s.restart = *restart;
+  s.privileged = c.security.privileged;
+  for (const auto& port : c.ports) s.exposedPorts.push_back({port.containerPort, port.protocol});
+  LB_RETURN_IF_ERROR(planMounts(what, c, plan, s));
+  labelContainer(pod, plan, l.ns, c.name, i, local, s);
+  return cp;
+}
+
+}  // namespace
+
 StatusOr<PodPlan> planPod(const types::Pod& pod, const Refs& refs, bool local) {
   PodPlan plan;
   plan.selflink = pod.meta.selflink;
   const auto& tmpl = pod.spec.template_;
   plan.hash = types::templateHash(tmpl);
-  auto p = parts(pod.meta.selflink);
-  const std::string ns = pod.meta.namespace_.empty() ? p[0] : pod.meta.namespace_;
+  const Lookup l{refs, pod.meta.namespace_.empty() ? parts(pod.meta.selflink)[0]
+                                                   : pod.meta.namespace_};
   if (tmpl.containers.empty())
     return invalidArgument("pod has no containers", "spec.template.containers");
-
-  auto secretOf = [&](const std::string& name) -> StatusOr<const types::Secret*> {
-    if (refs.secrets) {
-      auto it = refs.secrets->find(refKey(ns, name));
-      if (it != refs.secrets->end()) return &it->second;
-    }
-    return notFound("secret '" + name + "' not found");
-  };
-  auto configOf = [&](const std::string& name) -> StatusOr<const types::Config*> {
-    if (refs.configs) {
-      auto it = refs.configs->find(refKey(ns, name));
-      if (it != refs.configs->end()) return &it->second;
-    }
-    return notFound("config '" + name + "' not found");
-  };
-
   for (const auto& v : tmpl.volumes) {
-    VolumePlan vp;
-    vp.name = v.name;
-    vp.csiName = pod.meta.selflink + "." + v.name;
-    if (v.secret) {
-      auto s = secretOf(v.secret->name);
-      if (!s.isOk()) return s.status().withContext("volume '" + v.name + "'");
-      vp.files = true;
-      vp.data = (*s)->spec.data;
-      vp.keys = v.secret->files;
-    } else if (v.config) {
-      auto c = configOf(v.config->name);
-      if (!c.isOk()) return c.status().withContext("volume '" + v.name + "'");
-      vp.files = true;
-      vp.data = (*c)->spec.data;
-      vp.keys = v.config->files;
-    } else if (v.volume) {
-      vp.shared = true;
-      vp.csiName = refKey(ns, v.volume->name);
-    }
-    for (const auto& k : vp.keys)
-      if (!vp.data.count(k)) return notFound("volume '" + v.name + "': key '" + k + "' not found");
-    plan.volumes.push_back(std::move(vp));
+    auto vp = planVolume(l, pod, v);
+    if (!vp.isOk()) return vp.status().withContext("volume '" + v.name + "'");
+    plan.volumes.push_back(std::move(*vp));
   }
-
   for (size_t i = 0; i < tmpl.containers.size(); ++i) {
-    const auto& c = tmpl.containers[i];
-    const std::string what = "container '" + c.name + "'";
-    ContainerPlan cp;
-    cp.name = c.name;
-    cp.probes = c.probes;
-    auto policy = cii::parsePullPolicy(c.image.policy);
-    if (!policy.isOk()) return policy.status().withContext(what);
-    cp.pullPolicy = *policy;
-    if (!c.image.secret.empty()) {
-      auto s = secretOf(c.image.secret);
-      if (!s.isOk()) return s.status().withContext(what + " image");
-      cp.auth = registryAuth(**s);
-    }
-    cri::ContainerSpec& s = cp.spec;
-    s.name = containerName(pod.meta.selflink, c.name);
-    s.image = c.image.name;
-    s.entrypoint = c.entrypoint;
-    s.command = c.command;
-    s.args = c.args;
-    s.workdir = c.workdir;
-    for (const auto& e : c.env) {
-      if (e.value) {
-        s.env[e.name] = *e.value;
-      } else if (e.secret) {
-        auto sec = secretOf(e.secret->name);
-        if (!sec.isOk()) return sec.status().withContext(what + " env " + e.name);
-        auto it = (*sec)->spec.data.find(e.secret->key);
-        if (it == (*sec)->spec.data.end())
-          return notFound(what + " env " + e.name + ": secret '" + e.secret->name +
-                          "' has no key '" + e.secret->key + "'");
-        s.env[e.name] = it->second;
-      } else if (e.config) {
-        auto cfg = configOf(e.config->name);
-        if (!cfg.isOk()) return cfg.status().withContext(what + " env " + e.name);
-        auto it = (*cfg)->spec.data.find(e.config->key);
-        if (it == (*cfg)->spec.data.end())
-          return notFound(what + " env " + e.name + ": config '" + e.config->name +
-                          "' has no key '" + e.config->key + "'");
-        s.env[e.name] = it->second;
-      }
-    }
-    s.memoryBytes = c.resources.limits.ram;
-    s.milliCpu = c.resources.limits.cpu;
-    auto restart = restartOf(c.restart);
-    if (!restart.isOk()) return restart.status().withContext(what);
-    s.restart = *restart;
-    s.privileged = c.security.privileged;
-    for (const auto& port : c.ports) s.exposedPorts.push_back({port.containerPort, port.protocol});
-    for (const auto& m : c.volumes) {
-      auto vp = std::find_if(plan.volumes.begin(), plan.volumes.end(),
-                             [&](const VolumePlan& v) { return v.name == m.name; });
-      if (vp == plan.volumes.end())
-        return notFound(what + ": volume '" + m.name + "' is not declared in the template");
-      bool ro = vp->files || m.readonly || m.mode == "ro";
-      s.mounts.push_back({vp->csiName, m.path, ro});
-    }
-    s.labels[cri::kLabelPod] = pod.meta.selflink;
-    s.labels[cri::kLabelContainer] = c.name;
-    s.labels[cri::kLabelNamespace] = ns;
-    if (p.size() >= 4) {
-      s.labels[cri::kLabelService] = p[1];
-      s.labels[cri::kLabelDeployment] = p[2];
-    }
-    s.labels[cri::kLabelSpecHash] = plan.hash;
-    if (local) s.labels[kLabelLocal] = "true";
-    if (i == 0) s.labels[cri::kLabelNetwork] = "owner";
-    plan.containers.push_back(std::move(cp));
+    auto cp = planContainer(l, pod, plan, i, local);
+    if (!cp.isOk()) return cp.status();
+    plan.containers.push_back(std::move(*cp));
   }
   return plan;
 }

@@ -4,7 +4,10 @@
 // can advance a manual one instead of sleeping.
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +24,20 @@ class Clock {
   virtual TimePoint now() const = 0;
   // Monotonic time for timeouts and leases. Thread-safe.
   virtual std::chrono::steady_clock::time_point steadyNow() const = 0;
+
+  // Waits on `cv` (with `lock` held) until `pred()` holds or steadyNow()
+  // reaches `deadline`; returns pred(). Every timed wait of a component goes
+  // through here, so a manual clock can end it by advancing. The real clock
+  // waits on the condition variable itself (no extra cost).
+  virtual bool waitUntil(std::condition_variable& cv, std::unique_lock<std::mutex>& lock,
+                         std::chrono::steady_clock::time_point deadline,
+                         const std::function<bool()>& pred) const {
+    return cv.wait_until(lock, deadline, pred);
+  }
+  bool waitFor(std::condition_variable& cv, std::unique_lock<std::mutex>& lock, Duration timeout,
+               const std::function<bool()>& pred) const {
+    return waitUntil(cv, lock, steadyNow() + timeout, pred);
+  }
 };
 
 // The process-wide real clock.

@@ -177,8 +177,48 @@ StatusOr<std::string> mergedNodeJson(const storage::Object& info, const types::N
   return types::toJson(*node);
 }
 
+// The "volumes" of a report: [Volume with meta.selflink and status].
+Status decodeReportedVolumes(const Json& value, std::vector<types::Volume>* out) {
+  if (!value.is_array()) return invalidArgument("expected a list", "volumes");
+  const types::detail::DecodeContext plain;
+  for (size_t i = 0; i < value.size(); ++i) {
+    types::Volume v;
+    std::string field = "volumes[" + std::to_string(i) + "]";
+    LB_RETURN_IF_ERROR(types::detail::decode(value[i], v, field, plain, 0));
+    if (Status s = keys::validateSelfLink(v.meta.selflink, 2, "volume selflink"); !s.isOk())
+      return invalidArgument(s.message(), field + ".meta.selflink");
+    out->push_back(std::move(v));
+  }
+  return Status::ok();
+}
+
+// Writes each reported volume status into its stored Volume (edited as a
+// tree, as pods are); volumes that no longer exist are skipped.
+Status addVolumeStatusOps(const Context& ctx, const std::vector<types::Volume>& volumes,
+                          const std::string& now, std::vector<storage::Op>* ops) {
+  for (const auto& v : volumes) {
+    auto key = keys::objectKey(keys::Collection::kVolume, v.meta.selflink);
+    if (!key.isOk()) continue;
+    auto stored = ctx.store->get(*key);
+    if (!stored.isOk() && stored.status().code() == Code::kNotFound) continue;
+    if (!stored.isOk()) return stored.status().withContext("reading '" + *key + "'");
+    Json tree;
+    if (Status s = types::detail::parseJsonTree(stored->value, types::kMaxDocumentBytes, &tree);
+        !s.isOk() || !tree.is_object() || !tree["meta"].is_object())
+      return internalError("stored object at '" + *key + "' does not decode");
+    Json status = types::detail::encode(v.status, types::detail::Mode::kObject, 0);
+    if (tree["status"] == status) continue;
+    tree["status"] = std::move(status);
+    tree["meta"]["updated"] = now;
+    ops->push_back(
+        {storage::Op::Type::kPut, *key, types::detail::dumpJson(tree, false), stored->revision});
+  }
+  return Status::ok();
+}
+
 // PUT .../status: {"status": NodeStatus, "pods": [Pod with meta.selflink and
-// status]}. The heartbeat is the API's clock (agents' clocks may drift).
+// status], "volumes": [Volume with meta.selflink and status]}. The
+// heartbeat is the API's clock (agents' clocks may drift).
 // Pods that no longer exist, or are not scheduled on this node, are skipped.
 Response reportStatus(const Context& ctx, const Request& req) {
   auto k = nodeKeys(req);
@@ -191,6 +231,7 @@ Response reportStatus(const Context& ctx, const Request& req) {
   if (!tree.is_object()) return Response::error(invalidArgument("expected a JSON object", ""));
   Node report;
   std::vector<types::Pod> pods;
+  std::vector<types::Volume> volumes;
   // Decoded from the one parsed tree (no text round trip per pod).
   const types::detail::DecodeContext plain;
   for (const auto& [key, value] : tree.items()) {
@@ -209,6 +250,8 @@ Response reportStatus(const Context& ctx, const Request& req) {
           return Response::error(invalidArgument(v.message(), field + ".meta.selflink"));
         pods.push_back(std::move(pod));
       }
+    } else if (key == "volumes") {
+      if (Status s = decodeReportedVolumes(value, &volumes); !s.isOk()) return Response::error(s);
     } else {
       return Response::error(invalidArgument("unknown field", key));
     }
@@ -262,6 +305,7 @@ Response reportStatus(const Context& ctx, const Request& req) {
       ops.push_back(
           {storage::Op::Type::kPut, *key, types::detail::dumpJson(pod, false), stored->revision});
     }
+    if (Status s = addVolumeStatusOps(ctx, volumes, now, &ops); !s.isOk()) return s;
     auto rev = commit(ctx, ops);
     if (!rev.isOk()) return rev.status();
     if (!*rev) return std::optional<std::string>();

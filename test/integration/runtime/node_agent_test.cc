@@ -203,7 +203,7 @@ TEST_F(NodeAgentDockerTest, ExecOfTheDockerCri) {
   eo.command = {"true"};
   eo.timeout = 10s;
   EXPECT_EQ(cri_->exec(*created, eo).status().code(), Code::kConflict);
-  cri_->remove(*created, true);
+  EXPECT_TRUE(cri_->remove(*created, true).isOk());
 }
 
 }  // namespace

@@ -61,7 +61,7 @@ TEST_F(NodeRoutesTest, SpecLongPollWakesOnAChangeOfThisNodeOnly) {
   // A write elsewhere does not wake it; one under the node's manifests does.
   std::thread writer([&] {
     std::this_thread::sleep_for(200ms);
-    store_->put("/manifest/node/other/pod/demo:web:d:x", "{}");
+    EXPECT_TRUE(store_->put("/manifest/node/other/pod/demo:web:d:x", "{}").isOk());
     std::this_thread::sleep_for(200ms);
     putPodManifest("demo:web:d:p1");
   });
@@ -98,13 +98,49 @@ TEST_F(NodeRoutesTest, ReportWritesPodStatusOfPodsOnThisNode) {
   report.status.ready = true;
   report.status.ip = "10.0.0.9";
   report.status.containers.push_back({"id1", "c", "x", "started", true, 2, ""});
-  ASSERT_TRUE(link_->report(ns, {report}).isOk());
+  ASSERT_TRUE(link_->report(ns, {report}, {}).isOk());
   types::Pod stored;
   ASSERT_TRUE(types::fromJson(store_->get(key)->value, &stored).isOk());
   EXPECT_TRUE(stored.status.ready);
   EXPECT_EQ(stored.status.ip, "10.0.0.9");
   EXPECT_EQ(stored.status.containers.at(0).restarts, 2);
   EXPECT_EQ(stored.status.node, "n1");
+}
+
+// Volume statuses of a report land in the stored Volumes (what `lb volume
+// ls/inspect` read); a removed Volume is skipped, and the link tells it
+// from one that exists.
+TEST_F(NodeRoutesTest, ReportWritesVolumeStatusAndTheLinkSeesRemovedVolumes) {
+  types::Volume v;
+  v.meta.name = "data";
+  v.meta.namespace_ = "demo";
+  v.meta.selflink = "demo:data";
+  auto key = *keys::objectKey(keys::Collection::kVolume, v.meta.selflink);
+  ASSERT_TRUE(store_->put(key, types::toJson(v)).isOk());
+  types::Volume report, gone;
+  report.meta.selflink = "demo:data";
+  report.status.state = types::State::kReady;
+  report.status.ready = true;
+  report.status.path = "/var/lib/lastbackend/volumes/demo:data";
+  gone.meta.selflink = "demo:gone";
+  ASSERT_TRUE(link_->report({}, {}, {report, gone}).isOk());
+  types::Volume stored;
+  ASSERT_TRUE(types::fromJson(store_->get(key)->value, &stored).isOk());
+  EXPECT_EQ(stored.status.state, types::State::kReady);
+  EXPECT_TRUE(stored.status.ready);
+  EXPECT_EQ(stored.status.path, report.status.path);
+  EXPECT_EQ(stored.spec, v.spec);
+  EXPECT_FALSE(store_->get(*keys::objectKey(keys::Collection::kVolume, "demo:gone")).isOk());
+  auto there = link_->volumeExists("demo:data");
+  ASSERT_TRUE(there.isOk()) << there.status().toString();
+  EXPECT_TRUE(*there);
+  auto removed = link_->volumeExists("demo:gone");
+  ASSERT_TRUE(removed.isOk()) << removed.status().toString();
+  EXPECT_FALSE(*removed);
+  // A volume selflink without a namespace is refused.
+  types::Volume bad;
+  bad.meta.selflink = "data";
+  EXPECT_FALSE(link_->report({}, {}, {bad}).isOk());
 }
 
 TEST_F(NodeRoutesTest, ServiceLogsAreProxiedToTheNodeWithTheCallersToken) {
@@ -116,7 +152,7 @@ TEST_F(NodeRoutesTest, ServiceLogsAreProxiedToTheNodeWithTheCallersToken) {
   auto node = http::Server::create(so);
   ASSERT_TRUE(node.isOk());
   std::string seenPod, seenFollow;
-  (*node)->router().get("/pod/{pod}/logs", [&](const http::Request& r) {
+  Status routed = (*node)->router().get("/pod/{pod}/logs", [&](const http::Request& r) {
     seenPod = r.param("pod");
     seenFollow = r.queryParam("follow").value_or("");
     return http::Response::streaming([](http::StreamWriter& w) {
@@ -124,6 +160,7 @@ TEST_F(NodeRoutesTest, ServiceLogsAreProxiedToTheNodeWithTheCallersToken) {
       w.write("two\n");
     });
   });
+  ASSERT_TRUE(routed.isOk());
   ASSERT_TRUE((*node)->start().isOk());
   types::Node n;
   n.info.hostname = "n1";
