@@ -30,7 +30,9 @@ enum class Code {
 
 const char* codeName(Code code);
 
-class Status {
+// [[nodiscard]]: an error dropped on the floor is a bug; a caller that means
+// to ignore one says so (and why) by logging it or with (void).
+class [[nodiscard]] Status {
  public:
   Status() = default;
   Status(Code code, std::string message, std::string field = {})
@@ -70,7 +72,7 @@ inline Status unavailable(std::string msg) { return {Code::kUnavailable, std::mo
 inline Status internalError(std::string msg) { return {Code::kInternal, std::move(msg)}; }
 
 template <typename T>
-class StatusOr {
+class [[nodiscard]] StatusOr {
  public:
   StatusOr(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
   StatusOr(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)

@@ -8,6 +8,8 @@
 #include <mutex>
 #include <thread>
 
+#include <spdlog/spdlog.h>
+
 #include "storage/sqlite/change_signal.h"
 #include "storage/sqlite/db.h"
 #include "storage/watch_hub.h"
@@ -130,6 +132,13 @@ struct Conn {
     return db.error(rc, "read meta");
   }
 };
+
+// ROLLBACK / RELEASE of a savepoint fail only on a broken connection, and
+// the next statement then fails and says so: logged, not returned.
+void undo(Conn& c, const char* sql) {
+  Status s = c.db.exec(sql);
+  if (!s.isOk()) spdlog::warn("sqlite: {}: {}", sql, s.message());
+}
 
 // Runs `fn` inside a read transaction (one consistent snapshot).
 template <typename Fn>
@@ -418,7 +427,7 @@ class SqliteStorage : public Storage {
     if (!s.isOk()) return failAll(s);
     auto rev = writer_.meta("revision");  // other processes may have written
     if (!rev) {
-      writer_.db.exec("ROLLBACK");
+      undo(writer_, "ROLLBACK");
       return failAll(rev.status());
     }
     int64_t revision = *rev;
@@ -434,24 +443,24 @@ class SqliteStorage : public Storage {
       Status st = applied.status();
       if (st.isOk()) st = recordChanges(*applied);
       if (!st.isOk()) {
-        writer_.db.exec("ROLLBACK TO t");
-        writer_.db.exec("RELEASE t");
+        undo(writer_, "ROLLBACK TO t");
+        undo(writer_, "RELEASE t");
         p->result = st;
         continue;
       }
-      writer_.db.exec("RELEASE t");
+      undo(writer_, "RELEASE t");
       p->result = ++revision;
       for (auto& ev : *applied) events.push_back(std::move(ev));
     }
     last = revision >= first ? revision : 0;
     if (last == 0) {
-      writer_.db.exec("ROLLBACK");
+      undo(writer_, "ROLLBACK");
       return;
     }
     s = finishBatch(revision);
     if (s.isOk()) s = writer_.db.exec("COMMIT");
     if (!s.isOk()) {
-      writer_.db.exec("ROLLBACK");
+      undo(writer_, "ROLLBACK");
       for (Pending* p : batch) {
         if (p->result.isOk()) p->result = s.withContext("commit");
       }

@@ -9,6 +9,7 @@
 
 #include "agent_fixture.h"
 #include "client/client.h"
+#include "http/server.h"
 
 namespace lb::node {
 namespace {
@@ -22,7 +23,7 @@ class NodeServerTest : public AgentFixture {
   void SetUp() override {
     agent_ = makeAgent();
     ASSERT_TRUE(agent_->start().isOk());
-    NodeServerOptions o;
+    http::ServerOptions o;
     o.address = "127.0.0.1";
     o.port = 0;
     o.token = kToken;
