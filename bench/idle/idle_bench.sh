@@ -12,17 +12,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 BUILD=$(cd "${1:?usage: idle_bench.sh BUILD_DIR}" && pwd)
 NETNS=${LB_BENCH_NETNS:-lb-bench-idle}
-DIR=/run/lb-test/$NETNS
-RIG=$ROOT/scripts/netns-dockerd.sh
-
-if [[ ${LB_BENCH_INNER:-} != 1 ]]; then
-  "$RIG" start "$NETNS" "$DIR" >/dev/null || exit 1
-  LB_BENCH_INNER=1 "$RIG" exec "$NETNS" "$DIR" "$0" "$BUILD"
-  rc=$?
-  "$RIG" stop "$NETNS" "$DIR" >/dev/null 2>&1
-  exit $rc
-fi
-[[ -n ${LB_TEST_SKIP:-} ]] && { echo "skip: $LB_TEST_SKIP"; exit 0; }
+source "$ROOT/bench/rig.sh" "$0"
 
 SECS=${LB_BENCH_IDLE_SECONDS:-60}
 IMAGE=lb/busybox:local
@@ -37,8 +27,6 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-HZ=$(getconf CLK_TCK)
-cpu_ms() { awk -v hz="$HZ" '{print int(($14 + $15) * 1000 / hz)}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # Context switches of every thread of a process: each is one wake-up of a thread.
 switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/_ctxt_switches/ {n += $2} END {print n + 0}'; }
 # Per thread "tid comm switches", to name the threads that wake most.

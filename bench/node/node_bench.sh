@@ -17,17 +17,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 BUILD=$(cd "${1:?usage: node_bench.sh BUILD_DIR}" && pwd)
 NETNS=${LB_BENCH_NETNS:-lb-bench-node}
-DIR=/run/lb-test/$NETNS
-RIG=$ROOT/scripts/netns-dockerd.sh
-
-if [[ ${LB_BENCH_INNER:-} != 1 ]]; then
-  "$RIG" start "$NETNS" "$DIR" >/dev/null || exit 1
-  LB_BENCH_INNER=1 "$RIG" exec "$NETNS" "$DIR" "$0" "$BUILD"
-  rc=$?
-  "$RIG" stop "$NETNS" "$DIR" >/dev/null 2>&1
-  exit $rc
-fi
-[[ -n ${LB_TEST_SKIP:-} ]] && { echo "skip: $LB_TEST_SKIP"; exit 0; }
+source "$ROOT/bench/rig.sh" "$0"
 
 SIZES=${LB_BENCH_SIZES:-1 10 50}
 LIMIT=${LB_BENCH_STAGE_LIMIT:-240}
@@ -46,8 +36,6 @@ cleanup() {
 }
 trap cleanup EXIT
 now_ms() { date +%s%3N; }
-# CPU (user+system) a process has used, in ms; 0 when it is gone.
-cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / hz)}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # CPU of dockerd and its containerd together (the engine both systems drive;
 # the shims and runc of each container are left out, the same for both).
 DOCKERD_PID=$(cat "$DIR/docker.pid" 2>/dev/null || true)

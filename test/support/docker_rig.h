@@ -35,3 +35,15 @@ inline bool dockerRigMaySkip() {
 }
 
 }  // namespace lb::testing
+
+// In a fixture's SetUp (or a test): skips where dockerRigMaySkip() allows
+// it, fails everywhere else, when the rig is not usable.
+#define LB_REQUIRE_DOCKER_RIG()                                                  \
+  do {                                                                           \
+    const std::string lbRigProblem = ::lb::testing::dockerRigProblem();         \
+    if (!lbRigProblem.empty()) {                                                 \
+      if (::lb::testing::dockerRigMaySkip())                                     \
+        GTEST_SKIP() << "runtime integration rig unavailable: " << lbRigProblem; \
+      FAIL() << "runtime integration rig unavailable: " << lbRigProblem;         \
+    }                                                                            \
+  } while (0)

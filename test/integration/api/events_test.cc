@@ -5,6 +5,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "support/websocket_client.h"
+
 #include "support/api_fixture.h"
 
 namespace lb::api::testing {
@@ -21,14 +23,7 @@ class EventsTest : public ApiFixture {
  protected:
   beast::error_code open(websocket::stream<tcp::socket>& ws, const std::string& target,
                          const std::string& token, websocket::response_type* res = nullptr) {
-    ws.next_layer().connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), api_->port()));
-    ws.set_option(websocket::stream_base::decorator([token](websocket::request_type& req) {
-      if (!token.empty()) req.set(beast::http::field::authorization, "Bearer " + token);
-    }));
-    beast::error_code ec;
-    websocket::response_type ignored;
-    ws.handshake(res ? *res : ignored, "127.0.0.1", target, ec);
-    return ec;
+    return lb::testing::openWebSocket(ws, api_->port(), target, token, res);
   }
 
   Json readFrame(websocket::stream<tcp::socket>& ws) {

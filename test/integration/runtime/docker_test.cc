@@ -57,11 +57,7 @@ std::string httpGet(const std::string& ip, int port) {
 class DockerRuntimeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string problem = lb::testing::dockerRigProblem();
-    if (!problem.empty()) {
-      if (lb::testing::dockerRigMaySkip()) GTEST_SKIP() << "runtime integration rig unavailable: " << problem;
-      FAIL() << "runtime integration rig unavailable: " << problem;
-    }
+    LB_REQUIRE_DOCKER_RIG();
     auto c = cri::open({});
     ASSERT_TRUE(c.isOk()) << c.status().message();
     cri_ = std::move(*c);

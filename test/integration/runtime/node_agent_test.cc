@@ -35,11 +35,7 @@ bool eventually(const std::function<bool()>& f, std::chrono::milliseconds limit)
 class NodeAgentDockerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string problem = lb::testing::dockerRigProblem();
-    if (!problem.empty()) {
-      if (lb::testing::dockerRigMaySkip()) GTEST_SKIP() << "runtime integration rig unavailable: " << problem;
-      FAIL() << "runtime integration rig unavailable: " << problem;
-    }
+    LB_REQUIRE_DOCKER_RIG();
     root_ = std::filesystem::temp_directory_path() / ("lb-node-it-" + std::to_string(::getpid()));
     std::filesystem::create_directories(root_);
     auto c = runtime::cri::open({});

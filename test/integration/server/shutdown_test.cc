@@ -28,10 +28,7 @@ constexpr char kToken[] = "server-shutdown-token";
 class ServerShutdownTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (auto problem = testing::dockerRigProblem(); !problem.empty()) {
-      if (testing::dockerRigMaySkip()) GTEST_SKIP() << "runtime integration rig unavailable: " << problem;
-      FAIL() << "runtime integration rig unavailable: " << problem;
-    }
+    LB_REQUIRE_DOCKER_RIG();
     std::string tmpl = (std::filesystem::temp_directory_path() / "lb-server-sd-XXXXXX").string();
     ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
     dir_ = tmpl;

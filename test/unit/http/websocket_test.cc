@@ -3,6 +3,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "support/websocket_client.h"
+
 #include "test_server.h"
 
 namespace lb::http::testing {
@@ -16,16 +18,9 @@ using tcp = boost::asio::ip::tcp;
 class WebSocketTest : public ServerFixture {
  protected:
   // Connects and handshakes; returns the handshake error (if any).
-  beast::error_code open(websocket::stream<tcp::socket>& ws, const std::string& target, const std::string& token,
-                         websocket::response_type* res = nullptr) {
-    ws.next_layer().connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), server_->port()));
-    ws.set_option(websocket::stream_base::decorator([token](websocket::request_type& req) {
-      if (!token.empty()) req.set(beast::http::field::authorization, "Bearer " + token);
-    }));
-    beast::error_code ec;
-    websocket::response_type ignored;
-    ws.handshake(res ? *res : ignored, "127.0.0.1", target, ec);
-    return ec;
+  beast::error_code open(websocket::stream<tcp::socket>& ws, const std::string& target,
+                         const std::string& token, websocket::response_type* res = nullptr) {
+    return lb::testing::openWebSocket(ws, server_->port(), target, token, res);
   }
   net::io_context ioc_;
 };

@@ -1,0 +1,22 @@
+# Sourced by the shell benchmarks (bench/*/*_bench.sh) after they set ROOT,
+# BUILD and NETNS: re-runs the calling script inside network namespace
+# NETNS with a dockerd of its own (scripts/netns-dockerd.sh), started for
+# the run and stopped after it, and gives the inner run DIR (the rig's
+# folder: docker.sock, docker.pid) and cpu_ms.
+#
+#   source "$ROOT/bench/rig.sh" "$0"
+DIR=/run/lb-test/$NETNS
+RIG=$ROOT/scripts/netns-dockerd.sh
+
+if [[ ${LB_BENCH_INNER:-} != 1 ]]; then
+  "$RIG" start "$NETNS" "$DIR" >/dev/null || exit 1
+  LB_BENCH_INNER=1 "$RIG" exec "$NETNS" "$DIR" "$1" "$BUILD"
+  rc=$?
+  "$RIG" stop "$NETNS" "$DIR" >/dev/null 2>&1
+  exit $rc
+fi
+[[ -n ${LB_TEST_SKIP:-} ]] && { echo "skip: $LB_TEST_SKIP"; exit 0; }
+
+# CPU (user+system) a process has used, in ms; 0 when it is gone.
+LB_BENCH_HZ=$(getconf CLK_TCK)
+cpu_ms() { awk -v hz="$LB_BENCH_HZ" '{print int(($14 + $15) * 1000 / hz)}' "/proc/$1/stat" 2>/dev/null || echo 0; }
