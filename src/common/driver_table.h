@@ -60,6 +60,7 @@ class DriverTable {
 
   std::vector<std::string> names() const {
     std::vector<std::string> out;
+    out.reserve(entries_.size());
     for (const auto& e : entries_) out.emplace_back(e.name);
     return out;
   }

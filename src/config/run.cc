@@ -1,7 +1,7 @@
 #include "lastbackend/config/run.h"
 
 #include <pthread.h>
-#include <signal.h>
+#include <csignal>
 #include <unistd.h>
 
 #include <cerrno>

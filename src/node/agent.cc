@@ -200,14 +200,20 @@ void Agent::Impl::gcVolumes() {
   }
 }
 
-void Agent::Impl::eventsLoop() {
+// Events since `sinceUnix` (the agent's start, then the last event seen):
+// an exit between start() and the subscription, or while the runtime was
+// away, still wakes its worker. An event of that second may come twice,
+// which costs one more pass.
+void Agent::Impl::eventsLoop(int64_t sinceUnix) {
   while (!isStopping()) {
     cri::EventOptions eo;
     eo.labels[cri::kLabelPod] = "";
     eo.actions = {"die", "start", "oom", "destroy"};
+    eo.sinceUnix = sinceUnix;
     Status s = cri->events(
         eo,
         [&](const cri::Event& e) {
+          if (e.timeNano > 0) sinceUnix = std::max(sinceUnix, e.timeNano / 1000000000);
           auto it = e.labels.find(cri::kLabelPod);
           if (it != e.labels.end()) podEvent(it->second, e);
           return !isStopping();
@@ -242,7 +248,8 @@ Status Agent::start() {
     impl_->threads.emplace_back([this] { impl_->specLoop(); });
   }
   impl_->threads.emplace_back([this] { impl_->reportLoop(); });
-  impl_->threads.emplace_back([this] { impl_->eventsLoop(); });
+  const int64_t since = std::max<int64_t>(1, wallMs(impl_->clock) / 1000);
+  impl_->threads.emplace_back([this, since] { impl_->eventsLoop(since); });
   return Status::ok();
 }
 

@@ -85,7 +85,7 @@ class Agent::Impl {
   // agent.cc
   void podEvent(const std::string& selflink, const runtime::cri::Event& e);
   void reapRetired();
-  void eventsLoop();
+  void eventsLoop(int64_t sinceUnix);
   void gc();
   // Removes the directory of a Volume the cluster no longer has, once no
   // pod here (running or retiring) uses it.

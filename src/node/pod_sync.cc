@@ -290,10 +290,14 @@ std::string PodWorker::checkLiveness(Pass& p, const ContainerPlan& cp, cri::Cont
       return message;
     }
     t.record(s.isOk(), a_.clock.steadyNow(), s.isOk() ? "" : s.message());
-    if (auto at = restartAllowedAt(cp.name); t.failed() && p.now < at) {
+  }
+  // A failed probe stays failed until the restart it asks for: every pass
+  // until then says so, and the restart comes when the back-off ends.
+  if (t.failed()) {
+    if (auto at = restartAllowedAt(cp.name); p.now < at) {
       message = "liveness probe failed: " + backoffNote(at, p.now);
       p.next = std::min(p.next, at);
-    } else if (t.failed()) {
+    } else {
       restarting(cp.name, p.now);
       ++restarts_[cp.name];
       Status rs = restartContainer(c, "liveness probe failed: " + t.lastMessage());

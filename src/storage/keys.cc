@@ -88,6 +88,7 @@ std::string_view collectionName(Collection c) { return infoOf(c).name; }
 const std::vector<Collection>& collections() {
   static const std::vector<Collection> all = [] {
     std::vector<Collection> v;
+    v.reserve(std::size(kCollections));
     for (const auto& ci : kCollections) v.push_back(ci.c);
     return v;
   }();

@@ -219,6 +219,8 @@ Status fromYamlImpl(std::string_view text, T* out) {
 
 }  // namespace
 
+// A type name cannot be parenthesized in a declaration.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define LB_TYPES_DEFINE_CODEC(Type)                                                     \
   std::string toJson(const Type& value, bool pretty) {                                  \
     return detail::dumpJson(detail::encode(value, detail::Mode::kObject, 0), pretty);   \
@@ -228,6 +230,7 @@ Status fromYamlImpl(std::string_view text, T* out) {
   }                                                                                     \
   Status fromJson(std::string_view text, Type* out) { return fromJsonImpl(text, out); } \
   Status fromYaml(std::string_view text, Type* out) { return fromYamlImpl(text, out); }
+// NOLINTEND(bugprone-macro-parentheses)
 
 LB_TYPES_DEFINE_CODEC(Meta)
 LB_TYPES_DEFINE_CODEC(PodTemplate)

@@ -34,11 +34,14 @@ inline constexpr size_t kMaxDocumentBytes = 4u << 20;
 inline constexpr int kMaxDepth = 64;
 
 // Declares toJson/toYaml/fromJson/fromYaml for one type.
+// A type name cannot be parenthesized in a declaration.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define LB_TYPES_DECLARE_CODEC(Type)                          \
   std::string toJson(const Type& value, bool pretty = false); \
   std::string toYaml(const Type& value);                      \
   Status fromJson(std::string_view text, Type* out);          \
   Status fromYaml(std::string_view text, Type* out);
+// NOLINTEND(bugprone-macro-parentheses)
 
 LB_TYPES_DECLARE_CODEC(Meta)
 LB_TYPES_DECLARE_CODEC(PodTemplate)
