@@ -36,6 +36,8 @@ StatusOr<NodeManifest> parseNodeManifest(std::string_view json) {
   LB_RETURN_IF_ERROR(decodeMap(root, "secrets", &m.secrets));
   LB_RETURN_IF_ERROR(decodeMap(root, "configs", &m.configs));
   LB_RETURN_IF_ERROR(decodeMap(root, "volumes", &m.volumes));
+  LB_RETURN_IF_ERROR(decodeMap(root, "subnets", &m.subnets));
+  LB_RETURN_IF_ERROR(decodeMap(root, "endpoints", &m.endpoints));
   if (auto r = root.find("revision"); r != root.end() && r->is_number_integer())
     m.revision = r->get<int64_t>();
   return m;

@@ -2,7 +2,8 @@
 
 // What a node should run, as GET /cluster/node/{node}/spec answers it (see
 // docs/node-protocol.md): pods, and the secrets, configs and volumes they
-// reference, each keyed by selflink, plus the store revision of the listing.
+// reference, each keyed by selflink, the cluster network (subnets,
+// endpoints), plus the store revision of the listing.
 
 #include <cstdint>
 #include <map>
@@ -10,8 +11,10 @@
 #include <string_view>
 
 #include "lastbackend/common/status.h"
+#include "lastbackend/types/endpoint.h"
 #include "lastbackend/types/pod.h"
 #include "lastbackend/types/secret.h"
+#include "lastbackend/types/subnet.h"
 #include "lastbackend/types/volume.h"
 
 namespace lb::node {
@@ -21,6 +24,11 @@ struct NodeManifest {
   std::map<std::string, types::Secret> secrets;  // "ns:name"
   std::map<std::string, types::Config> configs;  // "ns:name"
   std::map<std::string, types::Volume> volumes;  // "ns:name"
+  // The cluster network, the same for every node: every pod subnet (by
+  // cidr, this node's own among them) and every service endpoint (by
+  // selflink "ns:service").
+  std::map<std::string, types::Subnet> subnets;
+  std::map<std::string, types::Endpoint> endpoints;
   int64_t revision = 0;
 };
 

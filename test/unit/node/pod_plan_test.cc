@@ -136,6 +136,20 @@ TEST(NodeManifest, ParsesTheSpecAnswer) {
   EXPECT_EQ(m->pods["demo:web:d:p"].meta.selflink, "demo:web:d:p");
   EXPECT_EQ(m->secrets["demo:s"].spec.data["k"], "v");
   EXPECT_FALSE(parseNodeManifest("[]").isOk());
+  auto net = parseNodeManifest(
+      R"({"subnets": {"10.244.1.0/24": {"meta": {"name": "10.244.1.0/24"},
+           "spec": {"type": "vxlan", "cidr": "10.244.1.0/24", "node": "n1", "addr": "192.0.2.1",
+                    "iface": "eth0"}}},
+          "endpoints": {"demo:web": {"meta": {"name": "web", "namespace": "demo"},
+           "spec": {"ip": "10.96.0.10", "upstreams": [{"ip": "10.244.1.5", "port": 80}]}}}})");
+  ASSERT_TRUE(net.isOk()) << net.status().toString();
+  EXPECT_EQ(net->subnets["10.244.1.0/24"].spec.addr, "192.0.2.1");
+  EXPECT_EQ(net->subnets["10.244.1.0/24"].spec.node, "n1");
+  EXPECT_EQ(net->endpoints["demo:web"].spec.upstreams.at(0).ip, "10.244.1.5");
+  EXPECT_EQ(net->endpoints["demo:web"].meta.selflink, "demo:web");
+  auto badNet = parseNodeManifest(R"({"subnets": {"x": {"spec": {"cidr": 7}}}})");
+  ASSERT_FALSE(badNet.isOk());
+  EXPECT_NE(badNet.status().field().find("subnets.x"), std::string::npos);
   auto bad = parseNodeManifest(R"({"pods": {"x": {"spec": 5}}})");
   ASSERT_FALSE(bad.isOk());
   EXPECT_NE(bad.status().field().find("pods.x"), std::string::npos);
