@@ -6,10 +6,10 @@ namespace lb::cli {
 
 template <>
 struct DataKind<types::Config> {
-  static constexpr types::Kind kind = types::Kind::kConfig;
-  static constexpr const char* name = "Config";
-  static constexpr const char* collection = "config";
-  static constexpr bool auth = false;
+  static constexpr types::Kind kKind = types::Kind::kConfig;
+  static constexpr const char* kName = "Config";
+  static constexpr const char* kCollection = "config";
+  static constexpr bool kAuth = false;
   static std::string render(const types::Config& c, TimePoint now) { return renderConfig(c, now); }
   static std::string renderList(const std::vector<types::Config>& l) { return renderConfigList(l); }
   static const types::Config& forOutput(const types::Config& c) { return c; }

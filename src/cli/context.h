@@ -89,10 +89,13 @@ class Context {
   std::unique_ptr<Api> api_;
 };
 
+// `lhs` names a variable: it cannot be parenthesized.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define LB_ASSIGN_OR_RETURN_STATUS(lhs, expr)     \
   auto lhs##_or = (expr);                         \
   if (!lhs##_or.isOk()) return lhs##_or.status(); \
   auto& lhs = *lhs##_or;
+// NOLINTEND(bugprone-macro-parentheses)
 
 StatusOr<std::string> readFile(const std::string& path);
 

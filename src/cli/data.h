@@ -24,29 +24,29 @@ template <typename T>
 Status dataSave(Context& c, bool update) {
   using K = DataKind<T>;
   LB_ASSIGN_OR_RETURN_STATUS(spec,
-                             dataFromArgs(c.a, K::auth));  // bad arguments fail before any I/O
+                             dataFromArgs(c.a, K::kAuth));  // bad arguments fail before any I/O
   LB_ASSIGN_OR_RETURN_STATUS(api, c.api());
-  std::string path = objectPath(c.a.ns, K::collection, c.a.name);
+  std::string path = objectPath(c.a.ns, K::kCollection, c.a.name);
   if (update) {
     LB_ASSIGN_OR_RETURN_STATUS(current, api->getObject<T>(path));
     if (current.spec.type != spec.type)
-      return invalidArgument(std::string(K::collection) + " `" + c.a.name + "` is of type " +
+      return invalidArgument(std::string(K::kCollection) + " `" + c.a.name + "` is of type " +
                              current.spec.type + "; its type cannot change to " + spec.type);
   }
   types::Document doc;
-  doc.kind = K::kind;
+  doc.kind = K::kKind;
   doc.meta.name = c.a.name;
   doc.spec = spec;
   std::string body = types::toManifestJson(doc);
   LB_ASSIGN_OR_RETURN_STATUS(
       answer, update ? api->call("PUT", path, body)
-                     : api->call("POST", collectionPath(c.a.ns, K::collection), body));
+                     : api->call("POST", collectionPath(c.a.ns, K::kCollection), body));
   if (!c.table()) {
     LB_ASSIGN_OR_RETURN_STATUS(obj, types::parseJson<T>(answer));
     c.print(DataKind<T>::forOutput(obj));
     return Status::ok();
   }
-  c.out << actionLine(K::name, c.a.name, update ? "updated" : "created");
+  c.out << actionLine(K::kName, c.a.name, update ? "updated" : "created");
   return Status::ok();
 }
 
@@ -54,12 +54,13 @@ template <typename T>
 Status dataList(Context& c) {
   LB_ASSIGN_OR_RETURN_STATUS(api, c.api());
   LB_ASSIGN_OR_RETURN_STATUS(list,
-                             api->getList<T>(collectionPath(c.a.ns, DataKind<T>::collection)));
+                             api->getList<T>(collectionPath(c.a.ns, DataKind<T>::kCollection)));
   if (c.table()) {
     c.out << DataKind<T>::renderList(list);
     return Status::ok();
   }
   std::vector<T> shown;
+  shown.reserve(list.size());
   for (const auto& item : list) shown.push_back(DataKind<T>::forOutput(item));
   c.printList(shown);
   return Status::ok();
@@ -69,7 +70,7 @@ template <typename T>
 Status dataInspect(Context& c) {
   LB_ASSIGN_OR_RETURN_STATUS(api, c.api());
   LB_ASSIGN_OR_RETURN_STATUS(
-      obj, api->getObject<T>(objectPath(c.a.ns, DataKind<T>::collection, c.a.name)));
+      obj, api->getObject<T>(objectPath(c.a.ns, DataKind<T>::kCollection, c.a.name)));
   if (c.table())
     c.out << DataKind<T>::render(obj, c.now());
   else
@@ -82,14 +83,14 @@ void addDataCommands(Commands& cmds, const std::string& help) {
   using K = DataKind<T>;
   Context& c = cmds.c;
   Args& a = cmds.a;
-  const std::string noun = K::collection;
+  const std::string noun = K::kCollection;
   CLI::App* g = cmds.group(noun, help);
   for (bool update : {false, true}) {
     auto* s = cmds.objectVerb(
         g, update ? "update" : "create",
         update ? "Replace the data of a " + noun + " (its type stays)" : "Create a " + noun,
-        K::name, [&c, update] { return dataSave<T>(c, update); });
-    if (K::auth) {
+        K::kName, [&c, update] { return dataSave<T>(c, update); });
+    if (K::kAuth) {
       s->add_flag("-a,--auth", a.auth, "Auth type: a username and a password");
       s->add_option("-u,--username", a.user, "Username (with -a)");
       s->add_option("-p,--password", a.pass, "Password (with -a)");
@@ -101,11 +102,11 @@ void addDataCommands(Commands& cmds, const std::string& help) {
         ->allow_extra_args(false)
         ->check(CLI::ExistingFile);
   }
-  cmds.nsVerb(g, "ls", "List the " + noun + "s of a namespace" + (K::auth ? " (keys only)" : ""),
+  cmds.nsVerb(g, "ls", "List the " + noun + "s of a namespace" + (K::kAuth ? " (keys only)" : ""),
               [&c] { return dataList<T>(c); });
-  cmds.objectVerb(g, "inspect", "Show a " + noun + (K::auth ? " (its keys, never its values)" : ""),
-                  K::name, [&c] { return dataInspect<T>(c); });
-  cmds.removeVerb(g, noun, K::name);
+  cmds.objectVerb(g, "inspect", "Show a " + noun + (K::kAuth ? " (its keys, never its values)" : ""),
+                  K::kName, [&c] { return dataInspect<T>(c); });
+  cmds.removeVerb(g, noun, K::kName);
 }
 
 }  // namespace lb::cli

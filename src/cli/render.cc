@@ -84,7 +84,7 @@ std::string renderPods(const std::vector<types::Pod>& list, TimePoint now) {
   const bool messages = std::any_of(list.begin(), list.end(),
                                     [](const types::Pod& p) { return !podMessage(p).empty(); });
   std::vector<std::string> headers{"Name", "Ready", "Status", "Restarts", "Age"};
-  if (messages) headers.push_back("Message");
+  if (messages) headers.emplace_back("Message");
   Table pods(std::move(headers));
   for (const auto& p : list) {
     size_t total = p.status.containers.size();

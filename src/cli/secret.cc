@@ -7,10 +7,10 @@ namespace lb::cli {
 
 template <>
 struct DataKind<types::Secret> {
-  static constexpr types::Kind kind = types::Kind::kSecret;
-  static constexpr const char* name = "Secret";
-  static constexpr const char* collection = "secret";
-  static constexpr bool auth = true;
+  static constexpr types::Kind kKind = types::Kind::kSecret;
+  static constexpr const char* kName = "Secret";
+  static constexpr const char* kCollection = "secret";
+  static constexpr bool kAuth = true;
   static std::string render(const types::Secret& s, TimePoint now) { return renderSecret(s, now); }
   static std::string renderList(const std::vector<types::Secret>& l) { return renderSecretList(l); }
   static types::Secret forOutput(const types::Secret& s) { return redact(s); }

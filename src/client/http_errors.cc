@@ -11,7 +11,7 @@ int httpStatusFor(const Status& status) {
     case Code::kUnauthenticated: return 401;
     case Code::kPermissionDenied: return 403;
     case Code::kNotFound: return 404;
-    case Code::kAlreadyExists: return 409;
+    case Code::kAlreadyExists:
     case Code::kConflict: return 409;
     case Code::kTooLarge: return 413;
     case Code::kUnsupported: return 415;

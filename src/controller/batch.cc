@@ -11,7 +11,7 @@ void Batch::addOp(Op op) {
   auto it = opIndex_.find(op.key);
   if (it == opIndex_.end()) {
     opIndex_[op.key] = ops_.size();
-    ops_.push_back(std::move(op));
+    ops_.emplace_back(std::move(op));
     batchOps_++;
     return;
   }

@@ -22,8 +22,9 @@ Core::Core(std::shared_ptr<storage::Storage> store, const Options& options, cons
     const char p = loop->prefix();
     if (p == 0) continue;
     // Two loops on one prefix is a programming error.
-    if (p < 0 || byPrefix_[static_cast<int>(p)]) std::abort();
-    byPrefix_[static_cast<int>(p)] = loop.get();
+    const auto slot = static_cast<unsigned char>(p);
+    if (slot >= std::size(byPrefix_) || byPrefix_[slot]) std::abort();
+    byPrefix_[slot] = loop.get();
   }
 }
 
@@ -103,9 +104,10 @@ void Core::reconcile(const std::string& key) {
     std::lock_guard lock(counters_.mu);
     counters_.stats.reconciles++;
   }
-  loops::Loop* loop = key.size() >= 2 && key[1] == '/' && key[0] > 0
-                          ? byPrefix_[static_cast<int>(key[0])]
-                          : nullptr;
+  loops::Loop* loop =
+      key.size() >= 2 && key[1] == '/' && static_cast<unsigned char>(key[0]) < std::size(byPrefix_)
+          ? byPrefix_[static_cast<unsigned char>(key[0])]
+          : nullptr;
   if (loop) loop->reconcile(key.substr(2));
   queue_.clearCurrent();
 }

@@ -13,12 +13,12 @@
 #include "api/api.h"
 #include "common/driver_table.h"
 #include "controller/controller.h"
-#include "node/node.h"
-#include "server/server.h"
 #include "lastbackend/common/logging.h"
 #include "lastbackend/config/config.h"
 #include "lastbackend/config/options.h"
 #include "lastbackend/config/run.h"
+#include "node/node.h"
+#include "server/server.h"
 
 namespace {
 
@@ -95,7 +95,7 @@ std::string markdownReference() {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int runCommand(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {
     std::fputs(topHelp().c_str(), stderr);
@@ -144,4 +144,16 @@ int main(int argc, char** argv) {
   // Before any component thread exists, so all of them inherit the mask.
   blockShutdownSignals();
   return (*run)(parsed->values);
+}
+
+// What escapes a component is a bug: say so, and exit non-zero.
+int main(int argc, char** argv) {
+  try {
+    return runCommand(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "lastbackend: internal error: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "lastbackend: internal error\n");
+  }
+  return 70;
 }

@@ -229,7 +229,7 @@ class HttpSession : public SessionBase {
   void writeResponse(Response r, bool closeAfter, bool linger) {
     if (closed_) return;
     if (r.stream) return startStream(std::move(r));
-    if (r.deferred) return park(std::move(r.deferred));
+    if (r.deferred) return park(r.deferred);
     auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
     res->version(version_);
     res->result(static_cast<unsigned>(r.status));
@@ -274,7 +274,7 @@ class HttpSession : public SessionBase {
   // No thread and no worker wait: the session holds itself (parkedSelf_)
   // until the Responder answers, the peer goes away or the server stops.
 
-  void park(DeferredCallback cb) {
+  void park(const DeferredCallback& cb) {
     if (srv_.stopping_) return writeResponse(Response::error(unavailable("the server is stopping")), true, false);
     parked_ = true;
     parkedSelf_ = self();

@@ -43,7 +43,7 @@ std::optional<Response> Server::Impl::reserveStream() {
 Status Server::Impl::init() {
   auto auth = TokenAuth::create(opts_.token);
   if (!auth.isOk()) return auth.status().withContext("HTTP server");
-  auth_ = std::move(*auth);
+  auth_ = *auth;
   if (opts_.ioThreads < 1 || opts_.workerThreads < 1 || opts_.maxStreams < 1) {
     return invalidArgument("HTTP server needs at least one io thread, one worker thread and one stream");
   }
@@ -228,7 +228,13 @@ StatusOr<std::unique_ptr<Server>> Server::create(ServerOptions options) {
 }
 
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Server::~Server() { stop(); }
+Server::~Server() {
+  try {
+    stop();
+  } catch (const std::exception& e) {
+    spdlog::error("http: stopping the server: {}", e.what());
+  }
+}
 Router& Server::router() { return impl_->router_; }
 Status Server::start() { return impl_->start(); }
 uint16_t Server::port() const { return impl_->port_; }

@@ -25,7 +25,7 @@ nlohmann::json slimList(const std::vector<T>& objects) {
 
 class ApiLink : public ClusterLink {
  public:
-  ApiLink(client::Client* client, std::string node)
+  ApiLink(client::Client* client, const std::string& node)
       : client_(client), base_("/cluster/node/" + http::percentEncode(node)) {}
 
   Status registerNode(const types::Node& node) override {
@@ -51,7 +51,8 @@ class ApiLink : public ClusterLink {
 
   StatusOr<bool> volumeExists(const std::string& selflink) override {
     auto colon = selflink.find(':');
-    if (colon == std::string::npos) return invalidArgument("volume '" + selflink + "': no namespace");
+    if (colon == std::string::npos)
+      return invalidArgument("volume '" + selflink + "': no namespace");
     auto r = client_->get("/namespace/" + http::percentEncode(selflink.substr(0, colon)) +
                           "/volume/" + http::percentEncode(selflink.substr(colon + 1)));
     if (r.isOk()) return true;
@@ -79,8 +80,8 @@ class ApiLink : public ClusterLink {
 
 }  // namespace
 
-std::unique_ptr<ClusterLink> makeApiLink(client::Client* client, std::string node) {
-  return std::make_unique<ApiLink>(client, std::move(node));
+std::unique_ptr<ClusterLink> makeApiLink(client::Client* client, const std::string& node) {
+  return std::make_unique<ApiLink>(client, node);
 }
 
 }  // namespace lb::node

@@ -41,6 +41,6 @@ class ClusterLink {
 
 // The REST API link; `client` must outlive it. Its request timeout must be
 // longer than the spec wait.
-std::unique_ptr<ClusterLink> makeApiLink(client::Client* client, std::string node);
+std::unique_ptr<ClusterLink> makeApiLink(client::Client* client, const std::string& node);
 
 }  // namespace lb::node

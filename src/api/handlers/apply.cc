@@ -30,7 +30,7 @@ struct Item {
 };
 
 // "document N: " context for multi-document files (as parseManifests does).
-Status inDocument(Status s, size_t index, size_t count) {
+Status inDocument(const Status& s, size_t index, size_t count) {
   return count > 1 ? s.withContext("document " + std::to_string(index + 1)) : s;
 }
 

@@ -34,7 +34,7 @@ StatusOr<std::vector<storage::Object>> namespaceContents(const Context& ctx,
     for (auto& o : l->items) out.push_back(std::move(o));
   }
   const std::string selflinkPrefix = ns + ":";
-  for (const std::string prefix :
+  for (const std::string& prefix :
        {std::string("/manifest/node/"), std::string("/manifests/cluster/endpoint/")}) {
     auto l = ctx.store->list(prefix);
     if (!l.isOk()) return l.status().withContext("listing '" + prefix + "'");

@@ -336,6 +336,7 @@ Response serviceLogs(const Context& ctx, const Request& req, const std::string& 
     runtime::CancelToken cancel;
     const uint64_t onCancel = w.onCancel([&cancel] { cancel.cancel(); });
     std::vector<std::thread> threads;
+    threads.reserve(sources.size());
     for (const auto& src : sources) {
       threads.emplace_back([&, src] {
         client::ClientOptions o;

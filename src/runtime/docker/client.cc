@@ -190,7 +190,7 @@ StatusOr<Response> Client::exchange(const Request& request, const BodySink* sink
   };
 
   std::exception_ptr crashed;
-  asio::co_spawn(ioc, body, [&](std::exception_ptr e) { crashed = e; });
+  asio::co_spawn(ioc, body, [&](std::exception_ptr e) { crashed = std::move(e); });
   {
     // Cancelling closes the socket from the io_context's own thread, which
     // ends whatever read is pending; the coroutine then returns.

@@ -161,6 +161,7 @@ std::string filtersJson(const std::map<std::string, std::vector<std::string>>& f
 
 std::vector<std::string> labelFilterValues(const std::map<std::string, std::string>& labels) {
   std::vector<std::string> out;
+  out.reserve(labels.size());
   for (const auto& [k, v] : labels) out.push_back(v.empty() ? k : k + "=" + v);
   return out;
 }

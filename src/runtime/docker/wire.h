@@ -71,7 +71,7 @@ Status errorFromResponse(int status, std::string_view body);
 struct ApiVersion {
   int major = 0;
   int minor = 0;
-  auto operator<=>(const ApiVersion&) const = default;
+  auto operator<=>(const ApiVersion&) const = default;  // NOLINT(modernize-use-nullptr)
   std::string str() const;
 };
 ApiVersion parseApiVersion(std::string_view text);

@@ -1,7 +1,7 @@
 #include "runtime/cri/docker/docker_cri.h"
 
 #include <nlohmann/json.hpp>
-#include <signal.h>
+#include <csignal>
 
 #include <cerrno>
 #include <cstring>
