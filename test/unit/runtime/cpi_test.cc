@@ -1,4 +1,5 @@
-// The CPI's shared parts: endpoint -> programmed state and the checks; the
+// The CPI's shared parts: endpoint -> programmed state, the checks, the
+// driver table and the choice of driver for the reference default; the
 // fake's error injection. The contract itself: test/conformance.
 
 #include "lastbackend/runtime/cpi.h"
@@ -6,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include "fakes/runtime/fake_cpi.h"
+#include "lastbackend/runtime/factory.h"
+#include "runtime/cpi/ipvs/ipvs_cpi.h"
 #include "support/endpoints.h"
 
 namespace lb::runtime::cpi {
@@ -71,6 +74,32 @@ TEST(CpiState, KeyAndValidation) {
   s.ports.clear();
   s.ip = "";
   EXPECT_EQ(validateState(s).field(), "ip");
+}
+
+TEST(CpiDrivers, TableAndDefault) {
+  EXPECT_EQ(driverNames(), (std::vector<std::string>{"ipvs", "nftables"}));
+  auto unknown = open({"iptables"});
+  ASSERT_FALSE(unknown.isOk());
+  EXPECT_EQ(unknown.status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(unknown.status().field(), "network.cpi.type");
+  EXPECT_NE(unknown.status().message().find("valid: ipvs, nftables"), std::string::npos);
+  // The reference default becomes nftables; what is asked for stays.
+  EXPECT_EQ(resolveDriver("ipvs", false), "nftables");
+  EXPECT_EQ(resolveDriver("ipvs", true), "ipvs");
+  EXPECT_EQ(resolveDriver("nftables", false), "nftables");
+  EXPECT_EQ(resolveDriver("nftables", true), "nftables");
+}
+
+TEST(CpiDrivers, AnExplicitIpvsNamesNftables) {
+  auto without = ipvs::open([](bool) { return false; });
+  ASSERT_FALSE(without.isOk());
+  EXPECT_EQ(without.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(without.status().message().find("no IPVS"), std::string::npos);
+  EXPECT_NE(without.status().message().find("--network-proxy nftables"), std::string::npos);
+  auto with = ipvs::open([](bool) { return true; });
+  ASSERT_FALSE(with.isOk());
+  EXPECT_EQ(with.status().code(), Code::kUnsupported);
+  EXPECT_NE(with.status().message().find("nftables"), std::string::npos);
 }
 
 TEST(FakeCpi, InjectedErrorsAndSharedDataPlane) {
