@@ -39,6 +39,7 @@ Network readNetwork(const Values& v) {
   Network n;
   n.interface = v.str("network.interface");
   n.proxyDriver = v.str("network.cpi.type");
+  n.proxyDriverSet = v.source("network.cpi.type") != Source::kDefault;
   n.proxyIfaceExternal = v.str("network.cpi.interface.external");
   n.proxyIfaceInternal = v.str("network.cpi.interface.internal");
   n.overlayDriver = v.str("network.cni.type");

@@ -21,6 +21,7 @@ using Opts = std::vector<OptionSpec>;
 constexpr auto kStorageDrivers = joinedNames<storage::kDrivers>();
 constexpr auto kCriDrivers = joinedNames<runtime::cri::kDrivers>();
 constexpr auto kCiiDrivers = joinedNames<runtime::cii::kDrivers>();
+constexpr auto kCpiDrivers = joinedNames<runtime::cpi::kDrivers>();
 
 // Until the etcd driver lands, the components that would default to the
 // reference's etcd use the embedded store; the etcd issue restores it.
@@ -114,8 +115,10 @@ Opts network(std::string_view bindInterfaceEnv) {
   return {
       {"bind-interface", 0, bindInterfaceEnv, "network.interface", Type::kString, "eth0",
        "External network interface to bind"},
+      // The reference default; the node runs nftables for it unless ipvs is
+      // asked for explicitly (runtime::cpi::resolveDriver).
       {"network-proxy", 0, "LB_NETWORK_PROXY", "network.cpi.type", Type::kString, "ipvs",
-       "Network proxy driver", Check::kOneOf, "ipvs,nftables"},
+       "Network proxy driver", Check::kOneOf, namesView(kCpiDrivers)},
       {"network-proxy-iface-internal", 0, "LB_NETWORK_PROXY_IFACE_INTERNAL",
        "network.cpi.interface.internal", Type::kString, "docker0",
        "Network proxy internal interface binding"},

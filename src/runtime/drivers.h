@@ -8,6 +8,8 @@
 #include "common/driver_table.h"
 #include "lastbackend/runtime/factory.h"
 #include "runtime/cii/docker/docker_cii.h"
+#include "runtime/cpi/ipvs/ipvs_cpi.h"
+#include "runtime/cpi/nftables/nftables_cpi.h"
 #include "runtime/cri/docker/docker_cri.h"
 #include "runtime/csi/dir/dir_csi.h"
 #include "runtime/docker/open.h"
@@ -45,5 +47,18 @@ inline constexpr DriverTable<OpenFn, 1> kDrivers{
         {"dir", [](const Options& o) { return dir::open(o.root); }},
     }}};
 }  // namespace csi
+
+namespace cpi {
+using OpenFn = StatusOr<std::unique_ptr<ProxyRuntime>> (*)(const Options&);
+inline constexpr DriverTable<OpenFn, 2> kDrivers{
+    "network proxy driver",
+    "network.cpi.type",
+    {{
+        // The reference's name and default: valid only where it can work
+        // (see ipvs_cpi.h and resolveDriver()).
+        {"ipvs", [](const Options&) { return ipvs::open(); }},
+        {"nftables", [](const Options&) { return nftables::open(); }},
+    }}};
+}  // namespace cpi
 
 }  // namespace lb::runtime

@@ -2,6 +2,8 @@
 
 #include "lastbackend/runtime/factory.h"
 
+#include <spdlog/spdlog.h>
+
 #include "runtime/drivers.h"
 
 namespace lb::runtime {
@@ -26,5 +28,21 @@ StatusOr<std::unique_ptr<VolumeRuntime>> open(const Options& options) {
   return kDrivers.open(options.driver, options);
 }
 }  // namespace csi
+
+namespace cpi {
+std::vector<std::string> driverNames() { return kDrivers.names(); }
+StatusOr<std::unique_ptr<ProxyRuntime>> open(const Options& options) {
+  return kDrivers.open(options.driver, options);
+}
+
+std::string resolveDriver(const std::string& configured, bool explicitlySet) {
+  if (explicitlySet || configured != "ipvs") return configured;
+  spdlog::info(
+      "network proxy: using 'nftables' for the default 'ipvs' ({}); set --network-proxy "
+      "nftables to say so",
+      ipvs::kernelHasIpvs(false) ? "this build has no ipvs driver" : "this kernel has no IPVS");
+  return "nftables";
+}
+}  // namespace cpi
 
 }  // namespace lb::runtime

@@ -40,6 +40,7 @@ struct ApiClient {
 struct Network {
   std::string interface;           // --bind-interface: external interface
   std::string proxyDriver;         // cpi: ipvs | nftables
+  bool proxyDriverSet = false;     // given by flag, env or file (not the default)
   std::string proxyIfaceExternal;  // cpi.interface.external
   std::string proxyIfaceInternal;  // cpi.interface.internal
   std::string overlayDriver;       // cni: vxlan

@@ -11,6 +11,7 @@
 
 #include "lastbackend/common/status.h"
 #include "lastbackend/runtime/cii.h"
+#include "lastbackend/runtime/cpi.h"
 #include "lastbackend/runtime/cri.h"
 #include "lastbackend/runtime/csi.h"
 
@@ -53,5 +54,20 @@ struct Options {
 std::vector<std::string> driverNames();
 StatusOr<std::unique_ptr<VolumeRuntime>> open(const Options& options);
 }  // namespace csi
+
+namespace cpi {
+struct Options {
+  std::string driver = "nftables";  // network.cpi.type, after resolveDriver()
+};
+std::vector<std::string> driverNames();
+StatusOr<std::unique_ptr<ProxyRuntime>> open(const Options& options);
+
+// The driver to open for network.cpi.type `configured`. The reference's
+// default "ipvs" (`explicitlySet` false: nobody asked for it) becomes
+// "nftables", and the log says why (this kernel has no IPVS, or this build
+// no ipvs driver). Anything given explicitly stays as it is, so that
+// open() refuses an explicit "ipvs" with an error that names nftables.
+std::string resolveDriver(const std::string& configured, bool explicitlySet);
+}  // namespace cpi
 
 }  // namespace lb::runtime

@@ -189,6 +189,24 @@ TEST(Loader, NodeNameLabelsAndStopGrace) {
   EXPECT_EQ(parseError("node", {"--stop-grace", "0"}), "option --stop-grace: must be positive, got '0'");
 }
 
+TEST(Loader, NetworkProxyKnowsWhetherItWasGiven) {
+  // The reference default "ipvs" is resolved by the node only when nobody
+  // asked for it (runtime::cpi::resolveDriver).
+  auto byDefault = load<NodeConfig>({}, mapEnv({}));
+  ASSERT_TRUE(byDefault.isOk());
+  EXPECT_EQ(byDefault->network.proxyDriver, "ipvs");
+  EXPECT_FALSE(byDefault->network.proxyDriverSet);
+  auto byFlag = load<NodeConfig>({"--network-proxy", "ipvs"}, mapEnv({}));
+  ASSERT_TRUE(byFlag.isOk());
+  EXPECT_TRUE(byFlag->network.proxyDriverSet);
+  auto byEnv = load<NodeConfig>({}, mapEnv({{"LB_NETWORK_PROXY", "nftables"}}));
+  ASSERT_TRUE(byEnv.isOk());
+  EXPECT_EQ(byEnv->network.proxyDriver, "nftables");
+  EXPECT_TRUE(byEnv->network.proxyDriverSet);
+  EXPECT_NE(parseError("node", {"--network-proxy", "iptables"}).find("ipvs, nftables"),
+            std::string::npos);
+}
+
 TEST(Loader, ReferenceTypoKeyAndCorrectSpellingBothAccepted) {
   std::string typo = writeFile("typo.yml",
                                "network:\n  cni:\n    iterface:\n      external: ens3\n"
