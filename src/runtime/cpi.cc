@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <set>
-#include <tuple>
 #include <utility>
 
 namespace lb::runtime::cpi {
@@ -109,9 +108,7 @@ StatusOr<EndpointState> programmedState(const types::Endpoint& endpoint) {
     anyBackend = anyBackend || !ps.backends.empty();
     out.ports.push_back(std::move(ps));
   }
-  std::sort(out.ports.begin(), out.ports.end(), [](const PortState& a, const PortState& b) {
-    return std::tie(a.protocol, a.port) < std::tie(b.protocol, b.port);
-  });
+  std::sort(out.ports.begin(), out.ports.end(), portOrder);
   if (anyBackend) out.policy = *policy;
   return out;
 }

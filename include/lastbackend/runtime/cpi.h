@@ -28,6 +28,7 @@
 
 #include <map>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "lastbackend/common/status.h"
@@ -44,7 +45,7 @@ struct Backend {
   std::string ip;
   int port = 0;  // the pod's (container) port
   bool operator==(const Backend&) const = default;
-  auto operator<=>(const Backend&) const = default;
+  bool operator<(const Backend& o) const { return std::tie(ip, port) < std::tie(o.ip, o.port); }
 };
 
 // One service port on the VIP and where its connections go.
@@ -54,6 +55,11 @@ struct PortState {
   std::vector<Backend> backends;  // sorted, no duplicates; empty = refused
   bool operator==(const PortState&) const = default;
 };
+
+// How EndpointState::ports are ordered: by (protocol, port).
+inline bool portOrder(const PortState& a, const PortState& b) {
+  return std::tie(a.protocol, a.port) < std::tie(b.protocol, b.port);
+}
 
 struct EndpointState {
   std::string name;  // the endpoint's selflink ("demo:web"); "" when unknown

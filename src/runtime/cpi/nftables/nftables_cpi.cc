@@ -150,6 +150,7 @@ class NftablesProxy : public ProxyRuntime {
     for (const auto& vip : vips) b.removeVip(vip, targetOf(vip));
     removeUnusedHairpins(b, before, {}, state.name, vips);
     std::vector<UdpFlows> flows;
+    flows.reserve(vips.size());
     for (const auto& vip : vips) flows.push_back({vip, 0, UdpFlows::Which::kAll, {}});
     LB_RETURN_IF_ERROR(run(b).withContext(ctx));
     if (!state.name.empty()) seen_.erase(state.name);

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <tuple>
 #include <utility>
 
 namespace lb::runtime::cpi::nftables {
@@ -203,9 +202,7 @@ std::pair<EndpointState, bool> readEndpointChain(const std::string& vip, const C
     }
     st.ports.push_back(std::move(ps));
   }
-  std::sort(st.ports.begin(), st.ports.end(), [](const PortState& a, const PortState& b) {
-    return std::tie(a.protocol, a.port) < std::tie(b.protocol, b.port);
-  });
+  std::sort(st.ports.begin(), st.ports.end(), portOrder);
   if (modes.size() == 1) st.policy = *modes.begin();
   return {st, whole && guardAll && modes.size() <= 1};
 }
