@@ -116,14 +116,13 @@ std::string renderServiceInspect(const types::Service& svc,
   // The VIP beside the name it answers to.
   std::string endpoint = serviceEndpoint(svc.meta.namespace_, svc.meta.name);
   if (!svc.status.ip.empty()) endpoint += " (" + svc.status.ip + ")";
-  std::string out =
-      renderFields(withMessage({{"Name:", svc.meta.namespace_ + "/" + svc.meta.name},
-                                {"State:", types::stateName(svc.status.state)},
-                                {"Endpoint:", endpoint},
-                                {"Created:", formatAge(svc.meta.created, now)},
-                                {"Updated:", formatAge(svc.meta.updated, now)},
-                                {"Labels:", joinLabels(svc.meta.labels)}},
-                               svc.status.message));
+  std::string out = renderFields(withMessage({{"Name:", svc.meta.namespace_ + "/" + svc.meta.name},
+                                              {"State:", types::stateName(svc.status.state)},
+                                              {"Endpoint:", endpoint},
+                                              {"Created:", formatAge(svc.meta.created, now)},
+                                              {"Updated:", formatAge(svc.meta.updated, now)},
+                                              {"Labels:", joinLabels(svc.meta.labels)}},
+                                             svc.status.message));
   out += "\nActive deployments:\n";
   if (active.empty()) out += "\n  none\n";
   for (const auto& view : active) {

@@ -160,7 +160,7 @@ void Cache::setNamespaced(std::map<std::string, T>& map, Kind kind, const std::s
 void Cache::setManifest(const detail::KeyInfo& ki, const std::string& key,
                         const std::optional<std::string>& value) {
   const bool node = ki.kind == Kind::kNodeManifest;
-  auto& map = node                                ? manifests_
+  auto& map = node                               ? manifests_
               : ki.kind == Kind::kSubnetManifest ? subnetManifests_
                                                  : clusterManifests_;
   const std::string& id = node ? key : ki.id;

@@ -152,8 +152,7 @@ std::optional<std::string> Ipam::ownerOf(const std::string& address) const {
 StatusOr<std::string> Ipam::allocate(const std::string& owner) {
   if (auto held = addressOf(owner)) return *held;
   if (used() >= capacity()) {
-    std::string unit = blockBits_ == 32 ? "addresses"
-                                        : "subnets of /" + std::to_string(blockBits_);
+    std::string unit = blockBits_ == 32 ? "addresses" : "subnets of /" + std::to_string(blockBits_);
     return unavailable(what_ + " " + cidr_ + " is exhausted (" + std::to_string(capacity()) + " " +
                        unit + " in use)");
   }

@@ -89,7 +89,7 @@ class Ipam {
   uint32_t first_ = 0;  // usable units: [first_, last_)
   uint32_t last_ = 0;
   uint32_t cursor_ = 0;
-  std::map<std::string, std::string> owners_;        // owner -> address
+  std::map<std::string, std::string> owners_;         // owner -> address
   std::unordered_map<uint32_t, std::string> byUnit_;  // unit -> owner
 };
 

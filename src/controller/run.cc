@@ -39,8 +39,8 @@ int run(const config::ControllerConfig& config) {
       "controller started (services CIDR {}, pods CIDR {} in /{} subnets, node offline timeout "
       "{} ms, lease TTL {} ms, resync {} ms, node endpoint manifests {})",
       options.servicesCidr, options.podsCidr, options.nodeSubnetSize,
-      options.nodeOfflineTimeout.count(), options.leaseTtl.count(),
-      options.resyncInterval.count(), options.nodeEndpointManifests ? "on" : "off");
+      options.nodeOfflineTimeout.count(), options.leaseTtl.count(), options.resyncInterval.count(),
+      options.nodeEndpointManifests ? "on" : "off");
   config::waitForShutdownSignal();
   spdlog::info("controller stopping");
   (*controller)->stop(true);

@@ -70,7 +70,8 @@ void SubnetsLoop::onChange(const Change& c) {
       if (!c.present) {
         // A subnet freed: the nodes that found none try again.
         for (const auto& n : waiting_) ctx_.queue.enqueue('b', n);
-        if (ctx_.cache.subnetManifests().count(std::string(c.id))) ctx_.queue.enqueue('b', kOrphans);
+        if (ctx_.cache.subnetManifests().count(std::string(c.id)))
+          ctx_.queue.enqueue('b', kOrphans);
       }
       return;
     case Kind::kSubnetManifest: {
@@ -116,8 +117,7 @@ void SubnetsLoop::dropOrphanManifests() {
   std::vector<std::string> orphans;
   for (const auto& [cidr, m] : ctx_.cache.subnetManifests())
     if (!ctx_.cache.subnets().count(cidr)) orphans.push_back(cidr);
-  for (const auto& cidr : orphans)
-    ctx_.batch.remove(*keys::clusterSubnetManifestKey(cidr), false);
+  for (const auto& cidr : orphans) ctx_.batch.remove(*keys::clusterSubnetManifestKey(cidr), false);
 }
 
 // The one subnet `node` keeps: the one it holds (any other it holds goes),
