@@ -20,6 +20,12 @@ std::string capacity(int64_t allocated, int64_t total, std::string (*fmt)(int64_
 
 std::string plainNumber(int64_t n) { return std::to_string(n); }
 
+// Online nodes the pod range has no subnet for are not ready for pods.
+std::string nodeState(const types::Node& n) {
+  if (!n.status.online) return "offline";
+  return n.spec.network.message.empty() ? "online" : "not ready";
+}
+
 }  // namespace
 
 std::string namespaceEndpoint(const types::Namespace& ns) {
@@ -107,14 +113,16 @@ std::string renderPods(const std::vector<types::Pod>& list, TimePoint now) {
 
 std::string renderServiceInspect(const types::Service& svc,
                                  const std::vector<DeploymentView>& active, TimePoint now) {
-  std::string out =
-      renderFields(withMessage({{"Name:", svc.meta.namespace_ + "/" + svc.meta.name},
-                                {"State:", types::stateName(svc.status.state)},
-                                {"Endpoint:", serviceEndpoint(svc.meta.namespace_, svc.meta.name)},
-                                {"Created:", formatAge(svc.meta.created, now)},
-                                {"Updated:", formatAge(svc.meta.updated, now)},
-                                {"Labels:", joinLabels(svc.meta.labels)}},
-                               svc.status.message));
+  // The VIP beside the name it answers to.
+  std::string endpoint = serviceEndpoint(svc.meta.namespace_, svc.meta.name);
+  if (!svc.status.ip.empty()) endpoint += " (" + svc.status.ip + ")";
+  std::string out = renderFields(withMessage({{"Name:", svc.meta.namespace_ + "/" + svc.meta.name},
+                                              {"State:", types::stateName(svc.status.state)},
+                                              {"Endpoint:", endpoint},
+                                              {"Created:", formatAge(svc.meta.created, now)},
+                                              {"Updated:", formatAge(svc.meta.updated, now)},
+                                              {"Labels:", joinLabels(svc.meta.labels)}},
+                                             svc.status.message));
   out += "\nActive deployments:\n";
   if (active.empty()) out += "\n  none\n";
   for (const auto& view : active) {
@@ -218,8 +226,7 @@ std::string renderNodeList(const std::vector<types::Node>& list, TimePoint now) 
   Table t({"NAME", "ADDRESS", "OS", "ARCH", "STATUS", "PODS", "HEARTBEAT"});
   for (const auto& n : list)
     t.addRow(
-        {n.meta.name, n.info.internalIp, n.info.os, n.info.architecture,
-         n.status.online ? "online" : "offline",
+        {n.meta.name, n.info.internalIp, n.info.os, n.info.architecture, nodeState(n),
          std::to_string(n.status.allocated.pods) + "/" + std::to_string(n.status.capacity.pods),
          formatAge(n.status.heartbeat, now)});
   return t.render();
@@ -228,20 +235,24 @@ std::string renderNodeList(const std::vector<types::Node>& list, TimePoint now) 
 std::string renderNode(const types::Node& n, TimePoint now) {
   const auto& a = n.status.allocated;
   const auto& c = n.status.capacity;
-  return renderFields({{"NAME", n.meta.name},
-                       {"HOSTNAME", n.info.hostname},
-                       {"OS", n.info.os},
-                       {"ARCH", n.info.architecture},
-                       {"EXTERNAL IP", n.info.externalIp},
-                       {"INTERNAL IP", n.info.internalIp},
-                       {"LABELS", joinLabels(n.info.labels)},
-                       {"STATUS", n.status.online ? "online" : "offline"},
-                       {"SCHEDULABLE", n.spec.unschedulable ? "no" : "yes"},
-                       {"CPU", capacity(a.cpu, c.cpu, &types::formatCpu)},
-                       {"RAM", capacity(a.ram, c.ram, &types::formatMemory)},
-                       {"STORAGE", capacity(a.storage, c.storage, &types::formatMemory)},
-                       {"PODS", capacity(a.pods, c.pods, &plainNumber)},
-                       {"HEARTBEAT", formatAge(n.status.heartbeat, now)}});
+  Fields f{{"NAME", n.meta.name},
+           {"HOSTNAME", n.info.hostname},
+           {"OS", n.info.os},
+           {"ARCH", n.info.architecture},
+           {"EXTERNAL IP", n.info.externalIp},
+           {"INTERNAL IP", n.info.internalIp},
+           {"POD SUBNET", n.spec.network.cidr},
+           {"LABELS", joinLabels(n.info.labels)},
+           {"STATUS", nodeState(n)},
+           {"SCHEDULABLE", n.spec.unschedulable ? "no" : "yes"},
+           {"CPU", capacity(a.cpu, c.cpu, &types::formatCpu)},
+           {"RAM", capacity(a.ram, c.ram, &types::formatMemory)},
+           {"STORAGE", capacity(a.storage, c.storage, &types::formatMemory)},
+           {"PODS", capacity(a.pods, c.pods, &plainNumber)},
+           {"HEARTBEAT", formatAge(n.status.heartbeat, now)}};
+  // Why it is not ready, under its STATUS.
+  if (!n.spec.network.message.empty()) f.insert(f.begin() + 9, {"MESSAGE", n.spec.network.message});
+  return renderFields(f);
 }
 
 std::string renderCluster(const types::Cluster& cl) {

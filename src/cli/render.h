@@ -32,7 +32,8 @@ struct DeploymentView {
   types::Deployment deployment;
   std::vector<types::Pod> pods;
 };
-// Name/State/Endpoint/Created/Updated/Labels, then "Active deployments:" with
+// Name/State/Endpoint (with the VIP, status.ip, when the service has one)/
+// Created/Updated/Labels, then "Active deployments:" with
 // each deployment's block and its Pods table (Name Ready Status Restarts Age).
 // Why something is not ready is in the statuses: a Message line under the
 // State of the service and of each deployment, and a Message column for the
@@ -62,8 +63,11 @@ std::string renderConfig(const types::Config& config, TimePoint now);
 std::string renderVolumeList(const std::vector<types::Volume>& list);
 std::string renderVolume(const types::Volume& volume, TimePoint now);
 
-// NAME ADDRESS OS ARCH STATUS PODS HEARTBEAT
+// NAME ADDRESS OS ARCH STATUS PODS HEARTBEAT. STATUS: online, offline, or
+// "not ready" for an online node without a pod subnet (spec.network.message).
 std::string renderNodeList(const std::vector<types::Node>& list, TimePoint now);
+// The node's facts with its POD SUBNET (spec.network.cidr), and a MESSAGE
+// under STATUS when it is not ready.
 std::string renderNode(const types::Node& node, TimePoint now);
 
 std::string renderCluster(const types::Cluster& cluster);

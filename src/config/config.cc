@@ -66,6 +66,8 @@ void readControllerOwn(const Values& v, ControllerConfig* c) {
   c->verbose = asInt(v, "verbose");
   c->storage = readStorage(v);
   c->servicesCidr = v.str("service.cidr");
+  c->podsCidr = v.str("pods.cidr");
+  c->nodeSubnetSize = asInt(v, "node.subnet_size");
   c->nodeOfflineTimeout = v.duration("node.offline_timeout");
   c->id = v.str("controller.id");
   c->leaseTtl = v.duration("controller.lease_ttl");

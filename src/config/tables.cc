@@ -201,6 +201,13 @@ Opts controllerOwn() {
       // The reference default 172.0.0.0/24 is public address space; see docs.
       {"services-cidr", 0, "LB_SERVICES_CIDR", "service.cidr", Type::kString, "10.96.0.0/16",
        "Services IP CIDR for internal IPAM service", Check::kCidr},
+      // Not in the reference (its pod range was fixed); ours. Must not
+      // overlap the services CIDR.
+      {"pods-cidr", 0, "LB_PODS_CIDR", "pods.cidr", Type::kString, "10.244.0.0/16",
+       "Pod IP range, leased to the nodes in subnets of --node-subnet-size", Check::kCidr},
+      {"node-subnet-size", 0, "LB_NODE_SUBNET_SIZE", "node.subnet_size", Type::kInt, "24",
+       "Prefix length of each node's pod subnet (24: 254 pods, 256 nodes in a /16)",
+       Check::kPositive},
       {"node-offline-timeout", 0, "LB_NODE_OFFLINE_TIMEOUT", "node.offline_timeout",
        Type::kDuration, "30s", "Mark a node offline after this long without a status report",
        Check::kPositive},

@@ -52,6 +52,9 @@ void Cache::clear() {
   nodeStatus_.clear();
   manifests_.clear();
   clusterManifests_.clear();
+  subnets_.clear();
+  subnetManifests_.clear();
+  subnetsByNode_.clear();
   podsByNode_.clear();
   nsNodes_.clear();
   unscheduled_.clear();
@@ -128,7 +131,10 @@ void Cache::apply(const detail::KeyInfo& ki, const std::string& key,
     }
     case Kind::kNodeManifest:
     case Kind::kClusterManifest:
+    case Kind::kSubnetManifest:
       return setManifest(ki, key, value);
+    case Kind::kSubnet:
+      return setSubnet(ki.id, decode<types::Subnet>(key, value));
     case Kind::kIpam:
       return setIpam(key, value);
     case Kind::kOther:
@@ -154,7 +160,9 @@ void Cache::setNamespaced(std::map<std::string, T>& map, Kind kind, const std::s
 void Cache::setManifest(const detail::KeyInfo& ki, const std::string& key,
                         const std::optional<std::string>& value) {
   const bool node = ki.kind == Kind::kNodeManifest;
-  auto& map = node ? manifests_ : clusterManifests_;
+  auto& map = node                               ? manifests_
+              : ki.kind == Kind::kSubnetManifest ? subnetManifests_
+                                                 : clusterManifests_;
   const std::string& id = node ? key : ki.id;
   const bool existed = map.count(id) > 0;
   if (value) {
@@ -199,6 +207,37 @@ void Cache::setEndpoint(const std::string& sl, std::optional<types::Endpoint> v)
 
 void Cache::setRoute(const std::string& sl, std::optional<types::Route> v) {
   setNamespaced(routes_, Kind::kRoute, sl, std::move(v));
+}
+
+void Cache::setSubnet(const std::string& cidr, std::optional<types::Subnet> v) {
+  auto it = subnets_.find(cidr);
+  const bool existed = it != subnets_.end();
+  std::string oldNode;
+  if (existed) {
+    oldNode = it->second.spec.node;
+    auto held = subnetsByNode_.find(oldNode);
+    if (held != subnetsByNode_.end()) {
+      held->second.erase(cidr);
+      if (held->second.empty()) subnetsByNode_.erase(held);
+    }
+  }
+  const std::string* newNode = nullptr;
+  if (v) {
+    auto& slot = existed ? it->second : subnets_[cidr];
+    slot = std::move(*v);
+    subnetsByNode_[slot.spec.node].insert(cidr);
+    newNode = &slot.spec.node;
+  } else if (existed) {
+    subnets_.erase(it);
+  }
+  Change c;
+  c.kind = Kind::kSubnet;
+  c.id = cidr;
+  c.node = oldNode;
+  if (newNode) c.newNode = *newNode;
+  c.existed = existed;
+  c.present = newNode != nullptr;
+  notify(c);
 }
 
 void Cache::podIndex(const types::Pod& p, int sign) {
@@ -311,7 +350,10 @@ void Cache::nodeChanged(Kind kind, const std::string& name) {
       cap = {status->second.capacity.cpu, status->second.capacity.ram,
              status->second.capacity.pods};
     }
-    sched_.upsertNode(name, labels, cap, usable && !info->second.spec.unschedulable);
+    // A node the pod range has no subnet for is not ready for pods.
+    const auto& spec = info->second.spec;
+    sched_.upsertNode(name, labels, cap,
+                      usable && !spec.unschedulable && spec.network.message.empty());
   }
   Change c;
   c.kind = kind;

@@ -2,7 +2,8 @@
 
 // Private to the controller: the in-memory copy of the store the loops
 // reconcile against, with the indexes they need (pods by node, pods per
-// namespace and node, unscheduled pods, the scheduler's view, IPAM). Every
+// namespace and node, unscheduled pods, the scheduler's view, IPAM, pod
+// subnets by node). Every
 // change, read from the store or staged by a loop, is announced to the
 // loops that subscribed to its kind; they turn it into work keys.
 //
@@ -35,8 +36,8 @@ inline constexpr int64_t kPendingRev = std::numeric_limits<int64_t>::max();
 struct Change {
   detail::Kind kind = detail::Kind::kOther;
   std::string_view id;       // selflink, node name, or (node manifests) the key
-  std::string_view node;     // pods: the node before; node manifests: their node
-  std::string_view newNode;  // pods: the node after
+  std::string_view node;     // pods, subnets: the node before; node manifests: their node
+  std::string_view newNode;  // pods, subnets: the node after
   bool existed = false;      // was cached before
   bool present = false;      // is cached now
   int usable = 0;            // nodes: +1 became usable, -1 stopped being usable
@@ -81,7 +82,9 @@ class Cache {
   void setPod(const std::string& sl, std::optional<types::Pod> v);
   void setEndpoint(const std::string& sl, std::optional<types::Endpoint> v);
   void setRoute(const std::string& sl, std::optional<types::Route> v);
+  void setNodeInfo(const std::string& name, std::optional<types::Node> v);
   void setNodeStatus(const std::string& name, std::optional<types::NodeStatus> v);
+  void setSubnet(const std::string& cidr, std::optional<types::Subnet> v);
 
   // Revisions: the cached revision of a live key (kPendingRev when staged).
   std::optional<int64_t> revOf(const std::string& key) const;
@@ -106,6 +109,13 @@ class Cache {
   // changes, so only their presence is kept, not a second copy of every pod).
   std::map<std::string, std::string>& manifests() { return manifests_; }
   std::map<std::string, std::string>& clusterManifests() { return clusterManifests_; }
+  // cidr -> subnet, and cidr -> the stored bytes of its cluster manifest.
+  std::map<std::string, types::Subnet>& subnets() { return subnets_; }
+  std::map<std::string, std::string>& subnetManifests() { return subnetManifests_; }
+  // node -> the cidrs of the subnets it holds (one, unless something went wrong)
+  const std::unordered_map<std::string, std::set<std::string>>& subnetsByNode() const {
+    return subnetsByNode_;
+  }
   const std::unordered_map<std::string, std::set<std::string>>& podsByNode() const {
     return podsByNode_;
   }
@@ -128,7 +138,6 @@ class Cache {
   template <class T>
   void setNamespaced(std::map<std::string, T>& map, detail::Kind kind, const std::string& sl,
                      std::optional<T> v);
-  void setNodeInfo(const std::string& name, std::optional<types::Node> v);
   void setManifest(const detail::KeyInfo& ki, const std::string& key,
                    const std::optional<std::string>& value);
   void setIpam(const std::string& key, const std::optional<std::string>& value);
@@ -154,6 +163,9 @@ class Cache {
   std::map<std::string, types::NodeStatus> nodeStatus_;
   std::map<std::string, std::string> manifests_;
   std::map<std::string, std::string> clusterManifests_;  // selflink -> value
+  std::map<std::string, types::Subnet> subnets_;
+  std::map<std::string, std::string> subnetManifests_;
+  std::unordered_map<std::string, std::set<std::string>> subnetsByNode_;
   std::unordered_map<std::string, std::set<std::string>> podsByNode_;
   std::unordered_map<std::string, std::map<std::string, int>> nsNodes_;
   std::set<std::string> unscheduled_;

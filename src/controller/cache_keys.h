@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "lastbackend/storage/keys.h"
+
 namespace lb::controller::detail {
 
 enum class Kind {
@@ -22,6 +24,8 @@ enum class Kind {
   kNodeStatus,
   kNodeManifest,     // /manifest/node/<node>/<kind>/<selflink>; id = the key, node = <node>
   kClusterManifest,  // /manifests/cluster/endpoint/<selflink>; id = selflink
+  kSubnet,           // /subnet/<cidr>; id = the cidr ("10.244.1.0/24")
+  kSubnetManifest,   // /manifests/cluster/subnet/<cidr>; id = the cidr
   kIpam,
   kOther,
 };
@@ -66,6 +70,14 @@ inline KeyInfo classify(std::string_view key) {
   }
   if (strip("/manifests/cluster/endpoint/", &rest))
     return {Kind::kClusterManifest, std::string(rest), {}};
+  // Subnets by CIDR; a key not written as subnetKey() writes one is not ours.
+  for (Kind kind : {Kind::kSubnetManifest, Kind::kSubnet}) {
+    if (!strip(kind == Kind::kSubnet ? "/subnet/" : "/manifests/cluster/subnet/", &rest)) continue;
+    std::string cidr = storage::keys::subnetCidr(rest);
+    auto canonical = storage::keys::subnetKey(cidr);
+    if (!canonical.isOk() || std::string_view(*canonical).substr(8) != rest) return {};
+    return {kind, std::move(cidr), {}};
+  }
   if (key == "/system/ipam") return {Kind::kIpam, {}, {}};
   return {};
 }

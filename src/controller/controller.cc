@@ -35,6 +35,24 @@ std::string hostName() {
   return out;
 }
 
+// The pod range: a range of blocks, apart from the services' addresses.
+Status checkPodsCidr(const Options& options) {
+  auto pods = Ipam::createBlocks(options.podsCidr, options.nodeSubnetSize);
+  if (!pods.isOk())
+    return pods.status().withContext(pods.status().field() == "nodeSubnetSize"
+                                         ? "--node-subnet-size (node.subnet_size)"
+                                         : "--pods-cidr (pods.cidr)");
+  // Both parse: the services CIDR was checked first.
+  auto p = parseIpv4Cidr(options.podsCidr);
+  auto s = parseIpv4Cidr(options.servicesCidr);
+  if (p && s && p->overlaps(*s))
+    return invalidArgument("pods CIDR " + options.podsCidr +
+                               " (--pods-cidr, pods.cidr) overlaps services CIDR " +
+                               options.servicesCidr + " (--services-cidr, service.cidr)",
+                           "podsCidr");
+  return Status::ok();
+}
+
 }  // namespace
 
 class Controller::Impl {
@@ -140,6 +158,8 @@ StatusOr<std::unique_ptr<Controller>> Controller::create(std::shared_ptr<storage
                                                          Options options) {
   auto ipam = Ipam::create(options.servicesCidr);
   if (!ipam.isOk()) return ipam.status();
+  Status pods = checkPodsCidr(options);
+  if (!pods.isOk()) return pods;
   if (options.id.empty()) options.id = hostName();
   if (!storage::keys::validateSegment(options.id, "controller id").isOk() || options.id == "lead")
     return invalidArgument("controller id '" + options.id + "' is not a valid key segment", "id");

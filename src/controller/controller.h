@@ -33,6 +33,10 @@ namespace lb::controller {
 struct Options {
   std::string id;  // election identity; empty = the host name
   std::string servicesCidr = "10.96.0.0/16";
+  // The pod range, leased to the nodes in subnets of nodeSubnetSize bits
+  // each; must not overlap servicesCidr.
+  std::string podsCidr = "10.244.0.0/16";
+  int nodeSubnetSize = 24;
   std::chrono::milliseconds nodeOfflineTimeout{30'000};
   std::chrono::milliseconds leaseTtl{10'000};
   // Every key is re-queued this often (level-triggered safety net).
@@ -62,7 +66,8 @@ struct Stats {
 
 class Controller {
  public:
-  // kInvalidArgument for a bad servicesCidr.
+  // kInvalidArgument for a bad servicesCidr, podsCidr or nodeSubnetSize,
+  // or pods and services CIDRs that overlap.
   static StatusOr<std::unique_ptr<Controller>> create(std::shared_ptr<storage::Storage> store,
                                                       Options options);
   ~Controller();
@@ -94,6 +99,9 @@ class Controller {
   explicit Controller(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// The options the configuration sets (unset values keep Options' defaults).
+Options optionsFrom(const config::ControllerConfig& config);
 
 // `lastbackend controller`: opens the store, runs until SIGTERM/SIGINT.
 // Every setting comes from the option table (docs/configuration.md).

@@ -1,5 +1,6 @@
 #include "controller/ipam.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 namespace lb::controller {
@@ -33,27 +34,105 @@ std::string formatIpv4(uint32_t ip) {
          std::to_string((ip >> 8) & 255) + "." + std::to_string(ip & 255);
 }
 
-StatusOr<Ipam> Ipam::create(std::string_view cidr) {
+bool Ipv4Cidr::overlaps(const Ipv4Cidr& other) const {
+  const int bits = std::min(this->bits, other.bits);
+  const uint32_t mask = bits == 0 ? 0 : ~uint32_t{0} << (32 - bits);
+  return ((base ^ other.base) & mask) == 0;
+}
+
+std::string Ipv4Cidr::toString() const { return formatIpv4(base) + "/" + std::to_string(bits); }
+
+namespace {
+
+// The prefix length of "<ip>/<bits>", or a reason it has none.
+StatusOr<Ipv4Cidr> splitCidr(std::string_view cidr) {
   size_t slash = cidr.find('/');
-  auto bad = [&](const std::string& why) {
-    return invalidArgument("services CIDR '" + std::string(cidr) + "': " + why, "servicesCidr");
-  };
-  if (slash == std::string_view::npos) return bad("expected <ipv4>/<bits>");
+  if (slash == std::string_view::npos) return invalidArgument("expected <ipv4>/<bits>");
   auto ip = parseIpv4(cidr.substr(0, slash));
-  if (!ip) return bad("not an IPv4 address");
-  int bits = 0;
+  if (!ip) return invalidArgument("not an IPv4 address");
   std::string_view b = cidr.substr(slash + 1);
-  if (b.empty() || b.size() > 2) return bad("bad prefix length");
+  if (b.empty() || b.size() > 2) return invalidArgument("bad prefix length");
+  int bits = 0;
   for (char c : b) {
-    if (c < '0' || c > '9') return bad("bad prefix length");
+    if (c < '0' || c > '9') return invalidArgument("bad prefix length");
     bits = bits * 10 + (c - '0');
   }
-  if (bits < 8 || bits > 30) return bad("prefix length must be 8..30");
+  if (bits > 32) return invalidArgument("bad prefix length");
+  Ipv4Cidr out;
+  out.bits = bits;
+  out.base = bits == 0 ? 0 : *ip & (~uint32_t{0} << (32 - bits));
+  return out;
+}
+
+}  // namespace
+
+std::optional<Ipv4Cidr> parseIpv4Cidr(std::string_view text) {
+  auto c = splitCidr(text);
+  if (!c.isOk()) return std::nullopt;
+  return *c;
+}
+
+StatusOr<Ipam> Ipam::make(std::string_view cidr, std::string_view what, std::string_view field,
+                          int blockBits) {
+  auto c = splitCidr(cidr);
+  auto bad = [&](const std::string& why) {
+    return invalidArgument(std::string(what) + " '" + std::string(cidr) + "': " + why,
+                           std::string(field));
+  };
+  if (!c.isOk()) return bad(c.status().message());
+  if (c->bits < 8 || c->bits > 30) return bad("prefix length must be 8..30");
   Ipam out;
   out.cidr_ = std::string(cidr);
-  out.size_ = 1u << (32 - bits);
-  out.base_ = *ip & ~(out.size_ - 1);
+  out.what_ = std::string(what);
+  out.base_ = c->base;
+  out.blockBits_ = blockBits;
+  const uint32_t units = uint32_t{1} << (std::min(blockBits, 32) - c->bits);
+  // Single addresses skip the network and broadcast address; blocks do not.
+  out.first_ = blockBits == 32 ? 1 : 0;
+  out.last_ = blockBits == 32 ? units - 1 : units;
+  out.cursor_ = out.first_;
   return out;
+}
+
+StatusOr<Ipam> Ipam::create(std::string_view cidr) {
+  return make(cidr, "services CIDR", "servicesCidr", 32);
+}
+
+StatusOr<Ipam> Ipam::createBlocks(std::string_view cidr, int blockBits) {
+  auto range = parseIpv4Cidr(cidr);
+  if (range && range->bits >= 8 && range->bits <= 30) {
+    // At most 2^16 blocks: a range of 4 million /30s is a typo, not a plan.
+    const int hi = std::min(30, range->bits + 16);
+    if (blockBits < range->bits || blockBits > hi)
+      return invalidArgument("node subnet size /" + std::to_string(blockBits) +
+                                 " does not fit pods CIDR " + std::string(cidr) + " (expected /" +
+                                 std::to_string(range->bits) + " to /" + std::to_string(hi) + ")",
+                             "nodeSubnetSize");
+  }
+  return make(cidr, "pods CIDR", "podsCidr", blockBits);
+}
+
+std::optional<uint32_t> Ipam::unitOf(std::string_view address) const {
+  uint32_t offset = 0;
+  if (blockBits_ == 32) {
+    auto ip = parseIpv4(address);
+    if (!ip || *ip < base_) return std::nullopt;
+    offset = *ip - base_;
+  } else {
+    // Exactly a block of this range: "<aligned ip>/<blockBits>".
+    auto ip = parseIpv4(address.substr(0, address.find('/')));
+    auto c = splitCidr(address);
+    if (!ip || !c.isOk() || c->bits != blockBits_ || *ip != c->base || c->base < base_)
+      return std::nullopt;
+    offset = (c->base - base_) >> (32 - blockBits_);
+  }
+  if (offset < first_ || offset >= last_) return std::nullopt;
+  return offset;
+}
+
+std::string Ipam::format(uint32_t unit) const {
+  if (blockBits_ == 32) return formatIpv4(base_ + unit);
+  return formatIpv4(base_ + (unit << (32 - blockBits_))) + "/" + std::to_string(blockBits_);
 }
 
 std::optional<std::string> Ipam::addressOf(const std::string& owner) const {
@@ -62,40 +141,52 @@ std::optional<std::string> Ipam::addressOf(const std::string& owner) const {
   return it->second;
 }
 
+std::optional<std::string> Ipam::ownerOf(const std::string& address) const {
+  auto unit = unitOf(address);
+  if (!unit) return std::nullopt;
+  auto it = byUnit_.find(*unit);
+  if (it == byUnit_.end()) return std::nullopt;
+  return it->second;
+}
+
 StatusOr<std::string> Ipam::allocate(const std::string& owner) {
-  if (auto ip = addressOf(owner)) return *ip;
+  if (auto held = addressOf(owner)) return *held;
+  if (used() >= capacity()) {
+    std::string unit = blockBits_ == 32 ? "addresses" : "subnets of /" + std::to_string(blockBits_);
+    return unavailable(what_ + " " + cidr_ + " is exhausted (" + std::to_string(capacity()) + " " +
+                       unit + " in use)");
+  }
   // Next-fit from a cursor: O(1) amortised while the range is sparse, and a
-  // released address is not reused at once (stale DNS answers age out first).
-  for (uint32_t n = 0; n < size_; ++n) {
-    uint32_t off = cursor_;
-    cursor_ = cursor_ + 1 >= size_ - 1 ? 1 : cursor_ + 1;
-    if (off == 0 || off >= size_ - 1) continue;  // network and broadcast addresses
-    uint32_t ip = base_ + off;
-    if (byAddress_.count(ip)) continue;
-    std::string text = formatIpv4(ip);
-    byAddress_[ip] = owner;
+  // released address is not reused at once (stale DNS answers and peers'
+  // routes to a removed node age out first).
+  for (uint32_t n = first_; n < last_; ++n) {
+    uint32_t unit = cursor_;
+    cursor_ = cursor_ + 1 >= last_ ? first_ : cursor_ + 1;
+    if (byUnit_.count(unit)) continue;
+    std::string text = format(unit);
+    byUnit_[unit] = owner;
     owners_[owner] = text;
     return text;
   }
-  return unavailable("services CIDR " + cidr_ + " is exhausted (" + std::to_string(capacity()) +
-                     " addresses in use)");
+  return internalError(what_ + " " + cidr_ + ": no free address although " +
+                       std::to_string(used()) + " of " + std::to_string(capacity()) + " are used");
 }
 
-bool Ipam::adopt(const std::string& owner, const std::string& text) {
-  auto ip = parseIpv4(text);
-  if (!ip || *ip <= base_ || *ip >= base_ + size_ - 1) return false;
-  auto held = byAddress_.find(*ip);
-  if (held != byAddress_.end()) return held->second == owner;
+bool Ipam::adopt(const std::string& owner, const std::string& address) {
+  auto unit = unitOf(address);
+  if (!unit) return false;
+  auto held = byUnit_.find(*unit);
+  if (held != byUnit_.end()) return held->second == owner;
   release(owner);
-  byAddress_[*ip] = owner;
-  owners_[owner] = text;
+  byUnit_[*unit] = owner;
+  owners_[owner] = address;
   return true;
 }
 
 bool Ipam::release(const std::string& owner) {
   auto it = owners_.find(owner);
   if (it == owners_.end()) return false;
-  if (auto ip = parseIpv4(it->second)) byAddress_.erase(*ip);
+  if (auto unit = unitOf(it->second)) byUnit_.erase(*unit);
   owners_.erase(it);
   return true;
 }
@@ -111,7 +202,7 @@ Status Ipam::loadJson(std::string_view text) {
   auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return invalidArgument("IPAM state is not a JSON object");
   owners_.clear();
-  byAddress_.clear();
+  byUnit_.clear();
   auto owners = j.find("owners");
   if (owners == j.end() || !owners->is_object()) return Status::ok();
   for (const auto& [owner, ip] : owners->items()) {

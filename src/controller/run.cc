@@ -7,6 +7,19 @@
 
 namespace lb::controller {
 
+Options optionsFrom(const config::ControllerConfig& config) {
+  Options options;
+  if (!config.servicesCidr.empty()) options.servicesCidr = config.servicesCidr;
+  if (!config.podsCidr.empty()) options.podsCidr = config.podsCidr;
+  if (config.nodeSubnetSize > 0) options.nodeSubnetSize = config.nodeSubnetSize;
+  if (config.nodeOfflineTimeout.count() > 0) options.nodeOfflineTimeout = config.nodeOfflineTimeout;
+  if (!config.id.empty()) options.id = config.id;
+  if (config.leaseTtl.count() > 0) options.leaseTtl = config.leaseTtl;
+  if (config.resync.count() > 0) options.resyncInterval = config.resync;
+  options.nodeEndpointManifests = config.nodeEndpoints;
+  return options;
+}
+
 int run(const config::ControllerConfig& config) {
   config::blockShutdownSignals();
   auto store = storage::open(config.storage);
@@ -14,13 +27,7 @@ int run(const config::ControllerConfig& config) {
     spdlog::error("controller: {}", store.status().withContext("opening the store").message());
     return 1;
   }
-  Options options;
-  options.servicesCidr = config.servicesCidr.empty() ? options.servicesCidr : config.servicesCidr;
-  if (config.nodeOfflineTimeout.count() > 0) options.nodeOfflineTimeout = config.nodeOfflineTimeout;
-  if (!config.id.empty()) options.id = config.id;
-  if (config.leaseTtl.count() > 0) options.leaseTtl = config.leaseTtl;
-  if (config.resync.count() > 0) options.resyncInterval = config.resync;
-  options.nodeEndpointManifests = config.nodeEndpoints;
+  Options options = optionsFrom(config);
   auto controller =
       Controller::create(std::shared_ptr<storage::Storage>(std::move(*store)), options);
   if (!controller.isOk()) {
@@ -29,10 +36,11 @@ int run(const config::ControllerConfig& config) {
   }
   (*controller)->start();
   spdlog::info(
-      "controller started (services CIDR {}, node offline timeout {} ms, lease TTL {} ms, "
-      "resync {} ms, node endpoint manifests {})",
-      options.servicesCidr, options.nodeOfflineTimeout.count(), options.leaseTtl.count(),
-      options.resyncInterval.count(), options.nodeEndpointManifests ? "on" : "off");
+      "controller started (services CIDR {}, pods CIDR {} in /{} subnets, node offline timeout "
+      "{} ms, lease TTL {} ms, resync {} ms, node endpoint manifests {})",
+      options.servicesCidr, options.podsCidr, options.nodeSubnetSize,
+      options.nodeOfflineTimeout.count(), options.leaseTtl.count(), options.resyncInterval.count(),
+      options.nodeEndpointManifests ? "on" : "off");
   config::waitForShutdownSignal();
   spdlog::info("controller stopping");
   (*controller)->stop(true);

@@ -2,13 +2,14 @@
 
 // The resource scheduler: picks a node for one pod.
 //
-// Filter: the node must be schedulable (registered, online, not cordoned),
-// be the one named by selector.node if set, carry every selector label, and
-// have the pod's request free (capacity minus the requests of the pods
-// already placed on it; a capacity of 0 means "not reported" and does not
-// limit). Score, lowest wins: pods of the same deployment on the node
-// (spread), then load (max of CPU and RAM use, permille), then pods on the
-// node, then the node name — deterministic for equal inputs.
+// Filter: the node must be schedulable (registered, online, not cordoned,
+// not left without a pod subnet), be the one named by selector.node if set,
+// carry every selector label, and have the pod's request free (capacity
+// minus the requests of the pods already placed on it; a capacity of 0
+// means "not reported" and does not limit). Score, lowest wins: pods of the
+// same deployment on the node (spread), then load (max of CPU and RAM use,
+// permille), then pods on the node, then the node name — deterministic for
+// equal inputs.
 //
 // Cost: nodes are kept in a set ordered by (load, pods, name) and indexed by
 // label, and each node keeps its allocation tally, so one placement is
@@ -47,7 +48,8 @@ struct NodeCapacity {
 
 class Scheduler {
  public:
-  // Adds or updates a node. `schedulable` = online and not cordoned.
+  // Adds or updates a node. `schedulable` = online, not cordoned and not
+  // left without a pod subnet.
   void upsertNode(const std::string& name, const types::Labels& labels, NodeCapacity capacity,
                   bool schedulable);
   void removeNode(const std::string& name);

@@ -24,7 +24,7 @@ HostFacts readHostFacts(const std::string& storagePath) {
   }
   // First non-loopback IPv4 address (docker bridges last), else loopback.
   ifaddrs* ifs = nullptr;
-  std::string best, fallback;
+  std::string best, bestIface, fallback;
   if (getifaddrs(&ifs) == 0) {
     for (auto* i = ifs; i; i = i->ifa_next) {
       if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || !(i->ifa_flags & IFF_UP)) continue;
@@ -38,11 +38,13 @@ HostFacts readHostFacts(const std::string& storagePath) {
         continue;
       } else if (best.empty()) {
         best = buf;
+        bestIface = ifname;
       }
     }
     freeifaddrs(ifs);
   }
   f.info.internalIp = best.empty() ? (fallback.empty() ? "127.0.0.1" : fallback) : best;
+  f.info.internalIface = bestIface;  // none for the loopback fallback
   f.info.externalIp = f.info.internalIp;
 
   long cpus = sysconf(_SC_NPROCESSORS_ONLN);

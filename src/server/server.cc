@@ -92,14 +92,7 @@ int run(const config::ServerConfig& in) {
     spdlog::error("lastbackend server: {}", s.toString());
     return 1;
   }
-  controller::Options co;
-  if (!config.controller.servicesCidr.empty()) co.servicesCidr = config.controller.servicesCidr;
-  if (config.controller.nodeOfflineTimeout.count() > 0)
-    co.nodeOfflineTimeout = config.controller.nodeOfflineTimeout;
-  if (!config.controller.id.empty()) co.id = config.controller.id;
-  if (config.controller.leaseTtl.count() > 0) co.leaseTtl = config.controller.leaseTtl;
-  if (config.controller.resync.count() > 0) co.resyncInterval = config.controller.resync;
-  co.nodeEndpointManifests = config.controller.nodeEndpoints;
+  controller::Options co = controller::optionsFrom(config.controller);
   auto ctl = controller::Controller::create(store, co);
   if (!ctl.isOk()) {
     spdlog::error("lastbackend server: controller: {}", ctl.status().toString());

@@ -210,7 +210,10 @@ StatusOr<std::string> nodeKey(std::string_view node, Part part) {
 
 std::string clusterInfoKey() { return "/cluster/info"; }
 
-StatusOr<std::string> subnetKey(std::string_view cidr) {
+namespace {
+
+// "10.0.0.0/24" -> "10.0.0.0_24", the one segment a CIDR is stored under.
+StatusOr<std::string> cidrSegment(std::string_view cidr) {
   size_t slash = cidr.find('/');
   bool ok = !cidr.empty() && slash != std::string_view::npos && slash > 0 &&
             slash + 1 < cidr.size() && cidr.size() <= 64;
@@ -225,9 +228,24 @@ StatusOr<std::string> subnetKey(std::string_view cidr) {
     }
   }
   if (!ok) return invalidArgument("subnet " + quoted(cidr) + " is not a CIDR");
-  std::string key = "/subnet/" + std::string(cidr);
-  key[8 + slash] = '_';
-  return key;
+  std::string out(cidr);
+  out[slash] = '_';
+  return out;
+}
+
+}  // namespace
+
+StatusOr<std::string> subnetKey(std::string_view cidr) {
+  auto segment = cidrSegment(cidr);
+  if (!segment.isOk()) return segment.status();
+  return "/subnet/" + *segment;
+}
+
+std::string subnetCidr(std::string_view segment) {
+  std::string out(segment);
+  size_t bar = out.rfind('_');
+  if (bar != std::string::npos) out[bar] = '/';
+  return out;
 }
 
 std::string_view manifestKindName(ManifestKind kind) {
@@ -258,6 +276,12 @@ StatusOr<std::string> nodeManifestKey(std::string_view node, ManifestKind kind,
 StatusOr<std::string> clusterEndpointManifestKey(std::string_view selflink) {
   LB_RETURN_IF_ERROR(validateSelfLink(selflink, 2, "endpoint selflink"));
   return join({"/manifests/cluster/endpoint/", selflink});
+}
+
+StatusOr<std::string> clusterSubnetManifestKey(std::string_view cidr) {
+  auto segment = cidrSegment(cidr);
+  if (!segment.isOk()) return segment.status();
+  return clusterSubnetManifestsPrefix() + *segment;
 }
 
 std::string ipamKey() { return "/system/ipam"; }
@@ -309,6 +333,9 @@ StatusOr<std::string> nodeManifestsPrefix(std::string_view node, ManifestKind ki
   return *p + std::string(manifestKindName(kind)) + "/";
 }
 std::string nodesPrefix() { return "/cluster/node/"; }
+std::string subnetsPrefix() { return "/subnet/"; }
+std::string clusterEndpointManifestsPrefix() { return "/manifests/cluster/endpoint/"; }
+std::string clusterSubnetManifestsPrefix() { return "/manifests/cluster/subnet/"; }
 std::string controllersPrefix() { return "/system/controller/"; }
 
 }  // namespace lb::storage::keys

@@ -175,6 +175,7 @@ LB_FIELDS(ServiceSpec) {
 LB_FIELDS(ServiceStatus) {
   v("state", o.state);
   v("message", o.message);
+  v("ip", o.ip);
 }
 LB_FIELDS(Service) {
   v("meta", o.meta);
@@ -325,6 +326,7 @@ LB_FIELDS(NodeInfo) {
   v("architecture", o.architecture);
   v("external_ip", o.externalIp);
   v("internal_ip", o.internalIp);
+  v("internal_iface", o.internalIface);
   v("labels", o.labels);
 }
 LB_FIELDS(NodeResources) {
@@ -333,7 +335,14 @@ LB_FIELDS(NodeResources) {
   v("storage", o.storage, kMemory);
   v("pods", o.pods);
 }
-LB_FIELDS(NodeSpec) { v("unschedulable", o.unschedulable); }
+LB_FIELDS(NodeNetwork) {
+  v("cidr", o.cidr);
+  v("message", o.message);
+}
+LB_FIELDS(NodeSpec) {
+  v("unschedulable", o.unschedulable);
+  v("network", o.network);
+}
 LB_FIELDS(NodeStatus) {
   v("online", o.online);
   v("capacity", o.capacity);

@@ -65,6 +65,8 @@ struct ControllerConfig {
   int verbose = 0;
   storage::Options storage;
   std::string servicesCidr;  // IPAM range for service VIPs
+  std::string podsCidr;      // pod range, leased to the nodes
+  int nodeSubnetSize = 0;    // prefix length of each node's subnet
   // A node that has not reported for this long is marked offline.
   std::chrono::milliseconds nodeOfflineTimeout{0};
   std::string id;                       // leader election identity; empty = host name

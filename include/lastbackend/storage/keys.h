@@ -88,6 +88,8 @@ std::string clusterInfoKey();  // /cluster/info
 // "/subnet/<cidr>" with the CIDR's '/' written as '_' ("10.0.0.0_24") so the
 // CIDR stays one segment. Only hex digits, '.', ':' and one "/<bits>".
 StatusOr<std::string> subnetKey(std::string_view cidr);
+// The CIDR a subnet key's last segment stands for ("10.0.0.0_24" -> "10.0.0.0/24").
+std::string subnetCidr(std::string_view segment);
 
 // Per-node manifests: /manifest/node/<node>/<kind>/<selflink>.
 enum class ManifestKind { kPod, kVolume, kEndpoint, kSecret, kConfig };
@@ -97,6 +99,8 @@ StatusOr<std::string> nodeManifestKey(std::string_view node, ManifestKind kind,
                                       std::string_view selflink);
 // /manifests/cluster/endpoint/<ns:svc>
 StatusOr<std::string> clusterEndpointManifestKey(std::string_view selflink);
+// /manifests/cluster/subnet/<cidr>, the CIDR written as in subnetKey.
+StatusOr<std::string> clusterSubnetManifestKey(std::string_view cidr);
 
 std::string ipamKey();                                         // /system/ipam
 StatusOr<std::string> controllerKey(std::string_view id);      // /system/controller/<id>
@@ -118,6 +122,9 @@ StatusOr<std::string> podsOfDeploymentPrefix(std::string_view ns, std::string_vi
 StatusOr<std::string> nodeManifestsPrefix(std::string_view node);
 StatusOr<std::string> nodeManifestsPrefix(std::string_view node, ManifestKind kind);
 std::string nodesPrefix();        // /cluster/node/
+std::string subnetsPrefix();      // /subnet/
+std::string clusterEndpointManifestsPrefix();  // /manifests/cluster/endpoint/
+std::string clusterSubnetManifestsPrefix();    // /manifests/cluster/subnet/
 std::string controllersPrefix();  // /system/controller/
 
 }  // namespace lb::storage::keys

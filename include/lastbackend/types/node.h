@@ -16,6 +16,7 @@ struct NodeInfo {
   std::string externalIp;
   std::string internalIp;
   Labels labels;
+  std::string internalIface;  // the interface internalIp is on: the overlay's underlay
   bool operator==(const NodeInfo&) const = default;
 };
 
@@ -28,8 +29,17 @@ struct NodeResources {
   bool operator==(const NodeResources&) const = default;
 };
 
+// The node's share of the cluster network, kept by the controller (a
+// registration keeps the stored spec, so the agent cannot undo it).
+struct NodeNetwork {
+  std::string cidr;     // the pod subnet leased to the node; empty while it has none
+  std::string message;  // why it has none: the node is not ready for pods
+  bool operator==(const NodeNetwork&) const = default;
+};
+
 struct NodeSpec {
   bool unschedulable = false;
+  NodeNetwork network;
   bool operator==(const NodeSpec&) const = default;
 };
 

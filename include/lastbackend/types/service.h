@@ -26,6 +26,7 @@ struct ServiceSpec {
 struct ServiceStatus {
   State state = State::kCreated;
   std::string message;
+  std::string ip;  // the VIP, as its endpoint holds it; empty for a service without ports
   bool operator==(const ServiceStatus&) const = default;
 };
 

@@ -43,16 +43,29 @@ size_t NodeSpecWaiters::waiting() const {
   return count_;
 }
 
+namespace {
+
+// One watch serves both: "/manifest/node/<node>/..." (one node's) and
+// "/manifests/cluster/..." (every node's).
+constexpr std::string_view kManifests = "/manifest";
+constexpr std::string_view kNodeManifests = "/manifest/node/";
+
+bool isClusterNetwork(std::string_view key) {
+  static const std::string kEndpoints = keys::clusterEndpointManifestsPrefix();
+  static const std::string kSubnets = keys::clusterSubnetManifestsPrefix();
+  return key.starts_with(kEndpoints) || key.starts_with(kSubnets);
+}
+
+}  // namespace
+
 // From the oldest revision the store keeps: the replay fills lastChange_, so
 // a node that took its listing at any revision still in the history waits
 // exactly for the changes after it. Store calls only: the caller holds no lock.
 StatusOr<NodeSpecWaiters::OpenedWatch> NodeSpecWaiters::openWatch() {
-  auto prefix = keys::nodeManifestsPrefix("x");
-  std::string all = prefix->substr(0, prefix->size() - 2);  // "/manifest/node/"
   for (int attempt = 0; attempt < 3; ++attempt) {
     auto info = store_->info();
     if (!info.isOk()) return info.status();
-    auto w = store_->watch(all, info->oldestRevision);
+    auto w = store_->watch(kManifests, info->oldestRevision);
     if (w.isOk()) return OpenedWatch{std::move(*w), info->oldestRevision};
     if (w.status().code() != Code::kOutOfRange) return w.status();  // compacted meanwhile: again
   }
@@ -70,7 +83,8 @@ void NodeSpecWaiters::wait(const std::string& node, int64_t revision,
     std::lock_guard lock(mu_);
     if (!stopping_ && !thread_.joinable()) thread_ = std::thread([this] { run(); });
     auto last = lastChange_.find(node);
-    bool changed = last != lastChange_.end() && last->second > revision;
+    bool changed =
+        (last != lastChange_.end() && last->second > revision) || lastClusterChange_ > revision;
     if (!stopping_ && (!watch_ || (revision >= since_ && !changed))) {
       waiting_[node].push_back({revision, deadline, std::move(responder), std::move(answer)});
       ++count_;
@@ -112,9 +126,14 @@ bool NodeSpecWaiters::ensureWatch() {
 void NodeSpecWaiters::collectLocked(const std::vector<storage::Event>& events,
                                     std::chrono::steady_clock::time_point now,
                                     std::vector<Waiter>& ready) {
-  const std::string all = "/manifest/node/";
+  int64_t cluster = 0;  // the last change of the cluster network among `events`
   for (const auto& e : events) {
-    std::string_view rest = std::string_view(e.key).substr(all.size());
+    if (isClusterNetwork(e.key)) {
+      cluster = std::max(cluster, e.revision);
+      continue;
+    }
+    if (!std::string_view(e.key).starts_with(kNodeManifests)) continue;
+    std::string_view rest = std::string_view(e.key).substr(kNodeManifests.size());
     std::string node(rest.substr(0, rest.find('/')));
     auto& last = lastChange_[node];
     last = std::max(last, e.revision);
@@ -132,11 +151,13 @@ void NodeSpecWaiters::collectLocked(const std::vector<storage::Event>& events,
     }
     if (ws.empty()) waiting_.erase(it);
   }
-  // Timeouts and clients that went away.
+  lastClusterChange_ = std::max(lastClusterChange_, cluster);
+  // A subnet or endpoint changed: every node's answer did. Then timeouts
+  // and clients that went away.
   sweepLocked(
       [&](const Waiter& w) {
         if (w.responder->cancelled()) return kDrop;
-        return now >= w.deadline ? kAnswer : kKeep;
+        return now >= w.deadline || w.revision < cluster ? kAnswer : kKeep;
       },
       ready);
 }

@@ -19,9 +19,12 @@
 namespace lb::api {
 
 // Waiting nodes of the spec long-poll. One store watch on /manifest/node/
-// (one thread, which alone calls the store: wait() runs on the HTTP I/O
-// threads and only takes a short lock) serves every waiting node: it records the revision of each
-// node's last manifest change and answers the requests parked on that node
+// and /manifests/cluster/ (one thread, which alone calls the store: wait()
+// runs on the HTTP I/O threads and only takes a short lock) serves every
+// waiting node: it records the revision of each node's last manifest
+// change and of the cluster network's (the subnet and endpoint manifests,
+// part of every node's answer), and answers the requests parked on that
+// node, or on every node when the cluster network changed
 // (http::Response::later: no thread, no worker per waiting node). The watch
 // starts, on the first wait, from the oldest revision the store still has,
 // so a request's "after revision N" is exact for any N the history holds;
@@ -35,7 +38,8 @@ class NodeSpecWaiters {
   NodeSpecWaiters& operator=(const NodeSpecWaiters&) = delete;
 
   // Answers `responder` with `answer()` (run on a server worker) once a key
-  // under /manifest/node/<node>/ changed after `revision`, or at `deadline`.
+  // under /manifest/node/<node>/, /manifests/cluster/endpoint/ or
+  // /manifests/cluster/subnet/ changed after `revision`, or at `deadline`.
   // Thread-safe, does not block on other waiters.
   void wait(const std::string& node, int64_t revision,
             std::chrono::steady_clock::time_point deadline,
@@ -76,15 +80,17 @@ class NodeSpecWaiters {
   std::unique_ptr<storage::WatchStream> watch_;
   int64_t since_ = -1;  // every change after this revision reaches lastChange_
   std::unordered_map<std::string, int64_t> lastChange_;  // node -> revision
+  int64_t lastClusterChange_ = 0;                        // subnets and endpoints
   std::unordered_map<std::string, std::vector<Waiter>> waiting_;
   size_t count_ = 0;
   std::thread thread_;
 };
 
 // GET /cluster/node/{node}/spec?revision=N&timeout=25s: answers once a
-// manifest of the node changed after store revision N, or when the timeout
-// (default 25 s, at most 60 s) passes, with the listing `body` produces.
-// The request is parked in `waiters` meanwhile (no thread of its own).
+// manifest of the node, or a subnet or endpoint of the cluster, changed
+// after store revision N, or when the timeout (default 25 s, at most 60 s)
+// passes, with the listing `body` produces. The request is parked in
+// `waiters` meanwhile (no thread of its own).
 http::Response longPollNodeSpec(NodeSpecWaiters& waiters, const http::Request& req,
                                 std::function<StatusOr<std::string>()> body);
 

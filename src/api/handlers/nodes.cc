@@ -77,20 +77,44 @@ Response remove(const Context& ctx, const Request& req) {
   return jsonObject(200, *result);
 }
 
-// The node's manifests, by kind, keyed by selflink: what the agent should run.
-// One listing; the stored bytes are copied in (checked to be JSON, not
-// decoded and re-encoded: a node of many pods is polled after every change).
+// Appends `"key":value` to one map of the spec answer; a stored value that
+// is not JSON is skipped (it would break the whole answer).
+void addItem(std::string& out, std::string_view key, const storage::Object& o) {
+  if (!nlohmann::json::accept(o.value)) {
+    spdlog::warn("manifest at '{}' is not JSON; skipped", o.key);
+    return;
+  }
+  out += out.empty() ? "" : ",";
+  out += nlohmann::json(std::string(key)).dump();
+  out += ':';
+  out += o.value;
+}
+
+// The node's manifests, by kind, keyed by selflink: what the agent should
+// run, with the cluster network every node reads (every subnet by cidr,
+// every endpoint by selflink). The stored bytes are copied in (checked to be
+// JSON, not decoded and re-encoded: a node of many pods is polled after
+// every change). The node's own listing comes first and gives the answer's
+// revision: the cluster's, listed after it, hold at least its state, so a
+// change after that revision is never missed (one made between the
+// listings wakes the next wait once more, harmlessly).
 StatusOr<std::string> specBody(const Context& ctx, const std::string& name) {
   auto prefix = keys::nodeManifestsPrefix(name);
   if (!prefix.isOk()) return prefix.status();
   auto l = ctx.store->list(*prefix);
   if (!l.isOk()) return l.status();
-  // Alphabetical, as nlohmann::json would write them.
-  static constexpr std::pair<std::string_view, const char*> kKinds[] = {{"config", "configs"},
-                                                                        {"endpoint", "endpoints"},
-                                                                        {"pod", "pods"},
-                                                                        {"secret", "secrets"},
-                                                                        {"volume", "volumes"}};
+  const std::string endpointsPrefix = keys::clusterEndpointManifestsPrefix();
+  const std::string subnetsPrefix = keys::clusterSubnetManifestsPrefix();
+  auto endpoints = ctx.store->list(endpointsPrefix);
+  if (!endpoints.isOk()) return endpoints.status();
+  auto subnets = ctx.store->list(subnetsPrefix);
+  if (!subnets.isOk()) return subnets.status();
+  // Alphabetical, as nlohmann::json would write them. The node's own
+  // endpoint manifests (--node-endpoints) are a part of the cluster's.
+  static constexpr std::pair<std::string_view, const char*> kKinds[] = {
+      {"config", "configs"}, {"endpoint", "endpoints"}, {"pod", "pods"},
+      {"secret", "secrets"}, {"subnet", "subnets"},     {"volume", "volumes"}};
+  constexpr size_t kEndpoints = 1, kSubnets = 4;
   std::string items[std::size(kKinds)];
   for (const auto& o : l->items) {
     std::string_view rest = std::string_view(o.key).substr(prefix->size());
@@ -98,17 +122,14 @@ StatusOr<std::string> specBody(const Context& ctx, const std::string& name) {
     if (slash == std::string_view::npos) continue;
     size_t k = 0;
     while (k < std::size(kKinds) && kKinds[k].first != rest.substr(0, slash)) ++k;
-    if (k == std::size(kKinds)) continue;
-    if (!nlohmann::json::accept(o.value)) {
-      spdlog::warn("manifest at '{}' is not JSON; skipped", o.key);
-      continue;
-    }
-    std::string& out = items[k];
-    out += out.empty() ? "" : ",";
-    out += nlohmann::json(std::string(rest.substr(slash + 1))).dump();
-    out += ':';
-    out += o.value;
+    if (k == std::size(kKinds) || k == kEndpoints || k == kSubnets) continue;
+    addItem(items[k], rest.substr(slash + 1), o);
   }
+  for (const auto& o : endpoints->items)
+    addItem(items[kEndpoints], std::string_view(o.key).substr(endpointsPrefix.size()), o);
+  for (const auto& o : subnets->items)
+    addItem(items[kSubnets], keys::subnetCidr(std::string_view(o.key).substr(subnetsPrefix.size())),
+            o);
   std::string body = "{";
   for (size_t k = 0; k < std::size(kKinds); ++k) {
     if (kKinds[k].first == "secret") body += "\"revision\":" + std::to_string(l->revision) + ",";

@@ -6,6 +6,7 @@
 #include "controller/loops/pods.h"
 #include "controller/loops/routes.h"
 #include "controller/loops/services.h"
+#include "controller/loops/subnets.h"
 
 namespace lb::controller::loops {
 
@@ -20,6 +21,7 @@ std::vector<std::unique_ptr<Loop>> makeLoops(Context& ctx) {
   out.push_back(std::move(endpoints));
   out.push_back(std::make_unique<RoutesLoop>(ctx));
   out.push_back(std::make_unique<NodesLoop>(ctx));
+  out.push_back(std::make_unique<SubnetsLoop>(ctx));
   return out;
 }
 

@@ -256,6 +256,8 @@ void ServicesLoop::reconcile(const std::string& sl) {
     st.message = unscheduled.empty() ? "" : "deployment " + curName + ": " + unscheduled;
   }
   if (!epMessage.empty()) st.message += (st.message.empty() ? "" : "; ") + epMessage;
+  if (auto ep = ctx_.cache.endpoints().find(sl); ep != ctx_.cache.endpoints().end())
+    st.ip = ep->second.spec.ip;  // shown with the service (the endpoint has no route of its own)
   updateStatus(svc, std::move(st));
 }
 

@@ -319,4 +319,33 @@ TEST_F(CliInspectTest, ShowsWhyAPodIsPending) {
   EXPECT_HAS(json.out, "unschedulable: " + reason);
 }
 
+// The VIP the controller keeps in the service's status is shown beside the
+// endpoint name and carried by -o json; a node shows the pod subnet the
+// controller leased it.
+TEST_F(CliInspectTest, ShowsTheServiceVipAndTheNodePodSubnet) {
+  createNamespace("demo");
+  ASSERT_EQ(apply("demo", lb::testing::kServiceYaml).status, 200);
+  setStatus("/service/demo:web", {{"state", "ready"}, {"ip", "10.96.0.7"}});
+  auto inspect = lb({"service", "inspect", "demo", "web"});
+  EXPECT_OK(inspect);
+  EXPECT_HAS(squeeze(inspect.out), "Endpoint: web.demo.lb.local (10.96.0.7)\n");
+  auto json = lb({"service", "inspect", "demo", "web", "-o", "json"});
+  EXPECT_OK(json);
+  auto parsed = lb::testing::Json::parse(json.out, nullptr, /*allow_exceptions=*/false);
+  ASSERT_TRUE(parsed.is_object()) << json.out;
+  EXPECT_EQ(parsed["status"]["ip"], "10.96.0.7") << json.out;
+
+  auto reg = send("PUT", "/cluster/node/host-1/meta",
+                  R"({"info": {"hostname": "host-1", "internal_ip": "192.0.2.4"}})");
+  ASSERT_EQ(reg.status, 200) << reg.body;
+  auto info = store_->get("/cluster/node/host-1/info");
+  ASSERT_TRUE(info.isOk());
+  auto node = lb::testing::Json::parse(info->value);
+  node["spec"]["network"] = {{"cidr", "10.244.3.0/24"}};
+  ASSERT_TRUE(store_->set(info->key, node.dump(), info->revision).isOk());
+  auto shown = lb({"node", "inspect", "host-1"});
+  EXPECT_OK(shown);
+  EXPECT_HAS(squeeze(shown.out), "POD SUBNET 10.244.3.0/24\n");
+}
+
 }  // namespace

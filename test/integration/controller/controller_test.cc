@@ -300,7 +300,9 @@ TEST_F(ControllerTest, DestroyTearsEverythingDownAndReleasesTheIp) {
   EXPECT_TRUE(deploymentsOf(*store_, "demo", "web").empty());
   EXPECT_TRUE(store_->list("/endpoint/")->items.empty());
   EXPECT_TRUE(store_->list("/manifest/")->items.empty());
-  EXPECT_TRUE(store_->list("/manifests/")->items.empty());
+  EXPECT_TRUE(store_->list("/manifests/cluster/endpoint/")->items.empty());
+  // The nodes keep their pod subnets.
+  EXPECT_FALSE(store_->list("/manifests/cluster/subnet/")->items.empty());
   auto ipam = store_->get("/system/ipam");
   ASSERT_TRUE(ipam.isOk());
   EXPECT_EQ(ipam->value.find("demo:web"), std::string::npos) << ipam->value;

@@ -163,6 +163,19 @@ TEST(RenderTest, ServiceInspectShowsWhyPodsArePending) {
           "  0c1d2e3   1/1     ready       0          just now\n");
 }
 
+// The VIP the controller put in the service's status, beside its name.
+TEST(RenderTest, ServiceInspectShowsTheVipBesideTheEndpoint) {
+  auto svc = service();
+  svc.status.ip = "10.96.0.7";
+  std::string text = renderServiceInspect(svc, {}, kNow);
+  EXPECT_NE(text.find("State:      ready\nEndpoint:   2048.demo.lb.local (10.96.0.7)\n"),
+            std::string::npos)
+      << text;
+  svc.status.ip.clear();  // no ports, no VIP
+  text = renderServiceInspect(svc, {}, kNow);
+  EXPECT_NE(text.find("Endpoint:   2048.demo.lb.local\n"), std::string::npos) << text;
+}
+
 TEST(RenderTest, ServiceInspectWithoutDeployments) {
   std::string text = renderServiceInspect(service(), {}, kNow);
   EXPECT_NE(text.find("Active deployments:\n\n  none\n"), std::string::npos) << text;
@@ -273,6 +286,45 @@ TEST(RenderTest, NodeList) {
             "NAME     ADDRESS    OS      ARCH    STATUS   PODS    HEARTBEAT\n"
             "----     -------    --      ----    ------   ----    ---------\n"
             "host-1   10.0.0.2   linux   amd64   online   3/110   just now\n");
+}
+
+types::Node node() {
+  types::Node n;
+  n.meta.name = "host-1";
+  n.info.hostname = "host-1";
+  n.info.internalIp = "10.0.0.2";
+  n.info.os = "linux";
+  n.info.architecture = "amd64";
+  n.status.online = true;
+  n.status.allocated.pods = 3;
+  n.status.capacity.pods = 110;
+  n.status.heartbeat = "2026-11-26T11:59:50Z";
+  return n;
+}
+
+TEST(RenderTest, NodeInspectShowsItsPodSubnet) {
+  auto n = node();
+  n.spec.network.cidr = "10.244.3.0/24";
+  const std::string text = renderNode(n, kNow);
+  EXPECT_NE(text.find("INTERNAL IP   10.0.0.2\nPOD SUBNET    10.244.3.0/24\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("STATUS        online\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("MESSAGE"), std::string::npos) << text;
+}
+
+// A node the pods CIDR has no subnet left for is not ready, and says why.
+TEST(RenderTest, NodeWithoutASubnetIsNotReady) {
+  auto n = node();
+  n.spec.network.message = "no pod subnet: pods CIDR 10.244.0.0/23 is exhausted";
+  const std::string text = renderNode(n, kNow);
+  EXPECT_NE(text.find("STATUS        not ready\n"
+                      "MESSAGE       no pod subnet: pods CIDR 10.244.0.0/23 is exhausted\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(renderNodeList({n}, kNow).find("host-1   10.0.0.2   linux   amd64   not ready"),
+            std::string::npos);
+  n.status.online = false;
+  EXPECT_NE(renderNode(n, kNow).find("STATUS        offline\n"), std::string::npos);
 }
 
 }  // namespace

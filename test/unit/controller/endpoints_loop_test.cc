@@ -1,5 +1,6 @@
-// Endpoints (all loops): a service with ports gets a VIP, its ready pods as
-// upstreams and a cluster endpoint manifest; without ports it has none.
+// Endpoints (all loops): a service with ports gets a VIP (in the service's
+// status too), its ready pods as upstreams and a cluster endpoint manifest;
+// without ports it has none.
 
 #include <gtest/gtest.h>
 
@@ -21,6 +22,11 @@ class EndpointsLoopTest : public ::testing::Test {
   std::optional<types::Endpoint> manifest() {
     return h_.get<types::Endpoint>(*keys::clusterEndpointManifestKey("demo:web"));
   }
+  // What `lb service inspect` shows beside the endpoint name.
+  std::string serviceIp() {
+    auto svc = h_.get<types::Service>(*keys::serviceKey("demo", "web"));
+    return svc ? svc->status.ip : "no service";
+  }
 
   LoopHarness h_;
 };
@@ -34,6 +40,7 @@ TEST_F(EndpointsLoopTest, EndpointHasAVipAndTheReadyPods) {
   EXPECT_EQ(ep->spec.domain, "web.demo.lb.local");
   EXPECT_TRUE(ep->spec.upstreams.empty());
   EXPECT_EQ(ep->status.message, "no ready pods");
+  EXPECT_EQ(serviceIp(), ep->spec.ip);
 
   auto pods = h_.listOf<types::Pod>(*keys::podsOfServicePrefix("demo", "web"));
   ASSERT_EQ(pods.size(), 2u);
@@ -53,11 +60,15 @@ TEST_F(EndpointsLoopTest, ServiceWithoutPortsHasNoEndpointNorAddress) {
   h_.putService(svc);
   h_.pass();
   ASSERT_TRUE(endpoint().has_value());
+  ASSERT_NE(serviceIp(), "");
+  // As the api updates a service: the spec changes, the status stays.
+  svc = *h_.get<types::Service>(*keys::serviceKey("demo", "web"));
   svc.spec.network.ports.clear();
   h_.putService(svc);
   h_.pass();
   EXPECT_FALSE(endpoint().has_value());
   EXPECT_FALSE(manifest().has_value());
+  EXPECT_EQ(serviceIp(), "");
   Ipam ipam = Ipam::create("10.96.0.0/24").value();
   ASSERT_TRUE(ipam.loadJson(h_.store().get(keys::ipamKey())->value).isOk());
   EXPECT_TRUE(ipam.owners().empty());

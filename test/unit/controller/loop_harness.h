@@ -45,8 +45,16 @@ class LoopHarness {
     opt_ = std::move(options);
     elector_ = std::make_unique<Elector>(*store_, clock_, "c1", 10s);
     EXPECT_TRUE(*elector_->tick());
+    make_ = std::move(make);
+    restart();
+  }
+
+  // A new core on the same store, as a restarted controller has: nothing
+  // but what the store holds.
+  void restart() {
+    core_.reset();
     core_ = std::make_unique<Core>(store_, opt_, *elector_, Ipam::create(opt_.servicesCidr).value(),
-                                   make);
+                                   make_);
   }
 
   // One loop pass; fails the test on an error.
@@ -146,6 +154,7 @@ class LoopHarness {
   lb::testing::ManualClock clock_;
   std::shared_ptr<storage::Storage> store_;
   Options opt_;
+  Core::LoopFactory make_;
   std::unique_ptr<Elector> elector_;
   std::unique_ptr<Core> core_;
 };

@@ -41,8 +41,95 @@ class NodeRoutesTest : public lb::testing::ApiFixture {
         store_->put(*keys::nodeManifestKey("n1", keys::ManifestKind::kPod, sl), types::toJson(p))
             .isOk());
   }
+  // The cluster network as the controller writes it.
+  void putSubnetManifest(const std::string& cidr, const std::string& node) {
+    types::Subnet s;
+    s.meta.name = s.meta.selflink = s.spec.cidr = cidr;
+    s.spec.node = node;
+    s.spec.type = "vxlan";
+    s.spec.addr = "192.0.2.7";
+    ASSERT_TRUE(store_->set(*keys::clusterSubnetManifestKey(cidr), types::toJson(s)).isOk());
+  }
+  void putEndpointManifest(const std::string& sl, const std::string& ip) {
+    types::Endpoint e;
+    e.meta.name = sl.substr(sl.find(':') + 1);
+    e.meta.namespace_ = sl.substr(0, sl.find(':'));
+    e.meta.selflink = sl;
+    e.spec.ip = ip;
+    ASSERT_TRUE(store_->set(*keys::clusterEndpointManifestKey(sl), types::toJson(e)).isOk());
+  }
+  std::unique_ptr<ClusterLink> registered(const std::string& name) {
+    auto link = makeApiLink(client_.get(), name);
+    types::Node n;
+    n.info.hostname = name;
+    EXPECT_TRUE(link->registerNode(n).isOk());
+    return link;
+  }
   std::unique_ptr<ClusterLink> link_;
 };
+
+// Every node's answer carries the whole cluster network: every subnet (by
+// cidr, each node's own among them) and every endpoint (by selflink).
+TEST_F(NodeRoutesTest, SpecCarriesEverySubnetAndEndpointOfTheCluster) {
+  putSubnetManifest("10.244.0.0/24", "n1");
+  putSubnetManifest("10.244.1.0/24", "n2");
+  putEndpointManifest("demo:web", "10.96.0.7");
+  putEndpointManifest("other:db", "10.96.0.8");
+  auto n2 = registered("n2");
+  for (ClusterLink* link : {link_.get(), n2.get()}) {
+    auto spec = link->fetchSpec(0, 0ms);
+    ASSERT_TRUE(spec.isOk()) << spec.status().toString();
+    ASSERT_EQ(spec->subnets.size(), 2u);
+    EXPECT_EQ(spec->subnets.at("10.244.0.0/24").spec.node, "n1");
+    EXPECT_EQ(spec->subnets.at("10.244.1.0/24").spec.node, "n2");
+    EXPECT_EQ(spec->subnets.at("10.244.1.0/24").spec.addr, "192.0.2.7");
+    ASSERT_EQ(spec->endpoints.size(), 2u);
+    EXPECT_EQ(spec->endpoints.at("demo:web").spec.ip, "10.96.0.7");
+    EXPECT_EQ(spec->endpoints.at("other:db").spec.ip, "10.96.0.8");
+  }
+}
+
+// A subnet or endpoint change is every node's: the parked requests of all
+// nodes are answered with it, past the revision they waited on.
+TEST_F(NodeRoutesTest, SpecLongPollOfEveryNodeWakesOnASubnetOrEndpointChange) {
+  auto n2 = registered("n2");
+  for (int round = 0; round < 2; ++round) {
+    auto first = link_->fetchSpec(0, 0ms);
+    ASSERT_TRUE(first.isOk()) << first.status().toString();
+    const int64_t rev = first->revision;
+    StatusOr<NodeManifest> got1 = internalError("not answered"), got2 = got1;
+    auto t0 = std::chrono::steady_clock::now();
+    std::thread w1([&] { got1 = link_->fetchSpec(rev, 10s); });
+    std::thread w2([&] { got2 = n2->fetchSpec(rev, 10s); });
+    std::this_thread::sleep_for(200ms);  // parked (a change before that answers at once too)
+    if (round == 0) {
+      putSubnetManifest("10.244.3.0/24", "n3");
+    } else {
+      putEndpointManifest("demo:web", "10.96.0.9");
+    }
+    w1.join();
+    w2.join();
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+    for (auto* got : {&got1, &got2}) {
+      ASSERT_TRUE(got->isOk()) << got->status().toString();
+      EXPECT_GT((*got)->revision, rev);
+      if (round == 0) {
+        EXPECT_EQ((*got)->subnets.count("10.244.3.0/24"), 1u);
+      } else {
+        ASSERT_EQ((*got)->endpoints.count("demo:web"), 1u);
+        EXPECT_EQ((*got)->endpoints.at("demo:web").spec.ip, "10.96.0.9");
+      }
+    }
+  }
+  // Nothing changed since: a wait on the new revision times out.
+  auto now = link_->fetchSpec(0, 0ms);
+  ASSERT_TRUE(now.isOk());
+  auto t0 = std::chrono::steady_clock::now();
+  auto idle = link_->fetchSpec(now->revision, 400ms);
+  ASSERT_TRUE(idle.isOk()) << idle.status().toString();
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 350ms);
+  EXPECT_EQ(idle->revision, now->revision);
+}
 
 TEST_F(NodeRoutesTest, SpecLongPollWakesOnAChangeOfThisNodeOnly) {
   auto first = link_->fetchSpec(0, 0ms);

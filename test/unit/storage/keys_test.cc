@@ -36,6 +36,10 @@ TEST(Keys, ObjectKeysFollowTheReferenceTree) {
   EXPECT_EQ(nodeManifestKey("n1", ManifestKind::kConfig, "demo:c").value(),
             "/manifest/node/n1/config/demo:c");
   EXPECT_EQ(clusterEndpointManifestKey("demo:web").value(), "/manifests/cluster/endpoint/demo:web");
+  EXPECT_EQ(clusterSubnetManifestKey("10.244.1.0/24").value(),
+            "/manifests/cluster/subnet/10.244.1.0_24");
+  EXPECT_EQ(subnetCidr("10.244.1.0_24"), "10.244.1.0/24");
+  EXPECT_EQ(subnetCidr("fd00::_64"), "fd00::/64");
   EXPECT_EQ(ipamKey(), "/system/ipam");
   EXPECT_EQ(controllerKey("c1").value(), "/system/controller/c1");
   EXPECT_EQ(controllerLeadKey("c1").value(), "/system/controller/c1:lead");
@@ -73,6 +77,7 @@ TEST(Keys, RejectsUnsafeSegments) {
   EXPECT_TRUE(serviceKey("demo", "web-1.v2_x").isOk());
   for (const char* bad : {"10.0.0.0", "/24", "10.0.0.0/", "10.0.0.0/24/1", "../x/1", "a b/2"}) {
     EXPECT_FALSE(subnetKey(bad).isOk()) << bad;
+    EXPECT_FALSE(clusterSubnetManifestKey(bad).isOk()) << bad;
   }
 }
 

@@ -80,7 +80,7 @@ Service sample<Service>() {
   s.spec.selector = {"node-1", {{"type", "example"}}};
   s.spec.network.ports = {PortMapping{80, 8080, "tcp"}};
   s.spec.template_ = fullTemplate();
-  s.status = {State::kDegradation, "1 of 2 pods ready"};
+  s.status = {State::kDegradation, "1 of 2 pods ready", "10.96.0.7"};
   return s;
 }
 template <>
@@ -155,8 +155,9 @@ template <>
 Node sample<Node>() {
   Node n;
   n.meta = sampleMeta("", "node-1");
-  n.info = {"node-1", "linux", "amd64", "1.2.3.4", "10.0.0.1", {{"ssd", "true"}}};
+  n.info = {"node-1", "linux", "amd64", "1.2.3.4", "10.0.0.1", {{"ssd", "true"}}, "eth0"};
   n.spec.unschedulable = true;
+  n.spec.network = {"10.244.1.0/24", "leased"};
   n.status = {
       true, {4000, 8LL << 30, 100LL << 30, 110}, {500, 1LL << 29, 0, 3}, "2026-11-26T15:14:08Z"};
   return n;
