@@ -14,7 +14,7 @@
 #include "lastbackend/types/endpoint.h"
 #include "lastbackend/types/pod.h"
 #include "lastbackend/types/secret.h"
-#include "lastbackend/types/subnet.h"
+#include "lastbackend/types/cluster.h"
 #include "lastbackend/types/volume.h"
 
 namespace lb::node {

@@ -252,23 +252,6 @@ LB_FIELDS(Endpoint) {
   v("spec", o.spec);
   v("status", o.status);
 }
-// Subnet
-LB_FIELDS(SubnetSpec) {
-  v("type", o.type);
-  v("cidr", o.cidr);
-  v("node", o.node);
-  v("addr", o.addr);
-  v("iface", o.iface);
-}
-LB_FIELDS(SubnetStatus) {
-  v("state", o.state);
-  v("message", o.message);
-}
-LB_FIELDS(Subnet) {
-  v("meta", o.meta);
-  v("spec", o.spec);
-  v("status", o.status);
-}
 // Volume
 LB_FIELDS(VolumeCapacity) { v("storage", o.storage, kMemory); }
 LB_FIELDS(VolumeSpec) {

@@ -26,7 +26,6 @@
 #include "lastbackend/types/route.h"
 #include "lastbackend/types/secret.h"
 #include "lastbackend/types/service.h"
-#include "lastbackend/types/subnet.h"
 #include "lastbackend/types/volume.h"
 
 namespace lb::types {
@@ -52,7 +51,6 @@ LB_TYPES_DECLARE_CODEC(Deployment)
 LB_TYPES_DECLARE_CODEC(Pod)
 LB_TYPES_DECLARE_CODEC(Endpoint)
 LB_TYPES_DECLARE_CODEC(Volume)
-LB_TYPES_DECLARE_CODEC(Subnet)
 LB_TYPES_DECLARE_CODEC(Secret)
 LB_TYPES_DECLARE_CODEC(Config)
 LB_TYPES_DECLARE_CODEC(Route)
