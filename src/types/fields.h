@@ -346,7 +346,7 @@ LB_FIELDS(Node) {
   v("spec", o.spec);
   v("status", o.status);
 }
-// Cluster
+// Cluster / Subnet
 LB_FIELDS(ClusterStatus) {
   v("nodes", o.nodes);
   v("capacity", o.capacity);
@@ -354,6 +354,23 @@ LB_FIELDS(ClusterStatus) {
 }
 LB_FIELDS(Cluster) {
   v("meta", o.meta);
+  v("status", o.status);
+}
+LB_FIELDS(SubnetSpec) {
+  v("cidr", o.cidr);
+  v("node", o.node);
+  v("type", o.type);
+  v("iface", o.iface);
+  v("addr", o.addr);
+  v("hwaddr", o.hwaddr);
+}
+LB_FIELDS(SubnetStatus) {
+  v("state", o.state);
+  v("message", o.message);
+}
+LB_FIELDS(Subnet) {
+  v("meta", o.meta);
+  v("spec", o.spec);
   v("status", o.status);
 }
 // Components

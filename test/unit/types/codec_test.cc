@@ -195,7 +195,7 @@ template <>
 Subnet sample<Subnet>() {
   Subnet s;
   s.meta = sampleMeta("", "10.0.1.0/24");
-  s.spec = {"vxlan", "10.0.1.0/24", "node-1", "192.168.0.2", "eth0"};
+  s.spec = {"10.0.1.0/24", "node-1", "vxlan", "lb.1", "192.168.0.2", "aa:bb:cc:dd:ee:ff"};
   s.status.state = State::kReady;
   return s;
 }
