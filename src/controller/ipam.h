@@ -13,6 +13,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "common/ipv4.h"
 #include "lastbackend/common/status.h"
 
 namespace lb::controller {
@@ -53,7 +54,7 @@ class Ipam {
   std::unordered_map<uint32_t, std::string> byAddress_;  // ip -> owner
 };
 
-std::optional<uint32_t> parseIpv4(std::string_view text);
-std::string formatIpv4(uint32_t ip);
+using lb::formatIpv4;
+using lb::parseIpv4;
 
 }  // namespace lb::controller
