@@ -8,6 +8,7 @@
 #include "common/driver_table.h"
 #include "lastbackend/runtime/factory.h"
 #include "runtime/cii/docker/docker_cii.h"
+#include "runtime/cni/vxlan/vxlan_cni.h"
 #include "runtime/cri/docker/docker_cri.h"
 #include "runtime/csi/dir/dir_csi.h"
 #include "runtime/docker/open.h"
@@ -45,5 +46,15 @@ inline constexpr DriverTable<OpenFn, 1> kDrivers{
         {"dir", [](const Options& o) { return dir::open(o.root); }},
     }}};
 }  // namespace csi
+
+namespace cni {
+using OpenFn = StatusOr<std::unique_ptr<NetworkRuntime>> (*)(const Options&);
+inline constexpr DriverTable<OpenFn, 1> kDrivers{
+    "network driver",
+    "network.cni.type",
+    {{
+        {"vxlan", [](const Options& o) { return vxlan::open(o); }},
+    }}};
+}  // namespace cni
 
 }  // namespace lb::runtime

@@ -27,4 +27,11 @@ StatusOr<std::unique_ptr<VolumeRuntime>> open(const Options& options) {
 }
 }  // namespace csi
 
+namespace cni {
+std::vector<std::string> driverNames() { return kDrivers.names(); }
+StatusOr<std::unique_ptr<NetworkRuntime>> open(const Options& options) {
+  return kDrivers.open(options.driver, options);
+}
+}  // namespace cni
+
 }  // namespace lb::runtime
