@@ -128,6 +128,10 @@ do_start() {
   ip netns add "$NAME"
   ip netns exec "$NAME" ip link set lo up
   if ip -n "$NAME" route show default | grep -q .; then die "netns $NAME has a default route"; fi
+  # Forwarding on before dockerd starts, as a node's CNI turns it on: a
+  # dockerd that has to enable it itself also sets the FORWARD policy to
+  # DROP, which drops overlay traffic into the pods' bridge.
+  nsenter --net="$NETNS" sh -c 'echo 1 >/proc/sys/net/ipv4/ip_forward'
 
   log "starting dockerd on $SOCK (log: $DIR/dockerd.log)"
   setsid nsenter --net="$NETNS" dockerd \
