@@ -322,13 +322,13 @@ void VxlanRuntime::scanLocal(const Link* br, const Link* dev, const std::optiona
   s.iface = o_.bridge;
   s.gateway = addrs.isOk() && !addrs->empty() ? formatIpv4(addrs->front().ip) : "";
   s.vtep = *vtepMac(s.cidr);
-  if (s.gateway != formatIpv4(local->network + 1)) s.missing.push_back("bridge address");
-  if (!br->up) s.missing.push_back("bridge up");
+  if (s.gateway != formatIpv4(local->network + 1)) s.missing.emplace_back("bridge address");
+  if (!br->up) s.missing.emplace_back("bridge up");
   if (!dev || !u || dev->vxlan != wantedDevice(*u)) {
-    s.missing.push_back("device");
+    s.missing.emplace_back("device");
   } else {
-    if (dev->mac != s.vtep) s.missing.push_back("device address");
-    if (!dev->up) s.missing.push_back("device up");
+    if (dev->mac != s.vtep) s.missing.emplace_back("device address");
+    if (!dev->up) s.missing.emplace_back("device up");
   }
   (*out)[s.cidr] = std::move(s);
 }
@@ -367,9 +367,9 @@ Status VxlanRuntime::scanPeers(const Link& dev, int bits,
     s.vtep = *vtepMac(s.cidr);
     if (parts.fdb && parts.fdb->dst) s.addr = formatIpv4(parts.fdb->dst);
     if (!parts.route || parts.route->gateway != net || !parts.route->onlink)
-      s.missing.push_back("route");
-    if (!parts.neigh || parts.neigh->mac != s.vtep) s.missing.push_back("neighbour");
-    if (!parts.fdb || !parts.fdb->dst) s.missing.push_back("fdb");
+      s.missing.emplace_back("route");
+    if (!parts.neigh || parts.neigh->mac != s.vtep) s.missing.emplace_back("neighbour");
+    if (!parts.fdb || !parts.fdb->dst) s.missing.emplace_back("fdb");
     if (out->count(s.cidr)) continue;  // the local subnet's own address
     (*out)[s.cidr] = std::move(s);
   }

@@ -10,11 +10,11 @@
 namespace lb::runtime::cri::docker {
 namespace {
 
-using json = nlohmann::json;
+using Json = nlohmann::json;
 using runtime::docker::Method;
 using runtime::docker::Request;
 
-std::string str(const json& j, const char* key) {
+std::string str(const Json& j, const char* key) {
   auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
@@ -42,38 +42,38 @@ StatusOr<std::optional<DockerNetwork>> find(const runtime::docker::Client& clien
 }  // namespace
 
 std::string networkCreateBody(const NetworkSpec& spec) {
-  json options = {{kOptBridgeName, spec.bridge}, {kOptMasquerade, "false"}};
+  Json options = {{kOptBridgeName, spec.bridge}, {kOptMasquerade, "false"}};
   if (spec.mtu > 0) options[kOptMtu] = std::to_string(spec.mtu);
-  json j = {{"Name", spec.name},
+  Json j = {{"Name", spec.name},
             {"CheckDuplicate", true},
             {"Driver", "bridge"},
             {"IPAM",
              {{"Driver", "default"},
-              {"Config", json::array({{{"Subnet", spec.subnet}, {"Gateway", spec.gateway}}})}}},
+              {"Config", Json::array({{{"Subnet", spec.subnet}, {"Gateway", spec.gateway}}})}}},
             {"Options", options},
             {"Labels", spec.labels}};
   return j.dump();
 }
 
 StatusOr<DockerNetwork> networkFromInspect(std::string_view body) {
-  auto j = json::parse(body, nullptr, false);
+  auto j = Json::parse(body, nullptr, false);
   if (!j.is_object()) return internalError("the network inspect is not JSON");
   DockerNetwork net;
   net.driver = str(j, "Driver");
   NetworkInfo& info = net.info;
   info.id = str(j, "Id");
   info.spec.name = str(j, "Name");
-  const json& options = j.value("Options", json::object());
+  const Json& options = j.value("Options", Json::object());
   info.spec.bridge = str(options, kOptBridgeName);
   net.masquerade = str(options, kOptMasquerade) != "false";
   std::string mtu = str(options, kOptMtu);
   info.spec.mtu = mtu.empty() ? 0 : std::atoi(mtu.c_str());
-  const json& config = j.value("IPAM", json::object()).value("Config", json::array());
+  const Json& config = j.value("IPAM", Json::object()).value("Config", Json::array());
   if (config.is_array() && !config.empty()) {
     info.spec.subnet = str(config[0], "Subnet");
     info.spec.gateway = str(config[0], "Gateway");
   }
-  const json& labels = j.value("Labels", json::object());
+  const Json& labels = j.value("Labels", Json::object());
   if (labels.is_object()) {
     for (auto it = labels.begin(); it != labels.end(); ++it)
       if (it.value().is_string()) info.spec.labels[it.key()] = it.value().get<std::string>();
