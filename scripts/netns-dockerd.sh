@@ -15,9 +15,6 @@
 #                                             (nsenter --net) with
 #                                             DOCKER_HOST=unix://DIR/docker.sock
 #
-# LB_NETNS_FORWARD=1 turns IPv4 forwarding on in the namespace before dockerd
-# starts (scripts/netns-hosts.sh does, for the simulated hosts).
-#
 # Not root: under CI=true every command fails loudly. On a developer machine
 # start/stop say why and succeed, and exec runs CMD with LB_TEST_SKIP set to
 # the reason, so the tests skip themselves (GTEST_SKIP) instead of failing.
@@ -130,13 +127,11 @@ do_start() {
   mkdir -p "$DIR/data" "$DIR/exec"
   ip netns add "$NAME"
   ip netns exec "$NAME" ip link set lo up
-  # A host of the multi-host rig routes for its pods (LB_NETNS_FORWARD=1):
-  # forwarding on before dockerd starts, so dockerd leaves the FORWARD
-  # policy as it is instead of turning it to DROP.
-  if [[ ${LB_NETNS_FORWARD:-} == 1 ]]; then
-    nsenter --net="$NETNS" sh -c 'echo 1 >/proc/sys/net/ipv4/ip_forward'
-  fi
   if ip -n "$NAME" route show default | grep -q .; then die "netns $NAME has a default route"; fi
+  # Forwarding on before dockerd starts, as a node's CNI turns it on: a
+  # dockerd that has to enable it itself also sets the FORWARD policy to
+  # DROP, which drops overlay traffic into the pods' bridge.
+  nsenter --net="$NETNS" sh -c 'echo 1 >/proc/sys/net/ipv4/ip_forward'
 
   log "starting dockerd on $SOCK (log: $DIR/dockerd.log)"
   setsid nsenter --net="$NETNS" dockerd \

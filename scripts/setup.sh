@@ -7,7 +7,7 @@ PACKAGES=(
   # build
   g++ cmake ninja-build ccache pkg-config
   libboost1.81-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libspdlog-dev
-  libsqlite3-dev libssl-dev libnftables-dev libnetfilter-conntrack-dev
+  libsqlite3-dev libssl-dev libnftables-dev libnetfilter-conntrack-dev libnl-route-3-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev openssl curl jq
   # real parts a cluster runs with

@@ -45,6 +45,8 @@ Network readNetwork(const Values& v) {
   n.overlayDriver = v.str("network.cni.type");
   n.overlayIfaceExternal = v.str("network.cni.iterface.external");
   n.overlayIfaceInternal = v.str("network.cni.iterface.internal");
+  n.vxlanVni = asInt(v, "network.cni.vxlan.vni");
+  n.vxlanPort = asInt(v, "network.cni.vxlan.port");
   return n;
 }
 

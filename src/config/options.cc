@@ -407,6 +407,11 @@ StatusOr<Value> parseValue(const OptionSpec& o, std::string_view raw, const std:
       if (v < 0 || v > 7) return rangeError(origin, "verbose level", v, 0, 7);
       break;
     }
+    case Check::kVni: {
+      int64_t v = std::get<int64_t>(value);
+      if (v < 1 || v > 16777215) return rangeError(origin, "VNI", v, 1, 16777215);
+      break;
+    }
     case Check::kCidr:
       if (!validCidr(text)) {
         return invalidArgument(origin + ": '" + text + "' is not a valid CIDR (e.g. 10.96.0.0/16)");

@@ -22,6 +22,7 @@ constexpr auto kStorageDrivers = joinedNames<storage::kDrivers>();
 constexpr auto kCriDrivers = joinedNames<runtime::cri::kDrivers>();
 constexpr auto kCiiDrivers = joinedNames<runtime::cii::kDrivers>();
 constexpr auto kCpiDrivers = joinedNames<runtime::cpi::kDrivers>();
+constexpr auto kCniDrivers = joinedNames<runtime::cni::kDrivers>();
 
 // Until the etcd driver lands, the components that would default to the
 // reference's etcd use the embedded store; the etcd issue restores it.
@@ -101,16 +102,17 @@ Opts network(std::string_view bindInterfaceEnv) {
                     "LB_NETWORK_DRIVER_IFACE_EXTERNAL",
                     "network.cni.iterface.external",
                     Type::kString,
-                    "eth0",
-                    "Container overlay network external interface for host communication"};
+                    "",
+                    "Container overlay network external interface for host communication "
+                    "(default: the default route's, else the only one with an IPv4 address)"};
   cniExt.altKey = "network.cni.interface.external";
   OptionSpec cniInt{"network-driver-iface-internal",
                     0,
                     "LB_NETWORK_DRIVER_IFACE_INTERNAL",
                     "network.cni.iterface.internal",
                     Type::kString,
-                    "docker0",
-                    "Container overlay network internal bridge interface"};
+                    "lb0",
+                    "Container overlay network internal bridge interface (the pods' bridge)"};
   cniInt.altKey = "network.cni.interface.internal";
   return {
       {"bind-interface", 0, bindInterfaceEnv, "network.interface", Type::kString, "eth0",
@@ -126,9 +128,14 @@ Opts network(std::string_view bindInterfaceEnv) {
        "network.cpi.interface.external", Type::kString, "eth0",
        "Network proxy external interface binding"},
       {"network-driver", 0, "LB_NETWORK_DRIVER", "network.cni.type", Type::kString, "vxlan",
-       "Container overlay network driver", Check::kOneOf, "vxlan"},
+       "Container overlay network driver", Check::kOneOf, namesView(kCniDrivers)},
       cniExt,
       cniInt,
+      // Not in the reference: the VXLAN segment and its UDP port.
+      {"network-vxlan-vni", 0, "LB_NETWORK_VXLAN_VNI", "network.cni.vxlan.vni", Type::kInt, "1",
+       "VXLAN network identifier of the overlay (1-16777215, the same on every node)", Check::kVni},
+      {"network-vxlan-port", 0, "LB_NETWORK_VXLAN_PORT", "network.cni.vxlan.port", Type::kInt,
+       "4789", "UDP port of the overlay's VXLAN packets (the same on every node)", Check::kPort},
   };
 }
 

@@ -5,35 +5,6 @@
 
 namespace lb::controller {
 
-std::optional<uint32_t> parseIpv4(std::string_view text) {
-  uint32_t out = 0;
-  int parts = 0;
-  size_t i = 0;
-  while (parts < 4) {
-    if (i >= text.size() || text[i] < '0' || text[i] > '9') return std::nullopt;
-    uint32_t v = 0;
-    size_t digits = 0;
-    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
-      v = v * 10 + static_cast<uint32_t>(text[i] - '0');
-      if (++digits > 3 || v > 255) return std::nullopt;
-      ++i;
-    }
-    out = (out << 8) | v;
-    ++parts;
-    if (parts < 4) {
-      if (i >= text.size() || text[i] != '.') return std::nullopt;
-      ++i;
-    }
-  }
-  if (i != text.size()) return std::nullopt;
-  return out;
-}
-
-std::string formatIpv4(uint32_t ip) {
-  return std::to_string(ip >> 24) + "." + std::to_string((ip >> 16) & 255) + "." +
-         std::to_string((ip >> 8) & 255) + "." + std::to_string(ip & 255);
-}
-
 bool Ipv4Cidr::overlaps(const Ipv4Cidr& other) const {
   const int bits = std::min(this->bits, other.bits);
   const uint32_t mask = bits == 0 ? 0 : ~uint32_t{0} << (32 - bits);

@@ -21,6 +21,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "common/ipv4.h"
 #include "lastbackend/common/status.h"
 
 namespace lb::controller {
@@ -93,7 +94,7 @@ class Ipam {
   std::unordered_map<uint32_t, std::string> byUnit_;  // unit -> owner
 };
 
-std::optional<uint32_t> parseIpv4(std::string_view text);
-std::string formatIpv4(uint32_t ip);
+using lb::formatIpv4;
+using lb::parseIpv4;
 
 }  // namespace lb::controller

@@ -10,6 +10,7 @@
 #include "runtime/cii/docker/docker_cii.h"
 #include "runtime/cpi/ipvs/ipvs_cpi.h"
 #include "runtime/cpi/nftables/nftables_cpi.h"
+#include "runtime/cni/vxlan/vxlan_cni.h"
 #include "runtime/cri/docker/docker_cri.h"
 #include "runtime/csi/dir/dir_csi.h"
 #include "runtime/docker/open.h"
@@ -60,5 +61,14 @@ inline constexpr DriverTable<OpenFn, 2> kDrivers{
         {"nftables", [](const Options&) { return nftables::open(); }},
     }}};
 }  // namespace cpi
+namespace cni {
+using OpenFn = StatusOr<std::unique_ptr<NetworkRuntime>> (*)(const Options&);
+inline constexpr DriverTable<OpenFn, 1> kDrivers{
+    "network driver",
+    "network.cni.type",
+    {{
+        {"vxlan", [](const Options& o) { return vxlan::open(o); }},
+    }}};
+}  // namespace cni
 
 }  // namespace lb::runtime

@@ -44,5 +44,11 @@ std::string resolveDriver(const std::string& configured, bool explicitlySet) {
   return "nftables";
 }
 }  // namespace cpi
+namespace cni {
+std::vector<std::string> driverNames() { return kDrivers.names(); }
+StatusOr<std::unique_ptr<NetworkRuntime>> open(const Options& options) {
+  return kDrivers.open(options.driver, options);
+}
+}  // namespace cni
 
 }  // namespace lb::runtime

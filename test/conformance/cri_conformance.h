@@ -15,8 +15,12 @@
 //                            makes the container's process do what Program says
 //   std::vector<std::string> execCommand(const std::string& out, int code);
 //                            argv that prints `out` and exits with `code`
+//   std::string makeBridge(const std::string& name, const std::string& cidr);
+//                            a bridge device addressed `cidr` for a network
+//                            to be made on ("" or why it cannot be made)
+//   void dropBridge(const std::string& name);
 // Every container the suite makes carries kTestLabel=<pid> and is removed
-// in TearDown.
+// in TearDown, and so are its network and bridge.
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -57,9 +61,28 @@ class CriConformance : public BackendTest<B> {
     auto mine = cri().list({{{kTestLabel, testId()}}, true, false});
     if (!mine.isOk()) return;
     for (const auto& c : *mine) (void)cri().remove(c.id, true);
+    if (!bridge_.empty()) {
+      (void)cri().removeNetwork("lbconf-" + testId());
+      this->backend_.dropBridge(bridge_);
+    }
+  }
+
+  // A network on a bridge of the test's own (made here), not yet ensured.
+  runtime::cri::NetworkSpec network() {
+    runtime::cri::NetworkSpec n;
+    n.name = "lbconf-" + testId();
+    n.bridge = "lbc" + testId();
+    n.subnet = "10.244.77.0/24";
+    n.gateway = "10.244.77.1";
+    n.mtu = 1450;
+    n.labels = {{kTestLabel, testId()}};
+    EXPECT_EQ(this->backend_.makeBridge(n.bridge, n.gateway + "/24"), "");
+    bridge_ = n.bridge;
+    return n;
   }
 
   runtime::cri::ContainerRuntime& cri() { return this->backend_.cri(); }
+  std::string bridge_;  // made by network()
 
   std::string nameOf(const std::string& name) { return "lbconf-" + testId() + "-" + name; }
 
@@ -324,11 +347,94 @@ TYPED_TEST_P(CriConformance, EventsStreamStartAndDieThenReplay) {
   EXPECT_EQ(replayed, 2);
 }
 
+TYPED_TEST_P(CriConformance, NetworksAreMadeOnceOnAnExistingBridge) {
+  auto spec = this->network();
+  auto made = this->cri().ensureNetwork(spec);
+  ASSERT_TRUE(made.isOk()) << made.status().message();
+  EXPECT_FALSE(made->id.empty());
+  EXPECT_EQ(made->spec.name, spec.name);
+  EXPECT_EQ(made->spec.bridge, spec.bridge);
+  EXPECT_EQ(made->spec.subnet, spec.subnet);
+  EXPECT_EQ(made->spec.gateway, spec.gateway);
+  EXPECT_EQ(made->spec.mtu, 1450);
+  EXPECT_EQ(made->spec.labels.at(kTestLabel), testId());
+  auto again = this->cri().ensureNetwork(spec);
+  ASSERT_TRUE(again.isOk()) << again.status().message();
+  EXPECT_EQ(again->id, made->id);
+
+  auto other = spec;
+  other.subnet = "10.244.78.0/24";
+  other.gateway = "10.244.78.1";
+  auto moved = this->cri().ensureNetwork(other);
+  EXPECT_EQ(moved.status().code(), Code::kConflict) << moved.status().message();
+  EXPECT_NE(moved.status().message().find("subnet"), std::string::npos);
+  auto bad = spec;
+  bad.gateway = "10.244.79.1";
+  EXPECT_EQ(this->cri().ensureNetwork(bad).status().field(), "gateway");
+  bad = spec;
+  bad.name = "-lb";
+  EXPECT_EQ(this->cri().ensureNetwork(bad).status().field(), "name");
+}
+
+TYPED_TEST_P(CriConformance, AContainerOnTheNetworkHasAnAddressOfItsSubnet) {
+  auto net = this->network();
+  ASSERT_TRUE(this->cri().ensureNetwork(net).isOk());
+  auto a = this->spec("net-a");
+  a.network = net.name;
+  auto b = this->spec("net-b");
+  b.network = net.name;
+  std::string ida = this->run(a), idb = this->run(b);
+  std::set<std::string> ips;
+  for (const auto& id : {ida, idb}) {
+    auto c = this->cri().inspect(id);
+    ASSERT_TRUE(c.isOk()) << c.status().message();
+    EXPECT_EQ(c->networkMode, net.name);
+    EXPECT_TRUE(c->ip.starts_with("10.244.77.")) << c->ip;
+    EXPECT_NE(c->ip, net.gateway);
+    EXPECT_NE(c->ip, "10.244.77.0");
+    ips.insert(c->ip);
+  }
+  EXPECT_EQ(ips.size(), 2u);
+  auto listed = this->cri().list({{{kTestLabel, testId()}}, true, true});
+  ASSERT_TRUE(listed.isOk()) << listed.status().message();
+  for (const auto& c : *listed) EXPECT_EQ(ips.count(c.ip), 1u) << c.name << " " << c.ip;
+
+  auto both = this->spec("net-both");
+  both.network = net.name;
+  both.networkMode = "none";
+  EXPECT_EQ(this->cri().create(both).status().code(), Code::kInvalidArgument);
+  // docker checks the network when it starts the container, not before.
+  auto nowhere = this->spec("net-nowhere");
+  nowhere.network = "lbconf-missing-" + testId();
+  auto lost = this->cri().create(nowhere);
+  ASSERT_TRUE(lost.isOk()) << lost.status().message();
+  Status started = this->cri().start(*lost);
+  EXPECT_EQ(started.code(), Code::kNotFound) << started.message();
+  EXPECT_NE(started.message().find(nowhere.network), std::string::npos) << started.message();
+}
+
+TYPED_TEST_P(CriConformance, ANetworkInUseIsNotRemoved) {
+  auto net = this->network();
+  ASSERT_TRUE(this->cri().ensureNetwork(net).isOk());
+  auto a = this->spec("net-used");
+  a.network = net.name;
+  std::string id = this->run(a);
+  Status busy = this->cri().removeNetwork(net.name);
+  EXPECT_EQ(busy.code(), Code::kConflict) << busy.message();
+  ASSERT_TRUE(this->cri().remove(id, true).isOk());
+  Status removed = this->cri().removeNetwork(net.name);
+  EXPECT_TRUE(removed.isOk()) << removed.message();
+  EXPECT_EQ(this->cri().removeNetwork(net.name).code(), Code::kNotFound);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(CriConformance, CreateStartStopRemove, StopWithoutGraceEndsItAtOnce,
                             MissingContainersAreNotFound, CreateRefusesMissingImagesAndTakenNames,
                             RemovingARunningContainerNeedsForce, ListByLabels,
                             WaitReturnsTheExitCodeAndLogsKeepTheStreamsApart, LogTailCountsLines,
                             WaitOnARunningContainerTimesOut, ExecRunsInRunningContainersOnly,
-                            EventsStreamStartAndDieThenReplay);
+                            EventsStreamStartAndDieThenReplay,
+                            NetworksAreMadeOnceOnAnExistingBridge,
+                            AContainerOnTheNetworkHasAnAddressOfItsSubnet,
+                            ANetworkInUseIsNotRemoved);
 
 }  // namespace lb::conformance

@@ -52,6 +52,8 @@ class FakeBackend {
   std::vector<std::string> execCommand(const std::string& out, int code) {
     return {"fake-exec", out, std::to_string(code)};
   }
+  std::string makeBridge(const std::string&, const std::string&) { return ""; }
+  void dropBridge(const std::string&) {}
 
  private:
   static constexpr const char* kImage = "lb/busybox:local";

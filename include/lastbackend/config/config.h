@@ -44,8 +44,10 @@ struct Network {
   std::string proxyIfaceExternal;  // cpi.interface.external
   std::string proxyIfaceInternal;  // cpi.interface.internal
   std::string overlayDriver;       // cni: vxlan
-  std::string overlayIfaceExternal;
-  std::string overlayIfaceInternal;
+  std::string overlayIfaceExternal;  // the underlay; "" = detect
+  std::string overlayIfaceInternal;  // the pods' bridge
+  int vxlanVni = 1;
+  int vxlanPort = 4789;
 };
 
 struct ApiConfig {

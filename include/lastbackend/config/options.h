@@ -44,6 +44,7 @@ enum class Check {
   kPort,        // 1–65535
   kPortOrZero,  // 0–65535; 0 disables the listener
   kVerbose,     // 0–7
+  kVni,         // VXLAN network identifier, 1–16777215
   kCidr,        // IPv4 or IPv6 prefix, "10.96.0.0/16"
   kPositive,    // int or duration > 0
   kOneOf,       // a string among OptionSpec::choices

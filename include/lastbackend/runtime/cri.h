@@ -6,7 +6,9 @@
 // Pods: the runtime knows containers, not pods. The agent ties the containers
 // of one pod together with labels (kLabelPod...) and shares one network
 // namespace between them with ContainerSpec::networkMode "container:<id>"
-// (see docs/runtime.md, "Pod network model").
+// (see docs/runtime.md, "Pod network model"). The first one attaches to the
+// node's pod network (ContainerSpec::network: a network ensureNetwork() made
+// on the CNI's bridge), so the pod's address is one of the node's subnet.
 //
 // Errors are lb::Status with context, e.g.
 //   "docker: create container 'web': 404 No such image: lb/nope:1"
@@ -85,6 +87,10 @@ struct ContainerSpec {
   // "" (runtime default bridge) | "none" | "host" | "bridge" |
   // "container:<id>" to join another container's network namespace.
   std::string networkMode;
+  // A network made by ensureNetwork() to attach to instead: the container's
+  // address (ContainerInfo::ip) is one of its subnet. Excludes networkMode.
+  // A network that does not exist fails start() (kNotFound), not create().
+  std::string network;
   std::string hostname;  // not allowed with "container:<id>"
   std::vector<Port> exposedPorts;
   bool tty = false;  // logs of a TTY container are one raw stream
@@ -111,7 +117,7 @@ struct ContainerInfo {
   std::string createdAt;   // RFC 3339 as the runtime gives it
   std::string startedAt;   // empty or RFC 3339
   std::string finishedAt;  // empty or RFC 3339
-  std::string ip;          // first network's address; empty without one
+  std::string ip;  // the address on its network (spec.network's, else the first); "" without
   Labels labels;
   int restartCount = 0;
   // What the runtime runs, as inspect reports it (lists only, not the spec).
@@ -184,6 +190,32 @@ struct ExecResult {
   std::string output;  // stdout and stderr interleaved, cut at maxOutput
 };
 
+// A bridge network containers can join (ContainerSpec::network), made on a
+// bridge device that exists already (the CNI's): the runtime hands out
+// addresses of `subnet` to the containers on it and leaves the rest to the
+// host: no NAT (traffic to other hosts' pods is routed with its pod source
+// address), no bridge of its own.
+struct NetworkSpec {
+  std::string name;     // runtime network name ("lb"): letters, digits, '_', '.', '-'
+  std::string bridge;   // the existing bridge device ("lb0")
+  std::string subnet;   // "10.244.1.0/24"
+  std::string gateway;  // the bridge's address, in the subnet ("10.244.1.1")
+  int mtu = 0;          // of the containers' interfaces; 0 = the runtime's default
+  Labels labels;
+  bool operator==(const NetworkSpec&) const = default;
+};
+
+struct NetworkInfo {
+  std::string id;
+  NetworkSpec spec;  // as the runtime reports it
+};
+
+// OK, or kInvalidArgument (against `field`): a network name is 1 to 64
+// bytes, a letter or digit, then letters, digits, '_', '.', '-'.
+Status validateNetworkName(std::string_view name, std::string_view field);
+// OK, or kInvalidArgument naming the field of `spec` that is wrong.
+Status validateNetworkSpec(const NetworkSpec& spec);
+
 struct RuntimeInfo {
   std::string driver;      // "docker"
   std::string version;     // daemon version ("20.10.24")
@@ -242,6 +274,19 @@ class ContainerRuntime {
   // (docker: 126/127), not an error.
   virtual StatusOr<ExecResult> exec(const std::string& id, const ExecOptions& options,
                                     CancelToken* cancel = nullptr) = 0;
+
+  // Makes the network `spec` describes, or finds it made already with the
+  // same bridge, subnet, gateway and MTU (an agent that restarts finds the
+  // one it made). kConflict when a network of that name differs (the message
+  // says how: remove its containers and the network, then ensure it anew);
+  // kInvalidArgument for a bad spec. Creating containers on it is safe once
+  // this returns.
+  virtual StatusOr<NetworkInfo> ensureNetwork(const NetworkSpec& spec) = 0;
+
+  // Removes a network (not its bridge device, which the runtime did not
+  // make). kNotFound when there is none; kConflict while running containers
+  // are attached.
+  virtual Status removeNetwork(const std::string& name) = 0;
 
   // Streams container events (start, die, ...) to `sink` until `sink`
   // returns false, `untilUnix` passes, or `cancel` is cancelled.

@@ -12,6 +12,7 @@
 #include "lastbackend/common/status.h"
 #include "lastbackend/runtime/cii.h"
 #include "lastbackend/runtime/cpi.h"
+#include "lastbackend/runtime/cni.h"
 #include "lastbackend/runtime/cri.h"
 #include "lastbackend/runtime/csi.h"
 
@@ -69,5 +70,21 @@ StatusOr<std::unique_ptr<ProxyRuntime>> open(const Options& options);
 // open() refuses an explicit "ipvs" with an error that names nftables.
 std::string resolveDriver(const std::string& configured, bool explicitlySet);
 }  // namespace cpi
+namespace cni {
+struct Options {
+  std::string driver = "vxlan";  // network.cni.type
+  std::string node;              // this node's name: the manifest of its own subnet names it
+  // The interface overlay packets leave by (network.cni.interface.external);
+  // "" = the default route's, else the only one that can be.
+  std::string underlay;
+  std::string bridge = "lb0";       // the pods' bridge (network.cni.interface.internal)
+  std::string device = "lb.vxlan";  // the VXLAN device
+  uint32_t vni = 1;                 // network.cni.vxlan.vni
+  int port = 4789;                  // network.cni.vxlan.port (UDP)
+};
+std::vector<std::string> driverNames();
+// The driver acts in the network namespace of the thread that opens it.
+StatusOr<std::unique_ptr<NetworkRuntime>> open(const Options& options);
+}  // namespace cni
 
 }  // namespace lb::runtime

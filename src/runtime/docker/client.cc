@@ -96,6 +96,14 @@ StatusOr<Response> Client::call(const Request& request) const {
   return exchange(request, nullptr, nullptr);
 }
 
+StatusOr<Response> callOk(const Client& client, const Request& request, const std::string& what) {
+  auto resp = client.call(request);
+  if (!resp) return resp.status().withContext(what);
+  if (resp->status >= 300 && resp->status != 304)
+    return errorFromResponse(resp->status, resp->body).withContext(what);
+  return resp;
+}
+
 StatusOr<Response> Client::stream(const Request& request, const BodySink& sink,
                                   CancelToken* cancel) const {
   return exchange(request, &sink, cancel);

@@ -88,4 +88,9 @@ class Client {
   std::string versionJson_;
 };
 
+// client.call(), with an HTTP error status (>= 300 but 304, "already
+// done") as the Status errorFromResponse() makes of it; `what` is the
+// context of every error.
+StatusOr<Response> callOk(const Client& client, const Request& request, const std::string& what);
+
 }  // namespace lb::runtime::docker

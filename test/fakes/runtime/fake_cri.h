@@ -6,11 +6,13 @@
 // wait(), ending followed logs, emitting "die"), writeLog() appends output.
 // A restart policy of "always" (or "on-failure" with a non-zero code) brings
 // the container back at once with restartCount + 1, like dockerd.
-// Create checks the image against an optional FakeImageRuntime. Errors can be
+// Create checks the image against an optional FakeImageRuntime. Networks
+// (ensureNetwork) hand out their subnet's addresses from .1 up (not the
+// gateway), the lowest free one at start (a missing network fails the
+// start, as with dockerd), freed when the container stops. Errors can be
 // injected per method ("create", "start", "stop", "remove", "inspect",
-// "list", "wait", "logs", "events", "exec"). What an exec does is the
-// test's: setExecHandler() (default: exit code 0). Time comes from an
-// injected Clock.
+// "list", "wait", "logs", "events", "exec", "ensureNetwork", "removeNetwork"). What an exec does is
+// the test's: setExecHandler() (default: exit code 0). Time comes from an injected Clock.
 // Thread-safe; blocking calls wake on cancel.
 
 #include <algorithm>
@@ -18,9 +20,11 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "common/ipv4.h"
 #include "fakes/runtime/error_injector.h"
 #include "fakes/runtime/fake_cii.h"
 #include "lastbackend/common/clock.h"
@@ -58,6 +62,7 @@ class FakeContainerRuntime : public runtime::cri::ContainerRuntime {
       emit(*c, "start", std::nullopt);
     } else {
       c->info.state = runtime::cri::kStateExited;
+      release(*c);
     }
     cv_.notify_all();
   }
@@ -132,6 +137,9 @@ class FakeContainerRuntime : public runtime::cri::ContainerRuntime {
     if (spec.networkMode.starts_with("container:") && !find(spec.networkMode.substr(10))) {
       return notFound(what + ": 404 No such container: " + spec.networkMode.substr(10));
     }
+    if (!spec.network.empty() && !spec.networkMode.empty())
+      return invalidArgument(what + ": a network and a network mode cannot both be set",
+                             "network");
     Container c;
     c.spec = spec;
     c.info.id = "fake" + std::to_string(++seq_);
@@ -140,7 +148,9 @@ class FakeContainerRuntime : public runtime::cri::ContainerRuntime {
     c.info.state = runtime::cri::kStateCreated;
     c.info.createdAt = now();
     c.info.labels = spec.labels;
-    c.info.networkMode = spec.networkMode.empty() ? "default" : spec.networkMode;
+    c.info.networkMode = !spec.network.empty()      ? spec.network
+                         : spec.networkMode.empty() ? "default"
+                                                    : spec.networkMode;
     c.info.memoryBytes = spec.memoryBytes;
     c.info.milliCpu = spec.milliCpu;
     c.info.restart = spec.restart;
@@ -170,6 +180,10 @@ class FakeContainerRuntime : public runtime::cri::ContainerRuntime {
           return conflict(what + ": 409 cannot join network of a non running container");
         }
         c->info.ip = owner->info.ip;
+      } else if (!c->spec.network.empty()) {
+        auto ip = allocate(c->spec.network);
+        if (!ip) return ip.status().withContext(what);
+        c->info.ip = *ip;
       } else if (mode != "none" && mode != "host") {
         c->info.ip = "10.88.0." + std::to_string(seq_ % 250 + 2);
       }
@@ -194,6 +208,7 @@ class FakeContainerRuntime : public runtime::cri::ContainerRuntime {
     if (!c) return notFound(what + ": 404 No such container: " + id);
     if (c->info.state != runtime::cri::kStateRunning) return Status::ok();
     c->info.state = runtime::cri::kStateExited;
+    release(*c);
     c->info.exitCode = 143;  // SIGTERM
     c->info.finishedAt = now();
     emit(*c, "die", 143);
@@ -214,6 +229,7 @@ class FakeContainerRuntime : public runtime::cri::ContainerRuntime {
       c->info.exitCode = 137;
       emit(*c, "die", 137);
     }
+    release(*c);
     emit(*c, "destroy", std::nullopt);
     containers_.erase(c->info.id);
     cv_.notify_all();
@@ -321,6 +337,37 @@ class FakeContainerRuntime : public runtime::cri::ContainerRuntime {
     return r;
   }
 
+  StatusOr<runtime::cri::NetworkInfo> ensureNetwork(
+      const runtime::cri::NetworkSpec& spec) override {
+    const std::string what = "fake: ensure network '" + spec.name + "'";
+    LB_RETURN_IF_ERROR(errors_.check("ensureNetwork").withContext(what));
+    LB_RETURN_IF_ERROR(runtime::cri::validateNetworkSpec(spec).withContext(what));
+    std::lock_guard lock(mu_);
+    auto it = networks_.find(spec.name);
+    if (it != networks_.end()) {
+      const auto& have = it->second.info.spec;
+      if (have.bridge != spec.bridge || have.subnet != spec.subnet ||
+          have.gateway != spec.gateway || (spec.mtu && have.mtu != spec.mtu))
+        return conflict(what + ": it exists with subnet " + have.subnet + " on " + have.bridge);
+      return it->second.info;
+    }
+    Network& n = networks_[spec.name];
+    n.info = {"fakenet" + std::to_string(++seq_), spec};
+    return n.info;
+  }
+
+  Status removeNetwork(const std::string& name) override {
+    const std::string what = "fake: remove network '" + name + "'";
+    LB_RETURN_IF_ERROR(errors_.check("removeNetwork").withContext(what));
+    std::lock_guard lock(mu_);
+    auto it = networks_.find(name);
+    if (it == networks_.end()) return notFound(what + ": 404 network " + name + " not found");
+    if (!it->second.used.empty())
+      return conflict(what + ": 403 network " + name + " has active endpoints");
+    networks_.erase(it);
+    return Status::ok();
+  }
+
   Status events(const runtime::cri::EventOptions& options, const runtime::cri::EventSink& sink,
                 runtime::CancelToken* cancel = nullptr) override {
     LB_RETURN_IF_ERROR(errors_.check("events").withContext("fake: events"));
@@ -369,6 +416,33 @@ class FakeContainerRuntime : public runtime::cri::ContainerRuntime {
     std::vector<runtime::cri::LogChunk> log;
   };
 
+  struct Network {
+    runtime::cri::NetworkInfo info;
+    std::set<uint32_t> used;  // addresses of running containers
+  };
+
+  // The lowest free host address of the network's subnet but its gateway.
+  StatusOr<std::string> allocate(const std::string& network) {
+    auto it = networks_.find(network);
+    if (it == networks_.end()) return notFound("404 network " + network + " not found");
+    Network& n = it->second;
+    auto p = parseIpv4Prefix(n.info.spec.subnet, "subnet");
+    const uint32_t gw = *parseIpv4(n.info.spec.gateway);
+    for (uint32_t ip = p->network + 1; ip < p->network + p->size() - 1; ++ip) {
+      if (ip == gw || n.used.count(ip)) continue;
+      n.used.insert(ip);
+      return formatIpv4(ip);
+    }
+    return unavailable("no free address in network " + network);
+  }
+
+  void release(Container& c) {
+    if (c.spec.network.empty() || c.info.ip.empty()) return;
+    auto it = networks_.find(c.spec.network);
+    if (it != networks_.end()) it->second.used.erase(*parseIpv4(c.info.ip));
+    c.info.ip.clear();
+  }
+
   static bool matches(const runtime::cri::Labels& have, const runtime::cri::Labels& want) {
     for (const auto& [k, v] : want) {
       auto it = have.find(k);
@@ -410,6 +484,7 @@ class FakeContainerRuntime : public runtime::cri::ContainerRuntime {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, Container> containers_;
+  std::map<std::string, Network> networks_;
   std::vector<runtime::cri::Event> events_;
   ExecHandler execHandler_;
   StartHandler startHandler_;

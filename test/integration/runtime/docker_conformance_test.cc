@@ -16,6 +16,7 @@
 #include "conformance/cri_conformance.h"
 #include "lastbackend/runtime/factory.h"
 #include "support/docker_rig.h"
+#include "support/process.h"
 
 namespace lb::conformance {
 namespace {
@@ -39,6 +40,12 @@ class DockerRig {
   }
 };
 
+lb::testing::Outcome ip(std::vector<std::string> args) {
+  static const std::string dir = lb::testing::makeTempDir("lb-rig-ip-");
+  args.insert(args.begin(), "/usr/sbin/ip");
+  return lb::testing::runProcess(args, {}, dir, "ip", std::chrono::seconds(30));
+}
+
 class DockerCriBackend : public DockerRig {
  public:
   std::string problem() {
@@ -59,6 +66,18 @@ class DockerCriBackend : public DockerRig {
   std::vector<std::string> execCommand(const std::string& out, int code) {
     return {"/bin/sh", "-c", "printf '%s' \"$0\"; exit $1", out, std::to_string(code)};
   }
+  // In the rig's namespace (the test runs there), as the CNI would make it.
+  std::string makeBridge(const std::string& name, const std::string& cidr) {
+    for (const auto& args :
+         std::vector<std::vector<std::string>>{{"link", "add", name, "type", "bridge"},
+                                               {"addr", "add", cidr, "dev", name},
+                                               {"link", "set", name, "up"}}) {
+      auto r = ip(args);
+      if (r.code != 0) return "ip " + args[0] + " " + args[1] + " " + name + ": " + r.err;
+    }
+    return "";
+  }
+  void dropBridge(const std::string& name) { (void)ip({"link", "del", name}); }
 
  private:
   std::unique_ptr<runtime::cri::ContainerRuntime> cri_;

@@ -207,6 +207,29 @@ TEST(Loader, NetworkProxyKnowsWhetherItWasGiven) {
             std::string::npos);
 }
 
+TEST(Loader, OverlayOptions) {
+  auto node = load<NodeConfig>({"--network-vxlan-vni", "42", "--network-vxlan-port", "8472"},
+                               mapEnv({{"LB_NETWORK_DRIVER_IFACE_EXTERNAL", "ens5"}}));
+  ASSERT_TRUE(node.isOk()) << node.status().message();
+  EXPECT_EQ(node->network.overlayDriver, "vxlan");
+  EXPECT_EQ(node->network.vxlanVni, 42);
+  EXPECT_EQ(node->network.vxlanPort, 8472);
+  EXPECT_EQ(node->network.overlayIfaceExternal, "ens5");
+  auto defaults = load<NodeConfig>({}, mapEnv({}));
+  ASSERT_TRUE(defaults.isOk()) << defaults.status().message();
+  EXPECT_EQ(defaults->network.vxlanVni, 1);
+  EXPECT_EQ(defaults->network.vxlanPort, 4789);
+  EXPECT_EQ(defaults->network.overlayIfaceExternal, "");  // detected by the driver
+  EXPECT_EQ(parseError("node", {"--network-vxlan-vni", "0"}),
+            "option --network-vxlan-vni: VNI 0 out of range 1-16777215");
+  EXPECT_EQ(parseError("node", {"--network-vxlan-vni", "16777216"}),
+            "option --network-vxlan-vni: VNI 16777216 out of range 1-16777215");
+  EXPECT_EQ(parseError("node", {"--network-vxlan-port", "0"}),
+            "option --network-vxlan-port: port 0 out of range 1-65535");
+  EXPECT_EQ(parseError("node", {"--network-driver", "flannel"}),
+            "option --network-driver: unknown value 'flannel' (valid: vxlan)");
+}
+
 TEST(Loader, ReferenceTypoKeyAndCorrectSpellingBothAccepted) {
   std::string typo = writeFile("typo.yml",
                                "network:\n  cni:\n    iterface:\n      external: ens3\n"
@@ -219,7 +242,7 @@ TEST(Loader, ReferenceTypoKeyAndCorrectSpellingBothAccepted) {
   auto node = load<NodeConfig>({"-c", right}, mapEnv({}));
   ASSERT_TRUE(node.isOk()) << node.status().message();
   EXPECT_EQ(node->network.overlayIfaceExternal, "ens4");
-  EXPECT_EQ(node->network.overlayIfaceInternal, "docker0");
+  EXPECT_EQ(node->network.overlayIfaceInternal, "lb0");
   std::string both = writeFile("both.yml",
                                "network:\n  cni:\n    iterface:\n      external: a\n"
                                "    interface:\n      external: b\n");

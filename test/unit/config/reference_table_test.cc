@@ -67,9 +67,12 @@ const Row kReference[] = {
      "network.cpi.interface.external", "eth0"},
     {"node", "network-driver", "LB_NETWORK_DRIVER", "network.cni.type", "vxlan"},
     {"node", "network-driver-iface-external", "LB_NETWORK_DRIVER_IFACE_EXTERNAL",
-     "network.cni.iterface.external", "eth0"},
+     "network.cni.iterface.external", ""},  // changed: detected
     {"node", "network-driver-iface-internal", "LB_NETWORK_DRIVER_IFACE_INTERNAL",
-     "network.cni.iterface.internal", "docker0"},
+     "network.cni.iterface.internal", "lb0"},  // changed: docker0 is docker's
+    {"node", "network-vxlan-vni", "LB_NETWORK_VXLAN_VNI", "network.cni.vxlan.vni", "1"},  // ours
+    {"node", "network-vxlan-port", "LB_NETWORK_VXLAN_PORT", "network.cni.vxlan.port",
+     "4789"},  // ours
     {"node", "container-runtime", "LB_CONTAINER_RUNTIME", "container.cri.type", "docker"},
     {"node", "container-runtime-docker-version", "LB_RUNTIME_DOCKER_VERSION",
      "container.cri.docker.version", ""},
@@ -103,7 +106,7 @@ const Row kReference[] = {
     {"ingress", "haproxy-stat-password", "LB_HAPROXY_STAT_PASS", "haproxy.stats.password", ""},
     {"ingress", "bind-interface", "LB_INGRESS_BIND_INTERFACE", "network.interface", "eth0"},
     {"ingress", "network-driver-iface-external", "LB_NETWORK_DRIVER_IFACE_EXTERNAL",
-     "network.cni.iterface.external", "eth0"},
+     "network.cni.iterface.external", ""},  // changed, as node
     {"ingress", "network-resolvers", "LB_NETWORK_RESOLVERS", "network.resolver.servers",
      "8.8.8.8,8.8.4.4"},
     // 3.1.6 (titled "Ingress", really the exporter)

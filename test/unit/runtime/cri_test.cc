@@ -1,5 +1,5 @@
 // The CRI fake's behaviour (what the node agent's tests rely on), the docker
-// driver's create body, and the driver tables.
+// driver's create body and network bodies, and the driver tables.
 
 #include "lastbackend/runtime/cri.h"
 
@@ -11,6 +11,7 @@
 #include "fakes/runtime/fake_cri.h"
 #include "lastbackend/runtime/factory.h"
 #include "runtime/cri/docker/docker_cri.h"
+#include "runtime/cri/docker/docker_network.h"
 
 namespace lb::runtime::cri {
 namespace {
@@ -85,6 +86,74 @@ TEST(CreateBodyTest, RejectsWhatDockerWouldMisread) {
   EXPECT_EQ(bad([](auto& s) { s.memoryBytes = -1; }), Code::kInvalidArgument);
 }
 
+TEST(CreateBodyTest, AttachesToANamedNetworkAtCreate) {
+  ContainerSpec s = spec("web");
+  s.network = "lb";
+  auto body = docker::createBody(s);
+  ASSERT_TRUE(body.isOk()) << body.status().message();
+  auto j = nlohmann::json::parse(*body);
+  EXPECT_EQ(j["HostConfig"]["NetworkMode"], "lb");
+  EXPECT_TRUE(j["NetworkingConfig"]["EndpointsConfig"].contains("lb"));
+  s.networkMode = "host";
+  EXPECT_EQ(docker::createBody(s).status().field(), "network");
+  s.networkMode.clear();
+  s.network = "-lb";
+  EXPECT_EQ(docker::createBody(s).status().field(), "network");
+}
+
+TEST(NetworkSpecTest, NamesBridgesSubnetsAndGatewaysAreChecked) {
+  NetworkSpec ok{"lb", "lb0", "10.244.1.0/24", "10.244.1.1", 1450, {}};
+  EXPECT_TRUE(validateNetworkSpec(ok).isOk());
+  auto field = [&](auto mutate) {
+    NetworkSpec n = ok;
+    mutate(n);
+    return validateNetworkSpec(n).field();
+  };
+  EXPECT_EQ(field([](auto& n) { n.name = ""; }), "name");
+  EXPECT_EQ(field([](auto& n) { n.name = "lb net"; }), "name");
+  EXPECT_EQ(field([](auto& n) { n.bridge = "a/b"; }), "bridge");
+  EXPECT_EQ(field([](auto& n) { n.subnet = "10.244.1.0/33"; }), "subnet");
+  EXPECT_EQ(field([](auto& n) { n.gateway = "10.244.2.1"; }), "gateway");
+  EXPECT_EQ(field([](auto& n) { n.gateway = "10.244.1.0"; }), "gateway");
+  EXPECT_EQ(field([](auto& n) { n.gateway = "10.244.1.255"; }), "gateway");
+  EXPECT_EQ(field([](auto& n) { n.mtu = 20; }), "mtu");
+}
+
+TEST(DockerNetworkTest, BodyInspectAndDifference) {
+  NetworkSpec want{"lb",         "lb0", "10.244.1.0/24",
+                   "10.244.1.1", 1450,  {{"io.lastbackend.network", "pods"}}};
+  auto body = nlohmann::json::parse(docker::networkCreateBody(want));
+  EXPECT_EQ(body["Name"], "lb");
+  EXPECT_EQ(body["Driver"], "bridge");
+  EXPECT_EQ(body["IPAM"]["Config"][0]["Subnet"], "10.244.1.0/24");
+  EXPECT_EQ(body["IPAM"]["Config"][0]["Gateway"], "10.244.1.1");
+  EXPECT_EQ(body["Options"][docker::kOptBridgeName], "lb0");
+  EXPECT_EQ(body["Options"][docker::kOptMasquerade], "false");
+  EXPECT_EQ(body["Options"][docker::kOptMtu], "1450");
+  EXPECT_EQ(body["Labels"]["io.lastbackend.network"], "pods");
+
+  // What docker answers for it (trimmed), and for a NATing default-style one.
+  auto seen = docker::networkFromInspect(
+      R"({"Name":"lb","Id":"abc","Driver":"bridge","IPAM":{"Driver":"default","Config":[)"
+      R"({"Subnet":"10.244.1.0/24","Gateway":"10.244.1.1"}]},"Options":{)"
+      R"("com.docker.network.bridge.name":"lb0",)"
+      R"("com.docker.network.bridge.enable_ip_masquerade":"false",)"
+      R"("com.docker.network.driver.mtu":"1450"},"Labels":{"io.lastbackend.network":"pods"}})");
+  ASSERT_TRUE(seen.isOk()) << seen.status().message();
+  EXPECT_EQ(seen->info.id, "abc");
+  EXPECT_EQ(seen->info.spec, want);
+  EXPECT_EQ(docker::networkDifference(*seen, want), "");
+  auto moved = want;
+  moved.subnet = "10.244.2.0/24";
+  EXPECT_EQ(docker::networkDifference(*seen, moved), "subnet 10.244.1.0/24, want 10.244.2.0/24");
+  auto nat = docker::networkFromInspect(
+      R"({"Name":"lb","Driver":"bridge","IPAM":{"Config":[{"Subnet":"10.244.1.0/24",)"
+      R"("Gateway":"10.244.1.1"}]},"Options":{"com.docker.network.bridge.name":"lb0"}})");
+  ASSERT_TRUE(nat.isOk());
+  EXPECT_EQ(docker::networkDifference(*nat, want), "NAT on, want off, MTU (none), want 1450");
+  EXPECT_EQ(docker::networkFromInspect("[]").status().code(), Code::kInternal);
+}
+
 TEST(FactoryTest, UnknownDriversListTheValidOnes) {
   auto c = open(Options{"containerd", {}});
   ASSERT_FALSE(c.isOk());
@@ -93,6 +162,7 @@ TEST(FactoryTest, UnknownDriversListTheValidOnes) {
   EXPECT_EQ(cii::open(cii::Options{"podman", {}}).status().code(), Code::kInvalidArgument);
   EXPECT_EQ(driverNames(), std::vector<std::string>{"docker"});
   EXPECT_EQ(csi::driverNames(), std::vector<std::string>{"dir"});
+  EXPECT_EQ(cni::driverNames(), std::vector<std::string>{"vxlan"});
 }
 
 TEST(FactoryTest, TcpDockerHostIsRefusedClearly) {

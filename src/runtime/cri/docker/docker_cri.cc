@@ -1,15 +1,15 @@
 #include "runtime/cri/docker/docker_cri.h"
 
-#include <nlohmann/json.hpp>
-#include <csignal>
-
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "lastbackend/http/uri.h"
+#include "runtime/cri/docker/docker_network.h"
 #include "runtime/docker/wire.h"
 
 namespace lb::runtime::cri::docker {
@@ -90,10 +90,15 @@ ContainerInfo infoFromInspect(const json& j) {
     if (str(m, "Type") != "bind") continue;
     c.mounts.push_back({str(m, "Source"), str(m, "Destination"), !m.value("RW", true)});
   }
+  // The address on the network the container was made for (a named one
+  // is its HostConfig.NetworkMode), else the default bridge's or the first.
   const json& net = j.value("NetworkSettings", json::object());
-  c.ip = str(net, "IPAddress");
-  if (c.ip.empty()) {
-    for (const auto& [name, n] : net.value("Networks", json::object()).items()) {
+  const json& networks = net.value("Networks", json::object());
+  if (networks.is_object() && networks.contains(c.networkMode))
+    c.ip = str(networks[c.networkMode], "IPAddress");
+  if (c.ip.empty()) c.ip = str(net, "IPAddress");
+  if (c.ip.empty() && networks.is_object()) {
+    for (const auto& [name, n] : networks.items()) {
       c.ip = str(n, "IPAddress");
       if (!c.ip.empty()) break;
     }
@@ -392,6 +397,14 @@ class DockerRuntime final : public ContainerRuntime {
     return " (killed)";
   }
 
+  StatusOr<NetworkInfo> ensureNetwork(const NetworkSpec& spec) override {
+    return docker::ensureNetwork(*client_, spec);
+  }
+
+  Status removeNetwork(const std::string& name) override {
+    return docker::removeNetwork(*client_, name);
+  }
+
   Status events(const EventOptions& options, const EventSink& sink, CancelToken* cancel) override {
     const std::string what = "docker: events";
     std::map<std::string, std::vector<std::string>> filters{{"type", {"container"}}};
@@ -442,12 +455,7 @@ class DockerRuntime final : public ContainerRuntime {
   // A call whose 304 (already started/stopped) counts as success; any other
   // status >= 300 becomes an error with `what` as context.
   StatusOr<Response> call(const Request& req, const std::string& what) {
-    auto resp = client_->call(req);
-    if (!resp) return resp.status().withContext(what);
-    if (resp->status >= 300 && resp->status != 304) {
-      return wire::errorFromResponse(resp->status, resp->body).withContext(what);
-    }
-    return resp;
+    return runtime::docker::callOk(*client_, req, what);
   }
 
   StatusOr<json> inspectRaw(const std::string& id) {
@@ -537,6 +545,14 @@ StatusOr<std::string> createBody(const ContainerSpec& spec) {
       return invalidArgument("network mode 'container:' names no container", "networkMode");
     }
     host["NetworkMode"] = spec.networkMode;
+  }
+  if (!spec.network.empty()) {
+    if (!spec.networkMode.empty())
+      return invalidArgument("a network and a network mode cannot both be set", "network");
+    LB_RETURN_IF_ERROR(validateNetworkName(spec.network, "network"));
+    // Attached at create: the address is there from the first start.
+    host["NetworkMode"] = spec.network;
+    j["NetworkingConfig"] = {{"EndpointsConfig", {{spec.network, json::object()}}}};
   }
   j["HostConfig"] = host;
   return j.dump();
