@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # A private dockerd inside a network namespace of its own, for tests.
 #
-#   scripts/netns-dockerd.sh start NAME DIR   netns NAME (only lo, no route),
+#   scripts/netns-dockerd.sh start NAME DIR   netns NAME (lo, no route, and
+#                                             "eth0" 198.18.255.1/24, one end
+#                                             of a veth pair whose other end
+#                                             "eth0p" stays in the netns: the
+#                                             host NIC a node's overlay needs;
+#                                             LB_NETNS_ETH0=0 leaves it out),
 #                                             dockerd on DIR/docker.sock with
 #                                             data/exec roots under DIR, the
 #                                             busybox image imported
@@ -19,8 +24,9 @@
 # start/stop say why and succeed, and exec runs CMD with LB_TEST_SKIP set to
 # the reason, so the tests skip themselves (GTEST_SKIP) instead of failing.
 #
-# Network safety: the namespace has no route out and no interface but lo and
-# docker's own bridge, so nothing a container does can leave the machine.
+# Network safety: the namespace has no route out and no interface but lo,
+# the veth pair whose both ends it holds, and docker's own bridge, so nothing
+# a container does can leave the machine.
 # dockerd is started with nsenter --net (not `ip netns exec`, which remounts
 # /sys and hides the cgroups dockerd needs). Needs root.
 set -euo pipefail
@@ -127,6 +133,12 @@ do_start() {
   mkdir -p "$DIR/data" "$DIR/exec"
   ip netns add "$NAME"
   ip netns exec "$NAME" ip link set lo up
+  if [[ ${LB_NETNS_ETH0:-1} != 0 ]]; then
+    ip -n "$NAME" link add eth0 type veth peer name eth0p
+    ip -n "$NAME" addr add 198.18.255.1/24 dev eth0
+    ip -n "$NAME" link set eth0p up
+    ip -n "$NAME" link set eth0 up
+  fi
   if ip -n "$NAME" route show default | grep -q .; then die "netns $NAME has a default route"; fi
   # Forwarding on before dockerd starts, as a node's CNI turns it on: a
   # dockerd that has to enable it itself also sets the FORWARD policy to

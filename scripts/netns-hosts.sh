@@ -53,7 +53,7 @@ up() {
   ip -n "$UNDERLAY" link add br0 type bridge
   ip -n "$UNDERLAY" link set br0 up
   for ((i = 1; i <= n; i++)); do
-    "$HERE/netns-dockerd.sh" start "$(host "$i")" "$(hostdir "$i")"
+    LB_NETNS_ETH0=0 "$HERE/netns-dockerd.sh" start "$(host "$i")" "$(hostdir "$i")"
     # veth: "eth0" in the host, "h<I>" on the underlay bridge.
     ip -n "$UNDERLAY" link add "h$i" type veth peer name eth0 netns "$(host "$i")"
     ip -n "$UNDERLAY" link set "h$i" master br0 up

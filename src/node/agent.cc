@@ -50,7 +50,26 @@ Agent::Impl::Impl(AgentOptions o, ClusterLink* l, cri::ContainerRuntime* c, cii:
       cii(i),
       csi(v),
       refs(std::make_shared<RefsSnapshot>()),
-      memory(opt.stateFile, opt.node) {}
+      memory(opt.stateFile, opt.node) {
+  if (opt.cni || opt.cpi) {
+    NetworkSyncOptions no;
+    no.node = opt.node;
+    no.cni = opt.cni;
+    no.cpi = opt.cpi;
+    no.cri = cri;
+    no.resync = opt.networkResync;
+    no.retry = opt.retry;
+    no.clock = opt.clock;
+    no.onPodNetworkReady = [this] { wakeWorkers(); };
+    no.onEndpointProgrammed = opt.onEndpointProgrammed;
+    net = std::make_unique<NetworkSync>(std::move(no));
+  }
+}
+
+void Agent::Impl::wakeWorkers() {
+  std::lock_guard lock(mu);
+  for (auto& [sl, w] : workers) w->wake();
+}
 
 bool Agent::Impl::imageKnown(const std::string& ref) const {
   std::lock_guard lock(imagesMu_);
@@ -240,6 +259,7 @@ Status Agent::start() {
     if (!local.isOk()) return local.status();
     setLocalPods(*local);
   }
+  if (impl_->net) impl_->net->start();
   std::lock_guard lock(impl_->mu);
   if (!impl_->link) {
     impl_->initialized = true;
@@ -266,6 +286,7 @@ void Agent::stop() {
     retired.swap(impl_->retired);
   }
   impl_->eventsCancel.cancel();
+  if (impl_->net) impl_->net->stop();  // the data plane stays as it is
   for (auto& [sl, w] : workers) w->halt();
   for (auto& t : threads) t.join();
   for (auto& [sl, w] : workers) w->join();

@@ -24,6 +24,8 @@
 #include "lastbackend/common/clock.h"
 #include "lastbackend/common/status.h"
 #include "lastbackend/runtime/cii.h"
+#include "lastbackend/runtime/cni.h"
+#include "lastbackend/runtime/cpi.h"
 #include "lastbackend/runtime/cri.h"
 #include "lastbackend/runtime/csi.h"
 #include "lastbackend/types/pod.h"
@@ -66,6 +68,14 @@ struct AgentOptions {
   // restart count and back-off streaks (JSON, rewritten when they change);
   // "" = in memory only.
   std::string stateFile;
+  // The cluster network (network_sync.h): the pods' subnet through the CNI,
+  // the service VIPs through the CPI; null = none (pods stay on the
+  // runtime's own network). They must outlive the agent.
+  runtime::cni::NetworkRuntime* cni = nullptr;
+  runtime::cpi::ProxyRuntime* cpi = nullptr;
+  std::chrono::milliseconds networkResync{10'000};  // drift repair period
+  // After an endpoint's rules were programmed (its selflink); benchmarks.
+  std::function<void(const std::string&)> onEndpointProgrammed;
 };
 
 class Agent {

@@ -8,6 +8,7 @@
 //   status_reporter.cc  reports node, pod and volume status
 //   restart_state.cc    what workers remember across agent restarts (agent-<node>.json)
 //   local_manifests.cc  --manifest-path
+//   network_sync.cc     the cluster network (subnets, VIPs) on a thread of its own
 // Lock order: mu, then a worker's own mutex; reportMu before mu.
 
 #include <condition_variable>
@@ -22,6 +23,7 @@
 
 #include "lastbackend/runtime/cancel.h"
 #include "node/agent.h"
+#include "node/network_sync.h"
 #include "node/probe.h"
 #include "node/restart_state.h"
 
@@ -60,6 +62,7 @@ class Agent::Impl {
   std::vector<std::thread> threads;
   runtime::CancelToken eventsCancel;
   RestartState memory;
+  std::unique_ptr<NetworkSync> net;  // null without cni and cpi
 
   // Images known to be present (pull policy IfNotPresent/Never): no image
   // inspect per container create. Forgotten when a create says it is gone.
@@ -76,6 +79,9 @@ class Agent::Impl {
   void forget(const std::string& selflink);
   // A retired worker finished its teardown (wakes waitRetired and volume GC).
   void workerDone();
+
+  // Wakes every pod worker (the pod network became ready).
+  void wakeWorkers();
 
   // spec_sync.cc: desired = remote + local (mu held). `prune`: the remote
   // part is a real spec, so memories of pods outside it can go.

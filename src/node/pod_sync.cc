@@ -185,6 +185,17 @@ PodWorker::Step PodWorker::startMissing(Pass& p, size_t i, types::ContainerStatu
     p.next = std::min(p.next, at);
     return failed;
   }
+  if (i == 0 && a_.net) {
+    // The first container joins the node's pod network: it must be there.
+    auto net = a_.net->podNetwork();
+    if (!net.ready) {
+      cs.state = "created";
+      cs.message = net.message;
+      p.error = net.message;
+      p.allReady = p.allRunning = false;
+      return Step::kStop;
+    }
+  }
   if (i > 0 && p.ownerId.empty()) {
     // Joined containers need the owner running first.
     cs.state = "created";

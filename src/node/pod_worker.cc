@@ -250,7 +250,11 @@ StatusOr<std::string> PodWorker::createContainer(const ContainerPlan& cp,
   LB_RETURN_IF_ERROR(ensureImage(cp));
   cri::ContainerSpec spec = cp.spec;
   for (auto& m : spec.mounts) m.source = paths.at(m.source);
-  if (!ownerId.empty()) spec.networkMode = "container:" + ownerId;
+  if (!ownerId.empty()) {
+    spec.networkMode = "container:" + ownerId;
+  } else if (a_.net) {
+    spec.network = a_.net->podNetwork().name;  // startMissing saw it ready
+  }
   const long t0 = sinceBorn();
   auto id = a_.cri->create(spec);
   if (!id.isOk() && id.status().code() == Code::kNotFound && a_.imageKnown(spec.image)) {

@@ -30,12 +30,41 @@ struct NodeProcess::Parts {
   std::unique_ptr<runtime::cri::ContainerRuntime> cri;
   std::unique_ptr<runtime::cii::ImageRuntime> cii;
   std::unique_ptr<runtime::csi::VolumeRuntime> csi;
+  std::unique_ptr<runtime::cni::NetworkRuntime> cni;
+  std::unique_ptr<runtime::cpi::ProxyRuntime> cpi;
   std::unique_ptr<client::Client> client;
   std::unique_ptr<ClusterLink> link;
   std::unique_ptr<Agent> agent;
   std::unique_ptr<NodeServer> server;
   std::string name;
 };
+
+namespace {
+
+// The CNI (pod subnet, overlay) and the CPI (service VIPs), opened on this
+// thread: they act in its network namespace.
+Status openNetwork(const config::NodeConfig& config, const std::string& node,
+                   NodeProcess::Parts& parts) {
+  const auto& n = config.network;
+  runtime::cni::Options no;
+  if (!n.overlayDriver.empty()) no.driver = n.overlayDriver;
+  no.node = node;
+  no.underlay = n.overlayIfaceExternal;
+  if (!n.overlayIfaceInternal.empty()) no.bridge = n.overlayIfaceInternal;
+  no.vni = static_cast<uint32_t>(n.vxlanVni);
+  no.port = n.vxlanPort;
+  auto cni = runtime::cni::open(no);
+  if (!cni.isOk()) return cni.status().withContext("node: network (network.cni)");
+  parts.cni = std::move(*cni);
+  runtime::cpi::Options po;
+  po.driver = runtime::cpi::resolveDriver(n.proxyDriver, n.proxyDriverSet);
+  auto cpi = runtime::cpi::open(po);
+  if (!cpi.isOk()) return cpi.status().withContext("node: service proxy (network.cpi)");
+  parts.cpi = std::move(*cpi);
+  return Status::ok();
+}
+
+}  // namespace
 
 StatusOr<std::unique_ptr<NodeProcess>> NodeProcess::start(const config::NodeConfig& config) {
   if (!config.nodeName.empty()) LB_RETURN_IF_ERROR(checkNodeName(config.nodeName));
@@ -75,11 +104,24 @@ StatusOr<std::unique_ptr<NodeProcess>> NodeProcess::start(const config::NodeConf
   ao.host.info.labels = parseLabels(config.labels);
   if (config.server.port > 0)
     ao.host.info.labels["lastbackend.node.port"] = std::to_string(config.server.port);
+  // A node server bound to one address is reached there (not at the
+  // internal IP, which is the overlay's underlay address).
+  if (const auto& h = config.server.host; !h.empty() && h != "0.0.0.0" && h != "::")
+    ao.host.info.labels["lastbackend.node.host"] = h;
   ao.manifestDir = config.manifestDir;
   ao.stopGrace = std::chrono::ceil<std::chrono::seconds>(config.stopGrace);
   parts->name = ao.node;
 
   if (!config.api.uri.empty()) {
+    // The cluster network (a node without the api has no subnet lease).
+    LB_RETURN_IF_ERROR(openNetwork(config, ao.node, *parts));
+    auto net = parts->cni->info();
+    if (!net.isOk()) return net.status().withContext("node: network");
+    // Peers send this node's pod traffic to its underlay address.
+    ao.host.info.internalIp = net->underlayAddr;
+    ao.host.info.internalIface = net->underlay;
+    ao.cni = parts->cni.get();
+    ao.cpi = parts->cpi.get();
     client::ClientOptions cl;
     cl.endpoint = config.api.uri;
     cl.token = config.token;

@@ -16,6 +16,9 @@ void Agent::Impl::apply(bool prune) {
   for (const auto& [k, v] : local.secrets) next->secrets[k] = v;
   for (const auto& [k, v] : local.configs) next->configs[k] = v;
   refs = next;
+  // The network first: a pod gone leaves its service's rules (the
+  // controller dropped it from the endpoint) while its worker tears down.
+  if (net && remoteKnown) net->want(remote.subnets, remote.endpoints);
   std::map<std::string, std::pair<const types::Pod*, bool>> desired;
   for (const auto& [sl, p] : remote.pods) desired[sl] = {&p, false};
   for (const auto& [sl, p] : local.pods) desired[sl] = {&p, true};

@@ -118,10 +118,10 @@ int run(const config::ServerConfig& in) {
   if (!envFlag("LB_SERVER_NO_NODE")) {
     auto n = node::NodeProcess::start(nc);
     if (!n.isOk()) {
-      spdlog::error(
-          "lastbackend server: {} (is dockerd running? start it with 'systemctl start docker', "
-          "or set LB_SERVER_NO_NODE=1 to run without a node)",
-          n.status().toString());
+      const bool runtime = n.status().message().find("container runtime") != std::string::npos;
+      spdlog::error("lastbackend server: {} ({}set LB_SERVER_NO_NODE=1 to run without a node)",
+                    n.status().toString(),
+                    runtime ? "is dockerd running? start it with 'systemctl start docker', or " : "");
       (*ctl)->stop(true);
       (*api)->stop();
       return 1;

@@ -210,6 +210,13 @@ reported_ready() {
   pods_json | jq -e --arg ip "$ip" 'length == 1 and .[0].status.ready and .[0].status.ip == $ip' >/dev/null
 }
 check "pod reported ready with its IP through the api" eventually 20 reported_ready
+# The pod network: the node's leased subnet on the CNI bridge lb0.
+on_subnet() {
+  local cidr ip; ip=$(ip_of "$ID")
+  cidr=$(lb node inspect e2e-node -o json | jq -r '.spec.network.cidr // empty')
+  [[ -n $cidr && $ip == "${cidr%.0/*}".* ]] && ip -4 addr show lb0 | grep -q "inet ${cidr%.0/*}.1/"
+}
+check "pod IP is from the node's pod subnet, gateway on lb0" on_subnet
 logs_ok() { timeout 5 "$LB_BIN" service logs e2e web | grep -q started-; }
 check "lb service logs shows the container output" eventually 10 logs_ok
 

@@ -332,8 +332,11 @@ Response serviceLogs(const Context& ctx, const Request& req, const std::string& 
       if (!infoKey.isOk()) continue;
       auto n = readOptional<types::Node>(*ctx.store, *infoKey);
       if (!n.isOk() || !*n) continue;
-      std::string ip =
-          (*n)->info.internalIp.empty() ? (*n)->info.externalIp : (*n)->info.internalIp;
+      const auto& labels = (*n)->info.labels;
+      auto host = labels.find("lastbackend.node.host");
+      std::string ip = host != labels.end()           ? host->second
+                       : (*n)->info.internalIp.empty() ? (*n)->info.externalIp
+                                                       : (*n)->info.internalIp;
       if (ip.empty()) continue;
       auto port = (*n)->info.labels.find("lastbackend.node.port");
       endpoints[node] =

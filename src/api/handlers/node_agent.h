@@ -98,9 +98,10 @@ http::Response longPollNodeSpec(NodeSpecWaiters& waiters, const http::Request& r
 std::optional<std::chrono::milliseconds> parseWait(const std::string& text);
 
 // GET /namespace/{ns}/service/{svc}/logs?follow=&tail=: the output of the
-// service's pods, streamed from the node agents that run them (their
-// internal IP, port from the node label "lastbackend.node.port", default
-// 2965), with the caller's bearer token. One pod: its lines as they are;
+// service's pods, streamed from the node agents that run them (the node
+// label "lastbackend.node.host" when the node server is bound to one
+// address, else their internal IP; port from the label
+// "lastbackend.node.port", default 2965), with the caller's bearer token. One pod: its lines as they are;
 // several: each line prefixed "[<pod>] ". 503 when no pod runs on a node.
 http::Response serviceLogs(const Context& ctx, const http::Request& req, const std::string& ns,
                            const std::string& service);
