@@ -1,8 +1,10 @@
 #include "node/cluster_link.h"
 
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "client/client.h"
+#include "lastbackend/common/logging.h"
 #include "lastbackend/http/uri.h"
 #include "lastbackend/types/codec.h"
 
@@ -26,7 +28,7 @@ nlohmann::json slimList(const std::vector<T>& objects) {
 class ApiLink : public ClusterLink {
  public:
   ApiLink(client::Client* client, const std::string& node)
-      : client_(client), base_("/cluster/node/" + http::percentEncode(node)) {}
+      : client_(client), node_(node), base_("/cluster/node/" + http::percentEncode(node)) {}
 
   Status registerNode(const types::Node& node) override {
     auto r = client_->put(base_ + "/meta", types::toJson(node));
@@ -60,22 +62,42 @@ class ApiLink : public ClusterLink {
     return r.status().withContext("read volume '" + selflink + "'");
   }
 
+  // The cluster network comes as a delta against the last answer (see
+  // docs/node-protocol.md), completed here: callers see whole manifests.
   StatusOr<NodeManifest> fetchSpec(int64_t revision, std::chrono::milliseconds wait) override {
+    std::lock_guard lock(specMu_);
     http::QueryParams q;
     if (revision > 0) {
       q["revision"] = std::to_string(revision);
       q["timeout"] = std::to_string(wait.count()) + "ms";
     }
+    if (held_.revision > 0) q["network"] = std::to_string(held_.revision);
     auto r = client_->get(base_ + "/spec", q);
     if (!r.isOk()) return r.status().withContext("fetch node spec");
     auto m = parseNodeManifest(*r);
     if (!m.isOk()) return m.status().withContext("fetch node spec");
+    if (Status s = mergeNetwork(held_, *m); !s.isOk()) {
+      // Not what this link holds (e.g. another process asked meanwhile):
+      // the whole network once more, at once.
+      spdlog::warn("node '{}': {}; fetching the whole spec", node_, s.message());
+      held_ = {};
+      r = client_->get(base_ + "/spec", {});
+      if (!r.isOk()) return r.status().withContext("fetch node spec");
+      m = parseNodeManifest(*r);
+      if (!m.isOk()) return m.status().withContext("fetch node spec");
+    }
+    held_.revision = m->revision;
+    held_.subnets = m->subnets;
+    held_.endpoints = m->endpoints;
     return m;
   }
 
  private:
   client::Client* client_;
+  std::string node_;
   std::string base_;
+  std::mutex specMu_;
+  NodeManifest held_;  // the network of the last answer (subnets, endpoints, revision)
 };
 
 }  // namespace

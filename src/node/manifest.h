@@ -8,7 +8,9 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <optional>
 #include <string_view>
+#include <vector>
 
 #include "lastbackend/common/status.h"
 #include "lastbackend/types/endpoint.h"
@@ -30,7 +32,19 @@ struct NodeManifest {
   std::map<std::string, types::Subnet> subnets;
   std::map<std::string, types::Endpoint> endpoints;
   int64_t revision = 0;
+  // A delta answer (?network=N): `subnets` and `endpoints` hold only what
+  // changed after revision `since`; these are the keys of all there are.
+  struct NetworkIndex {
+    int64_t since = 0;
+    std::vector<std::string> subnets, endpoints;
+  };
+  std::optional<NetworkIndex> network;
 };
+
+// Completes the delta `next` (next.network set) from `held`, the last full
+// manifest: every key of the index not in the answer is taken from `held`.
+// kNotFound naming a key that neither has (then ask again in full).
+Status mergeNetwork(const NodeManifest& held, NodeManifest& next);
 
 // Parses the spec answer. kInvalidArgument naming the item that does not
 // decode (one bad item fails the whole answer: never run half a spec).

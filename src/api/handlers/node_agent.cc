@@ -1,5 +1,6 @@
 #include "api/handlers/node_agent.h"
 
+#include <charconv>
 #include <atomic>
 #include <mutex>
 #include <thread>
@@ -17,6 +18,14 @@ namespace lb::api {
 namespace keys = storage::keys;
 using http::Request;
 using http::Response;
+
+std::optional<int64_t> parseRevision(const std::string& text) {
+  int64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || n < 0)
+    return std::nullopt;
+  return n;
+}
 
 std::optional<std::chrono::milliseconds> parseWait(const std::string& text) {
   if (text.empty()) return std::nullopt;
@@ -247,12 +256,9 @@ void NodeSpecWaiters::stop() {
 
 Response longPollNodeSpec(NodeSpecWaiters& waiters, const Request& req,
                           std::function<StatusOr<std::string>()> body) {
-  int64_t revision = 0;
-  try {
-    revision = std::stoll(req.queryParam("revision").value_or("0"));
-  } catch (...) {
-    return Response::error(invalidArgument("expected a revision number", "revision"));
-  }
+  auto parsed = parseRevision(req.queryParam("revision").value_or("0"));
+  if (!parsed) return Response::error(invalidArgument("expected a revision number", "revision"));
+  const int64_t revision = *parsed;
   auto wait = parseWait(req.queryParam("timeout").value_or("25s"));
   if (!wait) return Response::error(invalidArgument("expected e.g. 25s or 500ms", "timeout"));
   *wait = std::min(*wait, std::chrono::milliseconds(60'000));

@@ -96,6 +96,8 @@ http::Response longPollNodeSpec(NodeSpecWaiters& waiters, const http::Request& r
 
 // "25s", "500ms", "25" (seconds) -> milliseconds; nullopt when malformed.
 std::optional<std::chrono::milliseconds> parseWait(const std::string& text);
+// A store revision given in a query ("123"); nullopt unless only digits.
+std::optional<int64_t> parseRevision(const std::string& text);
 
 // GET /namespace/{ns}/service/{svc}/logs?follow=&tail=: the output of the
 // service's pods, streamed from the node agents that run them (the node

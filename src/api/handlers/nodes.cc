@@ -92,13 +92,17 @@ void addItem(std::string& out, std::string_view key, const storage::Object& o) {
 
 // The node's manifests, by kind, keyed by selflink: what the agent should
 // run, with the cluster network every node reads (every subnet by cidr,
-// every endpoint by selflink). The stored bytes are copied in (checked to be
+// every endpoint by selflink). With `networkSince` > 0 (the revision of an
+// answer the node holds) the network is a delta: only the subnets and
+// endpoints changed after it are written out, and "network" lists the keys
+// of all there are (so the node also sees what was removed). The stored bytes are copied in (checked to be
 // JSON, not decoded and re-encoded: a node of many pods is polled after
 // every change). The node's own listing comes first and gives the answer's
 // revision: the cluster's, listed after it, hold at least its state, so a
 // change after that revision is never missed (one made between the
 // listings wakes the next wait once more, harmlessly).
-StatusOr<std::string> specBody(const Context& ctx, const std::string& name) {
+StatusOr<std::string> specBody(const Context& ctx, const std::string& name,
+                               int64_t networkSince) {
   auto prefix = keys::nodeManifestsPrefix(name);
   if (!prefix.isOk()) return prefix.status();
   auto l = ctx.store->list(*prefix);
@@ -125,12 +129,25 @@ StatusOr<std::string> specBody(const Context& ctx, const std::string& name) {
     if (k == std::size(kKinds) || k == kEndpoints || k == kSubnets) continue;
     addItem(items[k], rest.substr(slash + 1), o);
   }
+  std::string index[2];  // the delta's keys: endpoints, subnets
+  auto network = [&](size_t kind, std::string& keysOut, const std::string& key,
+                     const storage::Object& o) {
+    if (networkSince > 0) {
+      keysOut += keysOut.empty() ? "" : ",";
+      keysOut += nlohmann::json(key).dump();
+      if (o.revision <= networkSince) return;
+    }
+    addItem(items[kind], key, o);
+  };
   for (const auto& o : endpoints->items)
-    addItem(items[kEndpoints], std::string_view(o.key).substr(endpointsPrefix.size()), o);
+    network(kEndpoints, index[0], o.key.substr(endpointsPrefix.size()), o);
   for (const auto& o : subnets->items)
-    addItem(items[kSubnets], keys::subnetCidr(std::string_view(o.key).substr(subnetsPrefix.size())),
-            o);
+    network(kSubnets, index[1], keys::subnetCidr(o.key.substr(subnetsPrefix.size())), o);
   std::string body = "{";
+  if (networkSince > 0) {
+    body += "\"network\":{\"since\":" + std::to_string(networkSince) + ",\"endpoints\":[" +
+            index[0] + "],\"subnets\":[" + index[1] + "]},";
+  }
   for (size_t k = 0; k < std::size(kKinds); ++k) {
     if (kKinds[k].first == "secret") body += "\"revision\":" + std::to_string(l->revision) + ",";
     body += "\"" + std::string(kKinds[k].second) + "\":{" + items[k] + "}";
@@ -150,9 +167,16 @@ Response spec(const Context& ctx, NodeSpecWaiters& waiters, const Request& req) 
     return Response::error(info.status());
   }
   const std::string name = req.param("node");
+  int64_t since = 0;
+  if (auto n = req.queryParam("network")) {
+    auto v = parseRevision(*n);
+    if (!v) return Response::error(invalidArgument("expected a revision number", "network"));
+    since = *v;
+  }
   if (req.queryParam("revision"))
-    return longPollNodeSpec(waiters, req, [c = &ctx, name] { return specBody(*c, name); });
-  auto body = specBody(ctx, name);
+    return longPollNodeSpec(waiters, req,
+                            [c = &ctx, name, since] { return specBody(*c, name, since); });
+  auto body = specBody(ctx, name, since);
   if (!body.isOk()) return Response::error(body.status());
   return Response::json(200, *body);
 }

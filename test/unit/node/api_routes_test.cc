@@ -16,6 +16,7 @@ namespace lb::node {
 namespace {
 
 using namespace std::chrono_literals;
+using lb::testing::Json;
 namespace keys = storage::keys;
 
 class NodeRoutesTest : public lb::testing::ApiFixture {
@@ -280,6 +281,48 @@ TEST_F(NodeRoutesTest, ServiceLogsAreProxiedToTheNodeWithTheCallersToken) {
   EXPECT_EQ(seenPod, "demo:web:d:p1");
   EXPECT_EQ(seenFollow, "true");
   (*node)->stop();
+}
+
+// ?network=N: only the network items changed after N, and the keys of all;
+// the link completes the delta, so its caller sees every item, and what
+// was removed is gone.
+TEST_F(NodeRoutesTest, TheClusterNetworkComesAsADeltaTheLinkCompletes) {
+  putSubnetManifest("10.244.0.0/24", "n1");
+  putEndpointManifest("demo:web", "10.96.0.7");
+  putEndpointManifest("other:db", "10.96.0.8");
+  auto first = link_->fetchSpec(0, 0ms);
+  ASSERT_TRUE(first.isOk()) << first.status().toString();
+  const int64_t since = first->revision;
+  putEndpointManifest("demo:web", "10.96.0.17");
+
+  auto raw = send("GET", "/cluster/node/n1/spec?network=" + std::to_string(since));
+  ASSERT_EQ(raw.status, 200) << raw.body;
+  auto body = Json::parse(raw.body);
+  EXPECT_EQ(body["endpoints"].size(), 1u) << raw.body;
+  EXPECT_EQ(body["endpoints"]["demo:web"]["spec"]["ip"], "10.96.0.17");
+  EXPECT_EQ(body["subnets"].size(), 0u);
+  EXPECT_EQ(body["network"]["since"], since);
+  EXPECT_EQ(body["network"]["endpoints"], Json::array({"demo:web", "other:db"}));
+  EXPECT_EQ(body["network"]["subnets"], Json::array({"10.244.0.0/24"}));
+  for (const char* bad : {"x", "-1", "+1", "1x", "9999999999999999999"}) {
+    auto r = send("GET", std::string("/cluster/node/n1/spec?network=") + bad);
+    EXPECT_EQ(r.status, 422) << bad;
+    EXPECT_NE(r.body.find("network"), std::string::npos) << r.body;
+  }
+
+  auto second = link_->fetchSpec(since, 2s);
+  ASSERT_TRUE(second.isOk()) << second.status().toString();
+  ASSERT_EQ(second->endpoints.size(), 2u);
+  EXPECT_EQ(second->endpoints.at("demo:web").spec.ip, "10.96.0.17");
+  EXPECT_EQ(second->endpoints.at("other:db").spec.ip, "10.96.0.8");
+  EXPECT_EQ(second->subnets.size(), 1u);
+  EXPECT_FALSE(second->network.has_value());
+
+  ASSERT_TRUE(store_->del(*keys::clusterEndpointManifestKey("other:db")).isOk());
+  auto third = link_->fetchSpec(second->revision, 2s);
+  ASSERT_TRUE(third.isOk()) << third.status().toString();
+  EXPECT_EQ(third->endpoints.size(), 1u);
+  EXPECT_EQ(third->endpoints.count("other:db"), 0u);
 }
 
 }  // namespace

@@ -155,5 +155,41 @@ TEST(NodeManifest, ParsesTheSpecAnswer) {
   EXPECT_NE(bad.status().field().find("pods.x"), std::string::npos);
 }
 
+TEST(NodeManifest, ADeltaIsCompletedFromTheHeldNetwork) {
+  auto held = parseNodeManifest(
+      R"({"endpoints": {"demo:a": {"meta": {"name": "a"}, "spec": {"ip": "10.96.0.1"}},
+                        "demo:b": {"meta": {"name": "b"}, "spec": {"ip": "10.96.0.2"}}},
+          "subnets": {}, "revision": 5})");
+  ASSERT_TRUE(held.isOk());
+  auto next = parseNodeManifest(
+      R"({"network": {"since": 5, "endpoints": ["demo:b", "demo:c"], "subnets": []},
+          "endpoints": {"demo:c": {"meta": {"name": "c"}, "spec": {"ip": "10.96.0.3"}}},
+          "revision": 9})");
+  ASSERT_TRUE(next.isOk()) << next.status().toString();
+  ASSERT_TRUE(next->network.has_value());
+  EXPECT_EQ(next->network->since, 5);
+  ASSERT_TRUE(mergeNetwork(*held, *next).isOk());
+  EXPECT_FALSE(next->network.has_value());
+  ASSERT_EQ(next->endpoints.size(), 2u);
+  EXPECT_EQ(next->endpoints["demo:b"].spec.ip, "10.96.0.2");
+  EXPECT_EQ(next->endpoints["demo:c"].spec.ip, "10.96.0.3");
+
+  // A key neither the answer nor the held network has: ask again in full.
+  auto unknown = parseNodeManifest(
+      R"({"network": {"since": 5, "endpoints": ["demo:x"], "subnets": []}})");
+  ASSERT_TRUE(unknown.isOk());
+  Status s = mergeNetwork(*held, *unknown);
+  EXPECT_EQ(s.code(), Code::kNotFound);
+  EXPECT_NE(s.message().find("demo:x"), std::string::npos);
+
+  for (const char* bad : {R"({"network": 5})", R"({"network": {"endpoints": [], "subnets": []}})",
+                          R"({"network": {"since": 1, "endpoints": [3], "subnets": []}})",
+                          R"({"network": {"since": 1, "endpoints": []}})"}) {
+    auto m = parseNodeManifest(bad);
+    ASSERT_FALSE(m.isOk()) << bad;
+    EXPECT_EQ(m.status().field().rfind("network", 0), 0u) << m.status().field();
+  }
+}
+
 }  // namespace
 }  // namespace lb::node
