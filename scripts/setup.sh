@@ -10,6 +10,7 @@ PACKAGES=(
   libsqlite3-dev libssl-dev libnftables-dev libnetfilter-conntrack-dev libnl-route-3-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev openssl curl jq
+  wrk iperf3
   # real parts a cluster runs with
   docker.io etcd-server etcd-client haproxy nftables busybox-static iproute2 procps
 )

@@ -79,7 +79,8 @@ struct NetworkState {
   std::string vtep;     // the subnet's VTEP MAC (vtepMac(cidr))
   // What create() would still have to add; empty = complete. Words:
   // peer "route", "neighbour", "fdb"; local "bridge", "bridge address",
-  // "bridge up", "device", "device address", "device up".
+  // "bridge up", "device", "device address" (its MAC), "device ip" (the
+  // subnet's network address /32 on it), "device up".
   std::vector<std::string> missing;
   bool complete() const { return missing.empty(); }
   bool operator==(const NetworkState&) const = default;

@@ -128,6 +128,7 @@ class VxlanRuntime final : public NetworkRuntime {
     const std::string vtep = *vtepMac(p.str());
     auto dev = ensureDevice(u, vtep);
     if (!dev) return dev.status();
+    LB_RETURN_IF_ERROR(ensureOnlyAddress(*dev, p.network, 32));
     LB_RETURN_IF_ERROR(ensureBridge(p, u.link.mtu - kOverhead));
     NetworkState s;
     s.cidr = p.str();
@@ -249,6 +250,24 @@ class VxlanRuntime final : public NetworkRuntime {
     return d;
   }
 
+  // `link` has exactly one IPv4 address, ip/bits. The VXLAN device holds
+  // the subnet's network address (/32): the source this host's own
+  // packets to peers' pods take, which the peers route back here.
+  Status ensureOnlyAddress(const Link& link, uint32_t ip, int bits) {
+    auto addrs = nl_->addresses(link.index);
+    if (!addrs) return addrs.status();
+    bool have = false;
+    for (const auto& a : *addrs) {
+      if (a.ip == ip && a.bits == bits) {
+        have = true;
+      } else {
+        LB_RETURN_IF_ERROR(nl_->deleteAddress(a));
+      }
+    }
+    if (!have) LB_RETURN_IF_ERROR(nl_->addAddress({link.index, ip, bits}));
+    return Status::ok();
+  }
+
   // The bridge, up, with `mtu`, a MAC of its own (kept as ports come and
   // go) and exactly one IPv4 address: the subnet's first.
   Status ensureBridge(const Ipv4Prefix& p, int mtu) {
@@ -264,17 +283,7 @@ class VxlanRuntime final : public NetworkRuntime {
     }
     Link& br = **cur;
     const uint32_t gw = p.network + 1;
-    auto addrs = nl_->addresses(br.index);
-    if (!addrs) return addrs.status();
-    bool have = false;
-    for (const auto& a : *addrs) {
-      if (a.ip == gw && a.bits == p.bits) {
-        have = true;
-      } else {
-        LB_RETURN_IF_ERROR(nl_->deleteAddress(a));
-      }
-    }
-    if (!have) LB_RETURN_IF_ERROR(nl_->addAddress({br.index, gw, p.bits}));
+    LB_RETURN_IF_ERROR(ensureOnlyAddress(br, gw, p.bits));
     const std::string mac = macFor(gw);
     if (br.mtu != mtu || br.mac != mac || !br.up)
       LB_RETURN_IF_ERROR(
@@ -328,6 +337,10 @@ void VxlanRuntime::scanLocal(const Link* br, const Link* dev, const std::optiona
     s.missing.emplace_back("device");
   } else {
     if (dev->mac != s.vtep) s.missing.emplace_back("device address");
+    auto devAddrs = nl_->addresses(dev->index);
+    if (!devAddrs.isOk() || devAddrs->size() != 1 || devAddrs->front().ip != local->network ||
+        devAddrs->front().bits != 32)
+      s.missing.emplace_back("device ip");
     if (!dev->up) s.missing.emplace_back("device up");
   }
   (*out)[s.cidr] = std::move(s);
