@@ -63,6 +63,7 @@ class Agent::Impl {
   runtime::CancelToken eventsCancel;
   RestartState memory;
   std::unique_ptr<NetworkSync> net;  // null without cni and cpi
+  uint64_t netGen = 0;               // of the last spec handed to net (mu)
 
   // Images known to be present (pull policy IfNotPresent/Never): no image
   // inspect per container create. Forgotten when a create says it is gone.

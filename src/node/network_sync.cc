@@ -40,13 +40,20 @@ void NetworkSync::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void NetworkSync::want(std::map<std::string, types::Subnet> subnets,
-                       std::map<std::string, types::Endpoint> endpoints) {
+uint64_t NetworkSync::want(std::map<std::string, types::Subnet> subnets,
+                           std::map<std::string, types::Endpoint> endpoints) {
   std::lock_guard lock(mu_);
   subnets_ = std::move(subnets);
   endpoints_ = std::move(endpoints);
   known_ = dirty_ = true;
   cv_.notify_all();
+  return ++gen_;
+}
+
+bool NetworkSync::waitApplied(uint64_t gen, std::chrono::milliseconds limit) {
+  std::unique_lock lock(mu_);
+  return clock_.waitFor(cv_, lock, limit, [&] { return applied_ >= gen || stopping_; }) &&
+         applied_ >= gen;
 }
 
 PodNetworkState NetworkSync::podNetwork() const {
@@ -90,17 +97,24 @@ bool NetworkSync::syncOnce(bool full) {
   std::lock_guard pass(passMu_);
   std::map<std::string, types::Subnet> subnets;
   std::map<std::string, types::Endpoint> endpoints;
+  uint64_t gen = 0;
   {
     std::lock_guard lock(mu_);
     if (!known_) return true;  // no spec yet: what is programmed stays as it is
     subnets = subnets_;
     endpoints = endpoints_;
+    gen = gen_;
   }
   full = full || !adopted_;
   bool ok = true;
   if (opt_.cni) ok = syncSubnets(full, subnets) && ok;
   if (opt_.cpi) ok = syncEndpoints(full, endpoints) && ok;
   if (full && ok) adopted_ = true;
+  if (ok) {
+    std::lock_guard lock(mu_);
+    applied_ = std::max(applied_, gen);
+    cv_.notify_all();
+  }
   return ok;
 }
 

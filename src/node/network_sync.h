@@ -73,9 +73,14 @@ class NetworkSync {
   void stop();
 
   // The cluster network the node spec carries (subnets by cidr, endpoints
-  // by selflink); a pass follows.
-  void want(std::map<std::string, types::Subnet> subnets,
-            std::map<std::string, types::Endpoint> endpoints);
+  // by selflink); a pass follows. Returns its generation (waitApplied).
+  uint64_t want(std::map<std::string, types::Subnet> subnets,
+                std::map<std::string, types::Endpoint> endpoints);
+  // Waits until a pass that started from generation `gen` (or a later one)
+  // succeeded, at most `limit` on the clock; false when it did not. A pod
+  // going away waits for this before its containers are stopped, so its
+  // service's rules have left it first.
+  bool waitApplied(uint64_t gen, std::chrono::milliseconds limit);
 
   PodNetworkState podNetwork() const;
 
@@ -98,6 +103,7 @@ class NetworkSync {
   bool stopping_ = false;
   bool dirty_ = false;
   bool known_ = false;  // want() was called: a spec is known
+  uint64_t gen_ = 0, applied_ = 0;
   std::map<std::string, types::Subnet> subnets_;
   std::map<std::string, types::Endpoint> endpoints_;
   PodNetworkState pod_;

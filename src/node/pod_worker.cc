@@ -12,6 +12,9 @@ using types::State;
 
 namespace {
 
+// How long a pod going away waits for its service's rules to drop it.
+constexpr std::chrono::milliseconds kNetworkFirst{2'000};
+
 std::string fingerprint(const std::map<std::string, std::string>& data,
                         const std::vector<std::string>& keys) {
   std::string out;
@@ -158,6 +161,18 @@ void PodWorker::removeContainer(const std::string& id, const std::string& name) 
 
 // Removes the pod's containers (joined ones first) and its own volumes.
 void PodWorker::teardown() {
+  if (a_.net) {
+    // The service's rules leave the pod before its containers stop (the
+    // spec that dropped it also dropped it from its endpoints).
+    uint64_t gen = 0;
+    {
+      std::lock_guard lock(a_.mu);
+      gen = a_.netGen;
+    }
+    if (!a_.net->waitApplied(gen, kNetworkFirst))
+      spdlog::debug("node: pod '{}': network not applied within {} ms; stopping anyway",
+                    pod_.meta.selflink, kNetworkFirst.count());
+  }
   auto list = a_.cri->list({{{cri::kLabelPod, pod_.meta.selflink}}, true});
   if (list.isOk()) {
     std::stable_sort(list->begin(), list->end(), [](const auto& x, const auto& y) {

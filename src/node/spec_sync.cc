@@ -18,7 +18,7 @@ void Agent::Impl::apply(bool prune) {
   refs = next;
   // The network first: a pod gone leaves its service's rules (the
   // controller dropped it from the endpoint) while its worker tears down.
-  if (net && remoteKnown) net->want(remote.subnets, remote.endpoints);
+  if (net && remoteKnown) netGen = net->want(remote.subnets, remote.endpoints);
   std::map<std::string, std::pair<const types::Pod*, bool>> desired;
   for (const auto& [sl, p] : remote.pods) desired[sl] = {&p, false};
   for (const auto& [sl, p] : local.pods) desired[sl] = {&p, true};

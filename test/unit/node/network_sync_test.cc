@@ -14,6 +14,8 @@
 namespace lb::node {
 namespace {
 
+using namespace std::chrono_literals;
+
 using testing::AgentFixture;
 using testing::FakeLink;
 using testing::settle;
@@ -195,6 +197,20 @@ TEST_F(NetworkSyncTest, ARestartedAgentAdoptsTheDataPlaneAndRepairsDrift) {
   cpi_.damage("10.96.0.10");
   ASSERT_TRUE(second.syncOnce(true));
   EXPECT_EQ(backends("demo:web"), (std::vector<std::string>{"10.244.1.5", "10.244.2.7"}));
+}
+
+TEST_F(NetworkSyncTest, WaitAppliedReturnsOnceAPassOfThatGenerationSucceeded) {
+  NetworkSync net(syncOptions());
+  const uint64_t gen = net.want({}, endpoints({endpoint("web", "10.96.0.10", {"10.244.1.5"})}));
+  bool waited = false;
+  std::thread t([&] { waited = net.waitApplied(gen, 10s); });
+  cpi_.errors().fail("create", unavailable("nft: busy"), 1);
+  EXPECT_FALSE(net.syncOnce(false));  // a failed pass does not count
+  EXPECT_FALSE(settle([&] { return waited; }, 50ms));
+  EXPECT_TRUE(net.syncOnce(false));
+  t.join();
+  EXPECT_TRUE(waited);
+  EXPECT_FALSE(net.waitApplied(gen + 1, 0ms)) << "a later generation is not applied yet";
 }
 
 TEST_F(NetworkSyncTest, FailuresAreReportedAndRetried) {
