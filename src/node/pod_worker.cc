@@ -81,6 +81,11 @@ types::Pod PodWorker::snapshot() const {
   return p;
 }
 
+bool PodWorker::known() const {
+  std::lock_guard lock(mu_);
+  return known_;
+}
+
 std::vector<std::string> PodWorker::sharedVolumes() const {
   std::vector<std::string> out;
   for (const auto& v : pod_.spec.template_.volumes)
@@ -128,6 +133,7 @@ void PodWorker::loop() {
 void PodWorker::setMessage(std::string message) {
   {
     std::lock_guard lock(mu_);
+    known_ = true;
     if (status_.message == message) return;
     status_.message = std::move(message);
   }
@@ -138,6 +144,7 @@ void PodWorker::setStatus(types::PodStatus s) {
   s.node = a_.opt.node;
   {
     std::lock_guard lock(mu_);
+    known_ = true;
     if (status_ == s) return;
     if (s.ready && !status_.ready)
       spdlog::debug("node: pod '{}' ready {} ms after its worker started", pod_.meta.selflink,

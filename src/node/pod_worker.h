@@ -42,6 +42,10 @@ class PodWorker {
   bool done() const;
   bool local() const { return local_; }
   types::Pod snapshot() const;
+  // Whether a pass has set the pod's status yet. Until then the worker
+  // knows nothing the api does not (a restarted agent adopting a ready pod
+  // must not report it provisioning, and so drop it from its service).
+  bool known() const;
   // CSI names of the Volume objects the pod mounts.
   std::vector<std::string> sharedVolumes() const;
 
@@ -117,6 +121,7 @@ class PodWorker {
   std::condition_variable cv_;
   bool wake_ = false, retire_ = false, halt_ = false, done_ = false;
   types::PodStatus status_;
+  bool known_ = false;  // status_ was set by a pass
   runtime::CancelToken cancel_;
   // Worker-thread state.
   std::map<std::string, ProbeTracker> liveness_, readiness_;

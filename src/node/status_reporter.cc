@@ -65,7 +65,7 @@ void Agent::Impl::reportOnce() {
         ns.allocated.ram += c.resources.limits.ram;
       }
       ns.allocated.pods++;
-      if (w->local() || !changed(reported_, sl, p.status, full)) continue;
+      if (w->local() || !w->known() || !changed(reported_, sl, p.status, full)) continue;
       sent[sl] = p.status;
       types::Pod out;  // the api reads selflink and status only
       out.meta.selflink = sl;

@@ -223,8 +223,7 @@ check "1. host 2's pod has an address of host 2's subnet" ip_in "$SRV_IP" "$S2"
 
 # --- 2. pod to pod across hosts, no NAT ----------------------------------------------------------
 pod_to_pod() {
-  local out; out=$(dk 1 exec "$cid" wget -q -T 2 -O - "http://$SRV_IP:8080/cgi-bin/who" 2>&1)
-  out=$(sed -E 's/\[::ffff:([0-9.]+)\]/\1/' <<<"$out")
+  local out; out=$(fetch "http://$SRV_IP:8080/cgi-bin/who" 2>&1)
   [[ $out == "$SRV_NAME $CLIENT_IP" ]] || { log "pod to pod: got '$out', want '$SRV_NAME $CLIENT_IP'"; return 1; }
 }
 check "2. host 1's pod fetches from host 2's pod by pod IP; the server sees the client's pod IP" eventually 10 pod_to_pod
@@ -248,10 +247,14 @@ REFUSE_MS=""
 refused_fast() {
   local t0 t1 err
   t0=$(now_ms)
-  err=$(from_client curl -sS --max-time 2 "http://$GATED_VIP:80/cgi-bin/who" 2>&1 >/dev/null)
+  # bash's connect says why it failed (curl says "Couldn't connect" for
+  # a reset and an ICMP error alike).
+  err=$(from_client timeout 2 bash -c "exec 3<>/dev/tcp/$GATED_VIP/80" 2>&1)
   t1=$(now_ms)
   REFUSE_MS=$((t1 - t0))
-  grep -qi refused <<<"$err" && ((REFUSE_MS < 100))
+  grep -qi refused <<<"$err" && ((REFUSE_MS < 100)) && return 0
+  log "VIP $GATED_VIP without a ready pod: '$err' after ${REFUSE_MS} ms"
+  return 1
 }
 check "6. a VIP with no ready pod refuses (TCP reset) within 100 ms" eventually 15 refused_fast
 log "refused after ${REFUSE_MS} ms"

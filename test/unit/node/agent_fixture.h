@@ -89,6 +89,15 @@ inline NodeManifest volumeManifest() {
   return m;
 }
 
+// A TCP probe of `port` (the fake probers tell ports apart).
+inline types::Probe tcpProbe(int port, int failureThreshold = 3, int period = 1) {
+  types::Probe p;
+  p.tcp = types::ProbeTcp{port};
+  p.period = period;
+  p.failureThreshold = failureThreshold;
+  return p;
+}
+
 // A cluster link that serves a manifest the test sets and records every
 // report. Its long-poll answers within a few real milliseconds (a fake
 // call), so the agent goes back to waiting on its clock.

@@ -26,14 +26,6 @@ class PodWorkerTest : public AgentFixture {
   }
 };
 
-types::Probe tcpProbe(int port, int failureThreshold = 3, int period = 1) {
-  types::Probe p;
-  p.tcp = types::ProbeTcp{port};
-  p.period = period;
-  p.failureThreshold = failureThreshold;
-  return p;
-}
-
 TEST_F(PodWorkerTest, DeadContainerIsRestartedAndCounted) {
   auto agent = makeAgent();
   ASSERT_TRUE(agent->start().isOk());

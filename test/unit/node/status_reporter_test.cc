@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 
 #include "agent_fixture.h"
 
@@ -75,6 +77,38 @@ TEST_F(StatusReporterTest, VolumeStatusCarriesStateReadyAndPath) {
   EXPECT_EQ(v.path, *volumes_.path("demo:data"));
   EXPECT_TRUE(v.message.empty()) << v.message;
   agent->stop();
+}
+
+// A restarted agent adopting a ready pod reports nothing for it until its
+// first pass knows (its readiness probe answered): never "not ready" in
+// between, which would take the pod out of its service's VIP.
+TEST_F(StatusReporterTest, AnAdoptedPodIsNotReportedBeforeItsFirstPass) {
+  auto p = pod("p1");
+  p.spec.template_.containers[0].probes.readiness = tcpProbe(1);
+  FakeLink link(manifest({p}));
+  const std::string up = p.meta.selflink + "+", down = p.meta.selflink + "-";
+  std::atomic<bool> hold{false};
+  Prober prober = [&](const ProbeTarget&) {
+    for (int i = 0; hold && i < 400; ++i) std::this_thread::sleep_for(5ms);
+    return Status::ok();
+  };
+  auto agent = makeAgent(prober, 50ms, "", &link);
+  ASSERT_TRUE(agent->start().isOk());
+  ASSERT_TRUE(advanceUntil([&] { return reportedSince(link, 0, up); }));
+  agent->stop();
+  agent.reset();
+
+  hold = true;  // the restarted agent's first probe takes a while
+  auto again = makeAgent(prober, 50ms, "", &link);
+  size_t from = link.reports().size();
+  ASSERT_TRUE(again->start().isOk());
+  run(300ms);  // heartbeats go meanwhile
+  EXPECT_TRUE(settle([&] { return link.reports().size() > from + 1; }, 1s))
+      << "no report while the probe was held";
+  hold = false;
+  EXPECT_TRUE(advanceUntil([&] { return reportedSince(link, from, up); }));
+  EXPECT_FALSE(reportedSince(link, from, down)) << "the adopted pod was reported not ready";
+  again->stop();
 }
 
 }  // namespace
