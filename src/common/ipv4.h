@@ -24,6 +24,10 @@ struct Ipv4Prefix {
   uint32_t mask() const { return bits == 0 ? 0 : ~uint32_t(0) << (32 - bits); }
   uint64_t size() const { return uint64_t(1) << (32 - bits); }
   bool contains(uint32_t ip) const { return (ip & mask()) == network; }
+  // Whether the two networks share an address.
+  bool overlaps(const Ipv4Prefix& o) const {
+    return (bits < o.bits ? contains(o.network) : o.contains(network));
+  }
   std::string str() const { return formatIpv4(network) + "/" + std::to_string(bits); }
   bool operator==(const Ipv4Prefix&) const = default;
 };

@@ -43,9 +43,9 @@ Status checkPodsCidr(const Options& options) {
                                          ? "--node-subnet-size (node.subnet_size)"
                                          : "--pods-cidr (pods.cidr)");
   // Both parse: the services CIDR was checked first.
-  auto p = parseIpv4Cidr(options.podsCidr);
-  auto s = parseIpv4Cidr(options.servicesCidr);
-  if (p && s && p->overlaps(*s))
+  auto p = parseIpv4Prefix(options.podsCidr, "pods CIDR");
+  auto s = parseIpv4Prefix(options.servicesCidr, "services CIDR");
+  if (p.isOk() && s.isOk() && p->overlaps(*s))
     return invalidArgument("pods CIDR " + options.podsCidr +
                                " (--pods-cidr, pods.cidr) overlaps services CIDR " +
                                options.servicesCidr + " (--services-cidr, service.cidr)",

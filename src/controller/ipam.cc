@@ -5,57 +5,14 @@
 
 namespace lb::controller {
 
-bool Ipv4Cidr::overlaps(const Ipv4Cidr& other) const {
-  const int bits = std::min(this->bits, other.bits);
-  const uint32_t mask = bits == 0 ? 0 : ~uint32_t{0} << (32 - bits);
-  return ((base ^ other.base) & mask) == 0;
-}
-
-std::string Ipv4Cidr::toString() const { return formatIpv4(base) + "/" + std::to_string(bits); }
-
-namespace {
-
-// The prefix length of "<ip>/<bits>", or a reason it has none.
-StatusOr<Ipv4Cidr> splitCidr(std::string_view cidr) {
-  size_t slash = cidr.find('/');
-  if (slash == std::string_view::npos) return invalidArgument("expected <ipv4>/<bits>");
-  auto ip = parseIpv4(cidr.substr(0, slash));
-  if (!ip) return invalidArgument("not an IPv4 address");
-  std::string_view b = cidr.substr(slash + 1);
-  if (b.empty() || b.size() > 2) return invalidArgument("bad prefix length");
-  int bits = 0;
-  for (char c : b) {
-    if (c < '0' || c > '9') return invalidArgument("bad prefix length");
-    bits = bits * 10 + (c - '0');
-  }
-  if (bits > 32) return invalidArgument("bad prefix length");
-  Ipv4Cidr out;
-  out.bits = bits;
-  out.base = bits == 0 ? 0 : *ip & (~uint32_t{0} << (32 - bits));
-  return out;
-}
-
-}  // namespace
-
-std::optional<Ipv4Cidr> parseIpv4Cidr(std::string_view text) {
-  auto c = splitCidr(text);
-  if (!c.isOk()) return std::nullopt;
-  return *c;
-}
-
 StatusOr<Ipam> Ipam::make(std::string_view cidr, std::string_view what, std::string_view field,
                           int blockBits) {
-  auto c = splitCidr(cidr);
-  auto bad = [&](const std::string& why) {
-    return invalidArgument(std::string(what) + " '" + std::string(cidr) + "': " + why,
-                           std::string(field));
-  };
-  if (!c.isOk()) return bad(c.status().message());
-  if (c->bits < 8 || c->bits > 30) return bad("prefix length must be 8..30");
+  auto c = parseIpv4Prefix(cidr, what, 8, 30);
+  if (!c.isOk()) return invalidArgument(c.status().message(), std::string(field));
   Ipam out;
   out.cidr_ = std::string(cidr);
   out.what_ = std::string(what);
-  out.base_ = c->base;
+  out.base_ = c->network;
   out.blockBits_ = blockBits;
   const uint32_t units = uint32_t{1} << (std::min(blockBits, 32) - c->bits);
   // Single addresses skip the network and broadcast address; blocks do not.
@@ -70,8 +27,8 @@ StatusOr<Ipam> Ipam::create(std::string_view cidr) {
 }
 
 StatusOr<Ipam> Ipam::createBlocks(std::string_view cidr, int blockBits) {
-  auto range = parseIpv4Cidr(cidr);
-  if (range && range->bits >= 8 && range->bits <= 30) {
+  auto range = parseIpv4Prefix(cidr, "pods CIDR", 8, 30);
+  if (range.isOk()) {
     // At most 2^16 blocks: a range of 4 million /30s is a typo, not a plan.
     const int hi = std::min(30, range->bits + 16);
     if (blockBits < range->bits || blockBits > hi)
@@ -91,11 +48,9 @@ std::optional<uint32_t> Ipam::unitOf(std::string_view address) const {
     offset = *ip - base_;
   } else {
     // Exactly a block of this range: "<aligned ip>/<blockBits>".
-    auto ip = parseIpv4(address.substr(0, address.find('/')));
-    auto c = splitCidr(address);
-    if (!ip || !c.isOk() || c->bits != blockBits_ || *ip != c->base || c->base < base_)
-      return std::nullopt;
-    offset = (c->base - base_) >> (32 - blockBits_);
+    auto c = parseIpv4Prefix(address, "subnet", blockBits_, blockBits_);
+    if (!c.isOk() || c->network < base_) return std::nullopt;
+    offset = (c->network - base_) >> (32 - blockBits_);
   }
   if (offset < first_ || offset >= last_) return std::nullopt;
   return offset;

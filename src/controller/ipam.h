@@ -26,19 +26,6 @@
 
 namespace lb::controller {
 
-// An IPv4 prefix, its host bits cleared.
-struct Ipv4Cidr {
-  uint32_t base = 0;
-  int bits = 0;
-  uint64_t size() const { return uint64_t{1} << (32 - bits); }
-  // Whether the two ranges share an address.
-  bool overlaps(const Ipv4Cidr& other) const;
-  std::string toString() const;
-};
-
-// "10.244.0.0/16" -> {base, 16}; nullopt for anything but an IPv4 CIDR.
-std::optional<Ipv4Cidr> parseIpv4Cidr(std::string_view text);
-
 class Ipam {
  public:
   // Service addresses: every address of `cidr` but its network and

@@ -12,7 +12,7 @@
 
 #include "fakes/runtime/fake_cni.h"
 #include "lastbackend/runtime/factory.h"
-#include "support/netns_overlay.h"
+#include "support/netns.h"
 
 namespace lb::conformance {
 namespace {
@@ -62,7 +62,7 @@ json ipJson(const lb::testing::Outcome& r) {
 class VxlanBackend {
  public:
   std::string problem() {
-    if (!ns_.problem().empty()) return ns_.problem();
+    if (!ns_.error().empty()) return ns_.error();
     for (const auto& args : std::vector<std::vector<std::string>>{
              {"link", "add", "ul0", "type", "veth", "peer", "name", "ul0p"},
              {"addr", "add", std::string(kUnderlayAddr) + "/24", "dev", "ul0"},
@@ -82,7 +82,7 @@ class VxlanBackend {
 
   std::unique_ptr<runtime::cni::NetworkRuntime> reopen() {
     std::unique_ptr<runtime::cni::NetworkRuntime> out;
-    bool entered = ns_.enter([&] {
+    bool entered = ns_.run([&] {
       runtime::cni::Options o;
       o.node = kNode;
       auto r = runtime::cni::open(o);  // the underlay is detected: ul0 is the only one
@@ -154,7 +154,7 @@ class VxlanBackend {
   }
 
  private:
-  lb::testing::TestNetns ns_{"lbcni"};
+  lb::testing::Netns ns_{"lbcni"};
   std::unique_ptr<runtime::cni::NetworkRuntime> cni_;
   std::string openError_;
 };

@@ -10,6 +10,7 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -36,9 +37,16 @@ inline bool netnsMaySkip() { return dockerRigMaySkip(); }
 
 class Netns {
  public:
-  // "lbt-<tag>-<pid>"; error() says why it could not be made.
+  // "lbt-<tag>-<pid>-<n>" (unique per process and object); error() says
+  // why it could not be made.
   explicit Netns(const std::string& tag)
-      : name_("lbt-" + tag + "-" + std::to_string(::getpid())), dir_(makeTempDir("lbt-netns-")) {
+      : name_("lbt-" + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(seq()++)),
+        dir_(makeTempDir("lbt-netns-")) {
+    if (error_ = netnsProblem(); !error_.empty()) return;
+    if (dir_.empty()) {
+      error_ = "cannot make a temporary directory";
+      return;
+    }
     auto r = command({"/usr/sbin/ip", "netns", "add", name_});
     if (r.code != 0) {
       error_ = "ip netns add " + name_ + ": " + r.err;
@@ -50,7 +58,8 @@ class Netns {
   }
   ~Netns() {
     if (made_) (void)command({"/usr/sbin/ip", "netns", "delete", name_});
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+    std::error_code ec;
+    if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
   }
   Netns(const Netns&) = delete;
   Netns& operator=(const Netns&) = delete;
@@ -88,6 +97,10 @@ class Netns {
   }
 
  private:
+  static std::atomic<int>& seq() {
+    static std::atomic<int> n{0};
+    return n;
+  }
   Outcome command(const std::vector<std::string>& argv) const {
     return runProcess(argv, {}, dir_, "cmd", std::chrono::seconds(30));
   }

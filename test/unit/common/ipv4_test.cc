@@ -42,5 +42,14 @@ TEST(Ipv4, PrefixesHaveNoHostBitsAndABoundedLength) {
             "subnet '10.244.2.0/31': prefix length must be between 8 and 30");
 }
 
+TEST(Ipv4Test, PrefixesOverlapWhenTheyShareAnAddress) {
+  auto p = [](std::string_view c) { return parseIpv4Prefix(c, "cidr").value(); };
+  EXPECT_TRUE(p("10.96.0.0/12").overlaps(p("10.96.0.0/16")));
+  EXPECT_TRUE(p("10.100.1.0/24").overlaps(p("10.96.0.0/12")));
+  EXPECT_FALSE(p("10.96.0.0/12").overlaps(p("10.244.0.0/16")));
+  EXPECT_TRUE(p("0.0.0.0/0").overlaps(p("10.244.0.0/16")));
+  EXPECT_FALSE(p("10.244.0.0/24").overlaps(p("10.244.1.0/24")));
+}
+
 }  // namespace
 }  // namespace lb

@@ -85,13 +85,12 @@ TEST(IpamTest, BlockSizeMustFitTheRange) {
   EXPECT_EQ(Ipam::createBlocks("10.244.0.0/33", 24).status().field(), "podsCidr");
 }
 
-TEST(IpamTest, CidrsOverlap) {
-  auto a = parseIpv4Cidr("10.96.0.0/12").value();
-  EXPECT_TRUE(a.overlaps(parseIpv4Cidr("10.96.0.0/16").value()));
-  EXPECT_TRUE(parseIpv4Cidr("10.100.1.0/24")->overlaps(a));
-  EXPECT_FALSE(a.overlaps(parseIpv4Cidr("10.244.0.0/16").value()));
-  EXPECT_EQ(parseIpv4Cidr("10.244.3.7/16")->toString(), "10.244.0.0/16");
-  EXPECT_FALSE(parseIpv4Cidr("10.244.0.0/40").has_value());
+// A range with host bits set is a typo the error names, not a range.
+TEST(IpamTest, ARangeWithHostBitsIsRefused) {
+  auto s = Ipam::create("10.96.0.1/12").status();
+  EXPECT_EQ(s.message(), "services CIDR '10.96.0.1/12': host bits set (the network is 10.96.0.0/12)");
+  EXPECT_EQ(s.field(), "servicesCidr");
+  EXPECT_EQ(Ipam::createBlocks("10.244.3.7/16", 24).status().field(), "podsCidr");
 }
 
 }  // namespace

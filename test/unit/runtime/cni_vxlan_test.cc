@@ -10,7 +10,7 @@
 
 #include "lastbackend/runtime/factory.h"
 #include "runtime/cni/vxlan/vxlan_cni.h"
-#include "support/netns_overlay.h"
+#include "support/netns.h"
 
 namespace lb::runtime::cni {
 namespace {
@@ -144,10 +144,10 @@ TEST(VxlanOptions, AreCheckedBeforeAnythingIsTouched) {
 class VxlanNetns : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!ns_.problem().empty()) {
+    if (!ns_.error().empty()) {
       const char* ci = std::getenv("CI");
-      if (::geteuid() != 0 && !(ci && std::string(ci) == "true")) GTEST_SKIP() << ns_.problem();
-      FAIL() << ns_.problem();
+      if (::geteuid() != 0 && !(ci && std::string(ci) == "true")) GTEST_SKIP() << ns_.error();
+      FAIL() << ns_.error();
     }
     underlay("ul0", "10.250.0.1/24");
   }
@@ -165,7 +165,7 @@ class VxlanNetns : public ::testing::Test {
   StatusOr<std::unique_ptr<NetworkRuntime>> open(Options o) {
     StatusOr<std::unique_ptr<NetworkRuntime>> out = internalError("not entered");
     o.node = "node-a";
-    EXPECT_TRUE(ns_.enter([&] { out = cni::open(o); }));
+    EXPECT_TRUE(ns_.run([&] { out = cni::open(o); }));
     return out;
   }
   nlohmann::json deviceDetails() {
@@ -182,7 +182,7 @@ class VxlanNetns : public ::testing::Test {
             .hwaddr = ""};
   }
 
-  lb::testing::TestNetns ns_{"lbvx"};
+  lb::testing::Netns ns_{"lbvx"};
 };
 
 TEST_F(VxlanNetns, AMissingOrAmbiguousUnderlayIsAClearError) {
