@@ -141,7 +141,8 @@ cat <<MSG
 up: the cluster API answers at http://127.0.0.1:$PORT (token in $CONFIG).
     lb is configured ("lb cluster ls"); try: lb namespace ls, lb service inspect demo web,
     lb service logs demo web
-    The demo pod answers on its IP (docker's bridge, reachable from this host):
+    The demo pod answers on its IP (on the node's pod bridge lb0, reachable from this host;
+    pods reach the service on its VIP too: lb service inspect demo web):
       curl http://$IP:8080/
     stop: kill \$(cat $STATE/server.pid)
 MSG
