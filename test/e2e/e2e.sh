@@ -19,24 +19,11 @@ export HOME=$WORK/home
 mkdir -p "$HOME"
 PORT=${LB_E2E_PORT:-12967}
 NODE_PORT=${LB_E2E_NODE_PORT:-12965}
-FAILED=0
-PASSED=0
 SERVER_PID=""
 
-log() { echo "e2e: $*"; }
-check() {  # description command...
-  local what=$1; shift
-  if "$@"; then PASSED=$((PASSED + 1)); echo "ok   - $what"
-  else FAILED=$((FAILED + 1)); echo "FAIL - $what"; fi
-}
-# Waits up to $1 seconds for command to succeed.
-eventually() {
-  local limit=$1; shift
-  local end=$((SECONDS + limit))
-  while ((SECONDS < end)); do "$@" && return 0; sleep 0.2; done
-  "$@"
-}
-lb() { "$LB_BIN" "$@"; }
+E2E_NAME=e2e
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
 dk() { docker "$@"; }
 
 start_server() {

@@ -29,24 +29,11 @@ PORT=${LB_MH_PORT:-12967}
 TOKEN=mh-token
 API1=$("$RIG" addr 1)
 export LB_HOST=http://$API1:$PORT LB_TOKEN=$TOKEN
-FAILED=0
-PASSED=0
 declare -A PIDS=()  # host -> pid of its lastbackend process
 
-log() { echo "multihost: $*"; }
-check() {  # description command...
-  local what=$1; shift
-  if "$@"; then PASSED=$((PASSED + 1)); echo "ok   - $what"
-  else FAILED=$((FAILED + 1)); echo "FAIL - $what"; fi
-}
-# Waits up to $1 seconds for command to succeed.
-eventually() {
-  local limit=$1; shift
-  local end=$((SECONDS + limit))
-  while ((SECONDS < end)); do "$@" && return 0; sleep 0.2; done
-  "$@"
-}
-lb() { "$LB_BIN" "$@"; }
+E2E_NAME=multihost
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
 dk() { local h=$1; shift; DOCKER_HOST=unix://$LB_RIG_DIR/h$h/docker.sock docker "$@"; }
 api() { curl -fsS --max-time 10 -H "Authorization: Bearer $TOKEN" "$LB_HOST$1"; }
 routes() { ip -n "$LB_RIG_PREFIX-$1" -4 route show dev lb.vxlan 2>/dev/null; }
