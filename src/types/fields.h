@@ -394,6 +394,20 @@ LB_FIELDS(ComponentStatus) {
   v("ready", o.ready);
   v("heartbeat", o.heartbeat);
 }
+LB_FIELDS(DiscoverySpec) {
+  v("hostname", o.hostname);
+  v("version", o.version);
+  v("ip", o.ip);
+  v("port", o.port);
+  v("domain", o.domain);
+}
+LB_FIELDS(DiscoveryStatus) {
+  v("online", o.online);
+  v("ready", o.ready);
+  v("heartbeat", o.heartbeat);
+  v("records", o.records);
+  v("queries", o.queries);
+}
 LB_FIELDS(Ingress) {
   v("meta", o.meta);
   v("spec", o.spec);

@@ -4,6 +4,7 @@
 // They share a shape (where they run, whether they are alive) but stay
 // distinct types so storage and handlers cannot mix them up.
 
+#include <cstdint>
 #include <string>
 
 #include "lastbackend/types/meta.h"
@@ -32,10 +33,24 @@ struct Ingress {
   bool operator==(const Ingress&) const = default;
 };
 
+// Discovery also says which zone it serves (pods get it as their search
+// path) and, on each heartbeat, how many records it holds and queries it
+// has answered.
+struct DiscoverySpec : ComponentSpec {
+  std::string domain;  // the internal domain, "lb.local"
+  bool operator==(const DiscoverySpec&) const = default;
+};
+
+struct DiscoveryStatus : ComponentStatus {
+  int64_t records = 0;  // names in the index (A, SRV, PTR)
+  int64_t queries = 0;  // queries answered since start
+  bool operator==(const DiscoveryStatus&) const = default;
+};
+
 struct Discovery {
   Meta meta;
-  ComponentSpec spec;
-  ComponentStatus status;
+  DiscoverySpec spec;
+  DiscoveryStatus status;
   bool operator==(const Discovery&) const = default;
 };
 
