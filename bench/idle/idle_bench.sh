@@ -47,7 +47,7 @@ node: {server: {host: 127.0.0.1, port: 13965}}
 workdir: $WORK
 container: {csi: {dir: {root: $WORK/csi}}}
 YML
-LB_NODE_NAME=bench "$BUILD/src/exe/lastbackend" server -c "$WORK/server.yml" >"$WORK/server.log" 2>&1 &
+LB_DNS_BIND_ADDRESS=127.0.0.1 LB_DNS_PORT=15354 LB_NETWORK_RESOLVERS=none LB_NODE_NAME=bench "$BUILD/src/exe/lastbackend" server -c "$WORK/server.yml" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for ((i = 0; i < 100; i++)); do
   curl -fsS "http://127.0.0.1:$PORT/health" -o /dev/null 2>/dev/null && break

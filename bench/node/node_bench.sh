@@ -111,7 +111,7 @@ node: {server: {host: 127.0.0.1, port: 13965}}
 workdir: $WORK
 container: {csi: {dir: {root: $WORK/csi}}}
 YML
-LB_NODE_STOP_GRACE=1 LB_NODE_NAME=bench "$BUILD/src/exe/lastbackend" server -c "$WORK/server.yml" \
+LB_DNS_PORT=0 LB_NODE_STOP_GRACE=1 LB_NODE_NAME=bench "$BUILD/src/exe/lastbackend" server -c "$WORK/server.yml" \
   >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 until_ok curl -fsS "http://127.0.0.1:$PORT/health" -o /dev/null 2>/dev/null || { echo "server did not start"; tail "$WORK/server.log"; exit 1; }

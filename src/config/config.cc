@@ -127,6 +127,8 @@ StatusOr<DiscoveryConfig> fromValues<DiscoveryConfig>(const Values& v) {
   c.storage = readStorage(v);
   c.dns = readListen(v, "dns", false);
   c.ttl = v.duration("dns.ttl");
+  c.domain = v.str("domain.internal");
+  c.resolvers = v.list("network.resolver.servers");
   c.api = readApiClient(v);
   return c;
 }
@@ -180,6 +182,13 @@ StatusOr<ServerConfig> fromValues<ServerConfig>(const Values& v) {
   c.node.api.uri =
       (api.tls.enabled() ? "https://" : "http://") + host + ":" + std::to_string(api.port);
   c.node.api.tls.ca = api.tls.ca;
+  c.discovery.verbose = c.verbose;
+  c.discovery.storage = c.api.storage;
+  c.discovery.dns = readListen(v, "dns", false);
+  c.discovery.ttl = v.duration("dns.ttl");
+  c.discovery.domain = c.api.domainInternal;
+  c.discovery.resolvers = v.list("network.resolver.servers");
+  c.discovery.api = c.node.api;
   return c;
 }
 

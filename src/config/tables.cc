@@ -248,6 +248,20 @@ Opts nodeOptions() {
          apiClient();
 }
 
+// What discovery needs besides its listener (discovery and server).
+Opts discoveryOwn() {
+  return {
+      {"domain-internal", 0, "LB_DOMAIN_INTERNAL", "domain.internal", Type::kString, "lb.local",
+       "Internal domain name for cluster: the zone served"},
+      // The reference default (8.8.8.8, 8.8.4.4) is a public resolver: none
+      // is the default here, the host's /etc/resolv.conf is read instead.
+      {"network-resolvers", 0, "LB_NETWORK_RESOLVERS", "network.resolver.servers",
+       Type::kStringList, "",
+       "Upstream resolvers (ip[:port]) for names outside the zone; default: the host's "
+       "/etc/resolv.conf; 'none': outside names are refused"},
+  };
+}
+
 Opts discoveryOptions() {
   return Opts{
              kVerbose,
@@ -257,9 +271,10 @@ Opts discoveryOptions() {
              {"bind-port", 0, "LB_DNS_PORT", "dns.port", Type::kInt, "53", "DNS port listening",
               Check::kPort},
              {"dns-ttl", 0, "LB_DNS_TTL", "dns.ttl", Type::kDuration, "24h",
-              "DNS cache ttl (24 hours)", Check::kPositive},
+              "Longest TTL handed out: caps cluster records (5 s) and cached upstream answers",
+              Check::kPositive},
          } +
-         storage() + apiClient();
+         discoveryOwn() + storage() + apiClient();
 }
 
 Opts ingressOptions() {
@@ -331,6 +346,17 @@ Opts serverOptions() {
               "0.0.0.0", "Node bind address"},
              {"node-bind-port", 0, "LB_NODE_BIND_PORT", "node.server.port", Type::kInt, "2965",
               "Node listening port binding", Check::kPort},
+             {"dns-bind-address", 0, "LB_DNS_BIND_ADDRESS", "dns.host", Type::kString, "0.0.0.0",
+              "Discovery (DNS) bind address"},
+             {"dns-bind-port", 0, "LB_DNS_PORT", "dns.port", Type::kInt, "53",
+              "Discovery (DNS) port; 0 runs without discovery", Check::kPortOrZero},
+             {"dns-ttl", 0, "LB_DNS_TTL", "dns.ttl", Type::kDuration, "24h",
+              "Longest TTL handed out: caps cluster records (5 s) and cached upstream answers",
+              Check::kPositive},
+             {"network-resolvers", 0, "LB_NETWORK_RESOLVERS", "network.resolver.servers",
+              Type::kStringList, "",
+              "Upstream resolvers (ip[:port]) for names outside the zone; default: the host's "
+              "/etc/resolv.conf; 'none': outside names are refused"},
          };
 }
 

@@ -13,6 +13,7 @@
 #include "api/api.h"
 #include "common/driver_table.h"
 #include "controller/controller.h"
+#include "discovery/discovery.h"
 #include "lastbackend/common/logging.h"
 #include "lastbackend/config/config.h"
 #include "lastbackend/config/options.h"
@@ -60,7 +61,7 @@ constexpr lb::DriverTable<RunFn, 7> kRunTable{
         {"api", launch<ApiConfig, &lb::api::run>},
         {"controller", launch<ControllerConfig, &lb::controller::run>},
         {"node", launch<NodeConfig, &lb::node::run>},
-        {"discovery", launch<DiscoveryConfig, &notBuilt<DiscoveryConfig>>},
+        {"discovery", launch<DiscoveryConfig, &lb::discovery::run>},
         {"ingress", launch<IngressConfig, &notBuilt<IngressConfig>>},
         {"exporter", launch<ExporterConfig, &notBuilt<ExporterConfig>>},
     }}};

@@ -9,6 +9,7 @@
 #include "api/api.h"
 #include "cli/cluster_store.h"
 #include "controller/controller.h"
+#include "discovery/discovery.h"
 #include "lastbackend/common/file.h"
 #include "lastbackend/common/logging.h"
 #include "lastbackend/config/run.h"
@@ -111,6 +112,21 @@ int run(const config::ServerConfig& in) {
     if (Status s = writeCliConfig(endpoint, config.api.token); !s.isOk())
       spdlog::warn("lastbackend server: {}", s.toString());
   }
+  // Discovery before the node, so the node's first pods get it as resolver.
+  std::unique_ptr<discovery::DiscoveryProcess> dns;
+  if (config.discovery.dns.port != 0) {
+    config::DiscoveryConfig dc = config.discovery;
+    dc.token = config.api.token;
+    dc.api.uri = endpoint;
+    auto d = discovery::DiscoveryProcess::start(dc, store);
+    if (d.isOk()) {
+      dns = std::move(*d);
+    } else {
+      spdlog::error("lastbackend server: discovery: {} (pods get no cluster DNS; set "
+                    "--dns-bind-port 0 to run without it)",
+                    d.status().message());
+    }
+  }
   config::NodeConfig nc = config.node;
   nc.token = config.api.token;
   nc.api.uri = endpoint;
@@ -130,14 +146,16 @@ int run(const config::ServerConfig& in) {
   } else {
     spdlog::warn("lastbackend server: LB_SERVER_NO_NODE set: no node agent, pods stay unscheduled");
   }
-  spdlog::info("lastbackend server: api {} , controller, node {} running", endpoint,
-               nodeProcess ? nodeProcess->name() : "(none)");
+  spdlog::info("lastbackend server: api {} , controller, node {}, discovery {} running", endpoint,
+               nodeProcess ? nodeProcess->name() : "(none)",
+               dns ? std::to_string(dns->port()) : "(none)");
   int sig = config::waitForShutdownSignal();
   spdlog::info("lastbackend server: stopping (signal {})", sig);
   // The API first: that ends the node's spec long-poll at once (a stream the
   // server cancels), so the agent does not wait out the poll to stop.
   (*api)->stop();
   if (nodeProcess) nodeProcess->stop();
+  if (dns) dns->stop();
   (*ctl)->stop(true);
   return 0;
 }

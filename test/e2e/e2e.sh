@@ -27,7 +27,7 @@ source "$(dirname "$0")/lib.sh"
 dk() { docker "$@"; }
 
 start_server() {
-  LB_NODE_STOP_GRACE=1 LB_NODE_NAME=e2e-node "$LASTBACKEND" server -c "$WORK/server.yml" \
+  LB_DNS_PORT=0 LB_NODE_STOP_GRACE=1 LB_NODE_NAME=e2e-node "$LASTBACKEND" server -c "$WORK/server.yml" \
     >>"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   eventually 30 curl -fsS "http://127.0.0.1:$PORT/health" -o /dev/null

@@ -101,8 +101,10 @@ struct DiscoveryConfig {
   int verbose = 0;
   std::string token;  // secret
   storage::Options storage;
-  Listen dns;  // DNS listener (tls unused)
+  Listen dns;  // DNS listener (tls unused); port 0 in server: no discovery
   std::chrono::milliseconds ttl{0};
+  std::string domain;                  // the zone: the internal domain
+  std::vector<std::string> resolvers;  // upstreams; empty = /etc/resolv.conf
   ApiClient api;
 };
 
@@ -144,6 +146,7 @@ struct ServerConfig {
   ApiConfig api;
   ControllerConfig controller;
   NodeConfig node;
+  DiscoveryConfig discovery;
 };
 
 // Builds a typed config from resolved Values of its component's table.

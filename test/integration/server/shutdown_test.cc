@@ -44,7 +44,7 @@ class ServerShutdownTest : public ::testing::Test {
                                         << "container: {csi: {dir: {root: " << (dir_ / "csi").string() << "}}}\n";
     pid_ = testing::spawnProcess(
         {LB_LASTBACKEND_BINARY, "server", "-c", (dir_ / "server.yml").string()},
-        {"HOME=" + dir_.string(), "LB_SERVER_NO_CLI_CONFIG=1", "LB_NODE_STOP_GRACE=1",
+        {"HOME=" + dir_.string(), "LB_SERVER_NO_CLI_CONFIG=1", "LB_NODE_STOP_GRACE=1", "LB_DNS_PORT=0",
          "LB_NODE_NAME=lb-sd-node", std::string("DOCKER_HOST=") + std::getenv("DOCKER_HOST")},
         dir_ / "server.log", dir_ / "server.log");
     ASSERT_GT(pid_, 0);
