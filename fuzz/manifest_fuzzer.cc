@@ -1,5 +1,5 @@
 // libFuzzer entry point for the manifest parser. Built only with
-// -DLB_BUILD_FUZZ=ON and clang; run it with scripts/fuzz-manifest.sh.
+// -DLB_BUILD_FUZZ=ON and clang; run it with scripts/fuzz.sh manifest_fuzzer.
 
 #include <cstdlib>
 

@@ -8,9 +8,10 @@ PACKAGES=(
   g++ cmake ninja-build ccache pkg-config
   libboost1.81-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libspdlog-dev
   libsqlite3-dev libssl-dev libnftables-dev libnetfilter-conntrack-dev libnl-route-3-dev
+  libknot-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev openssl curl jq
-  wrk iperf3
+  wrk iperf3 knot knot-dnsutils bind9-dnsutils dnsperf
   # real parts a cluster runs with
   docker.io etcd-server etcd-client haproxy nftables busybox-static iproute2 procps
 )

@@ -8,9 +8,11 @@ ROOT=$PWD
 bash scripts/setup.sh
 bash scripts/build.sh
 
-# The manifest parser's libFuzzer target, for a bounded time (clang build in
-# ./build-fuzz). A crash fails the run and leaves the input in build-fuzz/fuzz/artifacts.
-bash scripts/fuzz-manifest.sh "${LB_FUZZ_SECONDS:-30}" 2>&1 | tail -n 3
+# The libFuzzer targets (manifest parser, DNS query path), each for a bounded
+# time (clang build in ./build-fuzz). A crash fails the run and leaves the
+# input in build-fuzz/fuzz/artifacts.
+bash scripts/fuzz.sh manifest_fuzzer "${LB_FUZZ_SECONDS:-30}" 2>&1 | tail -n 3
+bash scripts/fuzz.sh dns_fuzzer "${LB_FUZZ_SECONDS:-30}" 2>&1 | tail -n 3
 
 # Services the tests use are started by the tests' own fixtures (etcd on a
 # loopback port, dockerd inside a network namespace the test makes), so

@@ -364,7 +364,8 @@ Opts serverOptions() {
 
 const std::vector<ComponentSpec>& components() {
   static const std::vector<ComponentSpec> kComponents = {
-      {"server", "api + controller + node in one process on the embedded store", serverOptions()},
+      {"server", "api + controller + node + discovery in one process on the embedded store",
+       serverOptions()},
       {"api", "REST API server", apiOptions()},
       {"controller", "cluster state controller", controllerOptions()},
       {"node", "node agent: runs pods on this host", nodeOptions()},

@@ -80,8 +80,15 @@ StatusOr<UpstreamAnswer> readUpstreamAnswer(const uint8_t* wire, size_t size) {
       out.ttls.emplace_back(static_cast<uint16_t>(ttlAt), ttl);
       if (s == KNOT_ADDITIONAL) continue;
       uint32_t keep = ttl;
-      if (rr->type == KNOT_RRTYPE_SOA && s == KNOT_AUTHORITY)
-        keep = std::min(ttl, knot_soa_minimum(rr->rrs.rdata));
+      if (rr->type == KNOT_RRTYPE_SOA && s == KNOT_AUTHORITY) {
+        // Two names, then five 32-bit fields; the minimum is the last.
+        const knot_rdata_t* rd = rr->rrs.rdata;
+        const size_t names = rd ? knot_dname_size(rd->data) : 0;
+        if (!rd || rd->len < names + 1 ||
+            rd->len < names + knot_dname_size(rd->data + names) + 20)
+          return invalidArgument("a malformed SOA in the answer", "answer");
+        keep = std::min(ttl, knot_soa_minimum(rd));
+      }
       if (s == KNOT_ANSWER || rr->type == KNOT_RRTYPE_SOA) {
         minTtl = std::min(minTtl, keep);
         haveTtl = true;

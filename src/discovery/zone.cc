@@ -107,33 +107,31 @@ void Zone::setSerial(int64_t revision) {
   buildSoa();
 }
 
-Zone::Node& Zone::addName(Service& svc, const WireName& name) {
-  svc.names.push_back(name);
-  return names_[name];
-}
-
-void Zone::addParent(Service& svc, const WireName& name) {
-  svc.parents.push_back(name);
-  ++names_[name].children;
-}
-
-void Zone::putLocked(const types::Endpoint& ep) {
-  removeLocked(ep.meta.selflink);
+void Zone::put(State& st, const types::Endpoint& ep) const {
+  remove(st, ep.meta.selflink);
   in_addr vip{};
   if (ep.spec.ip.empty() || inet_pton(AF_INET, ep.spec.ip.c_str(), &vip) != 1) return;
   if (ep.meta.name.empty() || ep.meta.namespace_.empty()) return;
   const WireName nsName = prepend(lower(ep.meta.namespace_), apex_);
   const WireName fqdn = prepend(lower(ep.meta.name), nsName);
   if (fqdn.size() > KNOT_DNAME_MAXLEN) return;
-  Service& svc = services_[ep.meta.selflink];
+  Service& svc = st.services[ep.meta.selflink];
+  auto addName = [&](const WireName& name) -> Node& {
+    svc.names.push_back(name);
+    return st.names[name];
+  };
+  auto addParent = [&](const WireName& name) {
+    svc.parents.push_back(name);
+    ++st.names[name].children;
+  };
   svc.ns = lower(ep.meta.namespace_);
-  ++namespaces_[svc.ns];
-  addParent(svc, nsName);
+  ++st.namespaces[svc.ns];
+  addParent(nsName);
 
-  Node& node = addName(svc, fqdn);
+  Node& node = addName(fqdn);
   node.a = newRrset(fqdn, KNOT_RRTYPE_A, options_.ttl);
   addRdata(node.a.get(), std::string(reinterpret_cast<const char*>(&vip), 4));
-  ++records_;
+  ++st.records;
   const knot_rrset_t* target = node.a.get();
 
   for (const auto& p : ep.spec.ports) {
@@ -141,14 +139,14 @@ void Zone::putLocked(const types::Endpoint& ep) {
     const WireName protoName = prepend("_" + lower(p.protocol), fqdn);
     const WireName srvName = prepend("_" + std::to_string(p.port), protoName);
     if (srvName.size() > KNOT_DNAME_MAXLEN) continue;
-    Node& srv = names_[srvName];
+    Node& srv = st.names[srvName];
     if (!srv.srv) {
       svc.names.push_back(srvName);
-      addParent(svc, protoName);
-      addParent(svc, fqdn);
+      addParent(protoName);
+      addParent(fqdn);
       srv.srv = newRrset(srvName, KNOT_RRTYPE_SRV, options_.ttl);
       srv.targets = {target};
-      ++records_;
+      ++st.records;
     }
     addRdata(srv.srv.get(), u16(kSrvPriority) + u16(kSrvWeight) +
                                 u16(static_cast<uint16_t>(p.port)) + fqdn);
@@ -157,65 +155,66 @@ void Zone::putLocked(const types::Endpoint& ep) {
   const auto* b = reinterpret_cast<const uint8_t*>(&vip);
   WireName reverse = *wireName("in-addr.arpa");
   for (int i = 0; i < 4; ++i) reverse = prepend(std::to_string(b[i]), reverse);
-  Node& ptr = addName(svc, reverse);
-  if (ptr.ptr) --records_;  // another service had this VIP: the last one wins
+  Node& ptr = addName(reverse);
+  if (ptr.ptr) --st.records;  // another service had this VIP: the last one wins
   ptr.ptr = newRrset(reverse, KNOT_RRTYPE_PTR, options_.ttl);
   addRdata(ptr.ptr.get(), fqdn);
-  ++records_;
+  ++st.records;
 }
 
-void Zone::removeLocked(const std::string& selflink) {
-  auto it = services_.find(selflink);
-  if (it == services_.end()) return;
+void Zone::remove(State& st, const std::string& selflink) {
+  auto it = st.services.find(selflink);
+  if (it == st.services.end()) return;
   Service& svc = it->second;
   for (const auto& name : svc.names) {
-    auto n = names_.find(name);
-    if (n == names_.end()) continue;
+    auto n = st.names.find(name);
+    if (n == st.names.end()) continue;
     Node& node = n->second;
-    records_ -= (node.a ? 1 : 0) + (node.srv ? 1 : 0) + (node.ptr ? 1 : 0);
+    st.records -= (node.a ? 1 : 0) + (node.srv ? 1 : 0) + (node.ptr ? 1 : 0);
     node.a.reset();
     node.srv.reset();
     node.ptr.reset();
     node.targets.clear();
-    if (node.children == 0) names_.erase(n);
+    if (node.children == 0) st.names.erase(n);
   }
   for (const auto& name : svc.parents) {
-    auto n = names_.find(name);
-    if (n == names_.end()) continue;
+    auto n = st.names.find(name);
+    if (n == st.names.end()) continue;
     if (--n->second.children <= 0 && !n->second.a && !n->second.srv && !n->second.ptr)
-      names_.erase(n);
+      st.names.erase(n);
   }
-  if (--namespaces_[svc.ns] <= 0) namespaces_.erase(svc.ns);
-  services_.erase(it);
+  if (--st.namespaces[svc.ns] <= 0) st.namespaces.erase(svc.ns);
+  st.services.erase(it);
 }
 
 void Zone::put(const types::Endpoint& endpoint) {
   std::unique_lock lock(mu_);
-  putLocked(endpoint);
+  put(st_, endpoint);
 }
 
 void Zone::remove(const std::string& selflink) {
   std::unique_lock lock(mu_);
-  removeLocked(selflink);
+  remove(st_, selflink);
 }
 
 void Zone::replace(const std::vector<types::Endpoint>& endpoints) {
+  // Built unlocked: queries go on being answered from the old records.
+  State fresh;
+  for (const auto& ep : endpoints) put(fresh, ep);
   std::unique_lock lock(mu_);
-  names_.clear();
-  services_.clear();
-  namespaces_.clear();
-  records_ = 0;
-  for (const auto& ep : endpoints) putLocked(ep);
+  std::swap(st_, fresh);
+  lock.unlock();
+  // `fresh` (the old records) is freed here, outside the lock.
 }
 
 size_t Zone::services() const {
   std::shared_lock lock(mu_);
-  return services_.size();
+  return st_.services.size();
 }
 
 size_t Zone::records() const {
   std::shared_lock lock(mu_);
-  return records_;
+  return st_.records;
 }
 
 Zone::Lookup Zone::Reader::find(const uint8_t* name, size_t size) const {
@@ -227,8 +226,8 @@ Zone::Lookup Zone::Reader::find(const uint8_t* name, size_t size) const {
     out.apex = out.authoritative = true;
     return out;
   }
-  auto it = zone_.names_.find(key);
-  if (it != zone_.names_.end()) {
+  auto it = zone_.st_.names.find(key);
+  if (it != zone_.st_.names.end()) {
     out.kind = Kind::kName;
     out.node = &it->second;
     out.authoritative = ours;
@@ -253,7 +252,7 @@ Zone::Lookup Zone::Reader::find(const uint8_t* name, size_t size) const {
     const uint8_t* second = name + name[0] + 1;
     const size_t len = second[0];
     if (len > 0 && second + len + 1 < name + size && second[len + 1] == 0 &&
-        zone_.namespaces_.count(std::string(reinterpret_cast<const char*>(second + 1), len)))
+        zone_.st_.namespaces.count(std::string(reinterpret_cast<const char*>(second + 1), len)))
       out.kind = Kind::kNxDomain;
   }
   return out;

@@ -107,19 +107,21 @@ class Zone {
   };
   using Map = std::unordered_map<WireName, Node, Hash, std::equal_to<>>;
 
-  void putLocked(const types::Endpoint& endpoint);
-  void removeLocked(const std::string& selflink);
-  Node& addName(Service& svc, const WireName& name);
-  void addParent(Service& svc, const WireName& name);
+  // Everything the endpoints make; replace() builds a new one unlocked.
+  struct State {
+    Map names;
+    std::map<std::string, Service> services;        // by selflink
+    std::unordered_map<std::string, int> namespaces;  // label → services
+    size_t records = 0;
+  };
+  void put(State& st, const types::Endpoint& endpoint) const;
+  static void remove(State& st, const std::string& selflink);
   void buildSoa();
 
   const ZoneOptions options_;
   const WireName apex_;
   mutable std::shared_mutex mu_;
-  Map names_;
-  std::map<std::string, Service> services_;  // by selflink
-  std::unordered_map<std::string, int> namespaces_;  // label → services
-  size_t records_ = 0;
+  State st_;
   uint32_t serial_ = 1;
   Rrset soa_, ns_, nsA_;
 };

@@ -1,6 +1,6 @@
 #pragma once
 
-// `lastbackend server`: the REST API, the controller and a node agent in one
+// `lastbackend server`: the REST API, the controller, discovery and a node agent in one
 // process, on one store (embedded SQLite by default) — the one-machine
 // cluster a newcomer runs. See docs/node.md ("lastbackend server").
 
