@@ -24,6 +24,7 @@
 #include "lastbackend/runtime/cancel.h"
 #include "node/agent.h"
 #include "node/network_sync.h"
+#include "node/pod_dns.h"
 #include "node/probe.h"
 #include "node/restart_state.h"
 
@@ -62,6 +63,8 @@ class Agent::Impl {
   std::vector<std::thread> threads;
   runtime::CancelToken eventsCancel;
   RestartState memory;
+  std::mutex dnsMu;
+  PodDns podDns;  // (dnsMu) the resolver pods get; refreshDns() keeps it
   std::unique_ptr<NetworkSync> net;  // null without cni and cpi
   uint64_t netGen = 0;               // of the last spec handed to net (mu)
 
@@ -101,6 +104,8 @@ class Agent::Impl {
   // status_reporter.cc
   void reportLoop();
   void reportOnce();
+  // Reads the registered discovery servers into podDns (logs a change).
+  void refreshDns();
 
  private:
   mutable std::mutex imagesMu_;

@@ -62,6 +62,19 @@ class ApiLink : public ClusterLink {
     return r.status().withContext("read volume '" + selflink + "'");
   }
 
+  StatusOr<std::vector<types::Discovery>> discoveries() override {
+    auto r = client_->get("/discovery");
+    if (!r.isOk()) return r.status().withContext("list discovery servers");
+    auto list = nlohmann::json::parse(*r, nullptr, false);
+    if (!list.is_array()) return invalidArgument("GET /discovery: not a list", "body");
+    std::vector<types::Discovery> out;
+    for (const auto& item : list) {
+      types::Discovery d;
+      if (types::fromJson(item.dump(), &d).isOk()) out.push_back(std::move(d));
+    }
+    return out;
+  }
+
   // The cluster network comes as a delta against the last answer (see
   // docs/node-protocol.md), completed here: callers see whole manifests.
   StatusOr<NodeManifest> fetchSpec(int64_t revision, std::chrono::milliseconds wait) override {

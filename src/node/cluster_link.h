@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "lastbackend/common/status.h"
+#include "lastbackend/types/component.h"
 #include "lastbackend/types/node.h"
 #include "lastbackend/types/pod.h"
 #include "lastbackend/types/volume.h"
@@ -37,6 +38,8 @@ class ClusterLink {
   // The node's manifests once they changed after `revision` (0: at once),
   // or the current ones when `wait` passes without a change.
   virtual StatusOr<NodeManifest> fetchSpec(int64_t revision, std::chrono::milliseconds wait) = 0;
+  // The registered discovery servers (GET /discovery), status merged.
+  virtual StatusOr<std::vector<types::Discovery>> discoveries() = 0;
 };
 
 // The REST API link; `client` must outlive it. Its request timeout must be

@@ -276,6 +276,8 @@ StatusOr<std::string> PodWorker::createContainer(const ContainerPlan& cp,
     spec.networkMode = "container:" + ownerId;
   } else if (a_.net) {
     spec.network = a_.net->podNetwork().name;  // startMissing saw it ready
+    std::lock_guard lock(a_.dnsMu);
+    applyPodDns(a_.podDns, pod_.meta.namespace_, &spec);
   }
   const long t0 = sinceBorn();
   auto id = a_.cri->create(spec);

@@ -104,10 +104,32 @@ void Agent::Impl::reportOnce() {
 // A change is reported at once; a burst (50 pods starting) is coalesced by
 // sending at most one report per kReportGap: what changes while a report is
 // on its way goes in the next one. The same thread collects garbage.
+void Agent::Impl::refreshDns() {
+  auto registered = link->discoveries();
+  if (!registered.isOk()) {
+    spdlog::debug("node: {}", registered.status().message());
+    return;
+  }
+  std::vector<std::string> skipped;
+  PodDns next = choosePodDns(*registered, clock.now(), &skipped);
+  std::lock_guard lock(dnsMu);
+  if (next == podDns) return;
+  for (const auto& s : skipped) spdlog::info("node: {}", s);
+  if (next.servers.empty()) {
+    spdlog::info("node: no discovery server is ready: new pods get the runtime's resolver");
+  } else {
+    std::string list;
+    for (const auto& s : next.servers) list += (list.empty() ? "" : ", ") + s;
+    spdlog::info("node: pods resolve through discovery {} (zone {})", list, next.domain);
+  }
+  podDns = std::move(next);
+}
+
 void Agent::Impl::reportLoop() {
   constexpr auto kReportGap = std::chrono::milliseconds(20);
   auto lastGc = clock.steadyNow();
   auto lastReport = SteadyTime{};
+  std::optional<SteadyTime> lastDns;
   while (true) {
     bool collect;
     {
@@ -127,6 +149,10 @@ void Agent::Impl::reportLoop() {
     }
     lastReport = clock.steadyNow();
     reportOnce();
+    if (!lastDns || clock.steadyNow() - *lastDns >= opt.heartbeat) {
+      lastDns = clock.steadyNow();
+      refreshDns();
+    }
     reapRetired();
     memory.save();
     auto now = clock.steadyNow();

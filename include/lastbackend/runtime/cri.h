@@ -92,6 +92,9 @@ struct ContainerSpec {
   // A network that does not exist fails start() (kNotFound), not create().
   std::string network;
   std::string hostname;  // not allowed with "container:<id>"
+  // The container's resolver (resolv.conf): servers, search domains,
+  // options such as "ndots:1". Empty: the runtime's default.
+  std::vector<std::string> dns, dnsSearch, dnsOptions;
   std::vector<Port> exposedPorts;
   bool tty = false;  // logs of a TTY container are one raw stream
   bool operator==(const ContainerSpec&) const = default;

@@ -125,6 +125,15 @@ class FakeLink : public ClusterLink {
     return m_;
   }
 
+  StatusOr<std::vector<types::Discovery>> discoveries() override {
+    std::lock_guard lock(mu_);
+    return discoveries_;
+  }
+  void setDiscoveries(std::vector<types::Discovery> d) {
+    std::lock_guard lock(mu_);
+    discoveries_ = std::move(d);
+  }
+
   void setManifest(NodeManifest m) {
     std::lock_guard lock(mu_);
     m.revision = m_.revision + 1;
@@ -151,6 +160,7 @@ class FakeLink : public ClusterLink {
   }
 
  private:
+  std::vector<types::Discovery> discoveries_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   NodeManifest m_;

@@ -286,5 +286,39 @@ TEST_F(NetworkSyncTest, APodWaitsForThePodNetworkThenGetsAnAddressOfTheSubnet) {
   EXPECT_EQ(cni_->host().bridgeAddress, "10.244.1.1/24") << "stopping leaves the network";
 }
 
+// The pod's first container gets the ready discovery as its resolver; the
+// joined ones share its resolv.conf (nothing of their own).
+TEST_F(NetworkSyncTest, APodsFirstContainerResolvesThroughTheReadyDiscovery) {
+  auto m = testing::manifest({testing::pod("p1", 2)});
+  m.subnets = subnets({subnet("10.244.1.0/24", "node-1", "10.250.0.1")});
+  FakeLink link(m);
+  types::Discovery d;
+  d.meta.name = "h1";
+  d.spec.ip = "10.250.0.1";
+  d.spec.port = 53;
+  d.spec.domain = "lb.local";
+  d.status.online = d.status.ready = true;
+  d.status.heartbeat = formatRfc3339(clock_.now());
+  link.setDiscoveries({d});
+  auto o = options();
+  o.cni = cni_.get();
+  o.cpi = &cpi_;
+  Agent agent(o, &link, &cri_, &images_, &volumes_);
+  ASSERT_TRUE(agent.start().isOk());
+  ASSERT_TRUE(advanceUntil([&] {
+    auto p = agent.podStatus("demo:web:d1:p1");
+    return p && p->status.ready;
+  }));
+  auto specs = cri_.specs();
+  ASSERT_EQ(specs.size(), 2u);
+  const auto& owner = specs[0].network.empty() ? specs[1] : specs[0];
+  const auto& joined = specs[0].network.empty() ? specs[0] : specs[1];
+  EXPECT_EQ(owner.dns, std::vector<std::string>{"10.250.0.1"});
+  EXPECT_EQ(owner.dnsSearch, (std::vector<std::string>{"demo.lb.local", "lb.local"}));
+  EXPECT_EQ(owner.dnsOptions, std::vector<std::string>{"ndots:1"});
+  EXPECT_TRUE(joined.dns.empty());
+  agent.stop();
+}
+
 }  // namespace
 }  // namespace lb::node

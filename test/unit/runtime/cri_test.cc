@@ -101,6 +101,20 @@ TEST(CreateBodyTest, AttachesToANamedNetworkAtCreate) {
   EXPECT_EQ(docker::createBody(s).status().field(), "network");
 }
 
+TEST(CreateBodyTest, SendsTheResolverOnlyWhenSet) {
+  ContainerSpec s = spec("web");
+  auto plain = nlohmann::json::parse(*docker::createBody(s));
+  EXPECT_FALSE(plain["HostConfig"].contains("Dns"));
+  EXPECT_FALSE(plain["HostConfig"].contains("DnsSearch"));
+  s.dns = {"10.1.0.5"};
+  s.dnsSearch = {"demo.lb.local", "lb.local"};
+  s.dnsOptions = {"ndots:1"};
+  auto j = nlohmann::json::parse(*docker::createBody(s));
+  EXPECT_EQ(j["HostConfig"]["Dns"], nlohmann::json::array({"10.1.0.5"}));
+  EXPECT_EQ(j["HostConfig"]["DnsSearch"], nlohmann::json::array({"demo.lb.local", "lb.local"}));
+  EXPECT_EQ(j["HostConfig"]["DnsOptions"], nlohmann::json::array({"ndots:1"}));
+}
+
 TEST(NetworkSpecTest, NamesBridgesSubnetsAndGatewaysAreChecked) {
   NetworkSpec ok{"lb", "lb0", "10.244.1.0/24", "10.244.1.1", 1450, {}};
   EXPECT_TRUE(validateNetworkSpec(ok).isOk());

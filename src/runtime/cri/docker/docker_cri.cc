@@ -554,6 +554,9 @@ StatusOr<std::string> createBody(const ContainerSpec& spec) {
     host["NetworkMode"] = spec.network;
     j["NetworkingConfig"] = {{"EndpointsConfig", {{spec.network, json::object()}}}};
   }
+  if (!spec.dns.empty()) host["Dns"] = spec.dns;
+  if (!spec.dnsSearch.empty()) host["DnsSearch"] = spec.dnsSearch;
+  if (!spec.dnsOptions.empty()) host["DnsOptions"] = spec.dnsOptions;
   j["HostConfig"] = host;
   return j.dump();
 }
