@@ -101,10 +101,10 @@ void Agent::Impl::reportOnce() {
                 volumes.size(), full ? "all" : "changed");
 }
 
-// A change is reported at once; a burst (50 pods starting) is coalesced by
-// sending at most one report per kReportGap: what changes while a report is
-// on its way goes in the next one. The same thread collects garbage.
+// The resolver new pods get: the ready discovery servers, asked once per
+// heartbeat. An agent without a cluster link keeps the runtime's resolver.
 void Agent::Impl::refreshDns() {
+  if (!link) return;
   auto registered = link->discoveries();
   if (!registered.isOk()) {
     spdlog::debug("node: {}", registered.status().message());
@@ -125,6 +125,9 @@ void Agent::Impl::refreshDns() {
   podDns = std::move(next);
 }
 
+// A change is reported at once; a burst (50 pods starting) is coalesced by
+// sending at most one report per kReportGap: what changes while a report is
+// on its way goes in the next one. The same thread collects garbage.
 void Agent::Impl::reportLoop() {
   constexpr auto kReportGap = std::chrono::milliseconds(20);
   auto lastGc = clock.steadyNow();
