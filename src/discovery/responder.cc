@@ -140,6 +140,18 @@ Responder::Result Responder::answer(uint8_t* query, size_t size, Transport trans
 
   // The record sets of the answer (with the additional ones) for this name.
   const knot_rrset_t* answer = nullptr;
+  const knot_rrset_t* alias = nullptr;  // a CNAME before the answer
+  knot_rrset_t cname;
+  if (found.kind == Zone::Kind::kAlias) {
+    const knot_dname_t* target = found.node->a->owner;
+    knot_rrset_init(&cname, const_cast<knot_dname_t*>(knot_pkt_qname(q)), KNOT_RRTYPE_CNAME,
+                    KNOT_CLASS_IN, found.node->a->ttl);
+    if (knot_rrset_add_rdata(&cname, target, static_cast<uint16_t>(knot_dname_size(target)), mm) !=
+        KNOT_EOK)
+      return formerr();
+    alias = &cname;
+    if (qtype == KNOT_RRTYPE_A || qtype == KNOT_RRTYPE_ANY) answer = found.node->a.get();
+  }
   const knot_rrset_t* const* additional = nullptr;
   size_t additionalCount = 0;
   if (found.kind == Zone::Kind::kName) {
@@ -167,8 +179,11 @@ Responder::Result Responder::answer(uint8_t* query, size_t size, Transport trans
     if (!begin(nx ? KNOT_RCODE_NXDOMAIN : KNOT_RCODE_NOERROR)) return false;
     if (found.authoritative || (answer && found.node && found.node->ptr.get() == answer))
       knot_wire_set_aa(r->wire);
+    if (alias && knot_pkt_put(r, KNOT_COMPR_HINT_QNAME, alias, KNOT_PF_NOTRUNC) != KNOT_EOK)
+      return false;
     if (answer) {
-      if (knot_pkt_put(r, KNOT_COMPR_HINT_QNAME, answer, KNOT_PF_NOTRUNC) != KNOT_EOK) return false;
+      const uint16_t hint = alias ? KNOT_COMPR_HINT_NONE : KNOT_COMPR_HINT_QNAME;
+      if (knot_pkt_put(r, hint, answer, KNOT_PF_NOTRUNC) != KNOT_EOK) return false;
       if (knot_pkt_begin(r, KNOT_ADDITIONAL) != KNOT_EOK) return false;
       for (size_t i = 0; i < additionalCount; ++i)
         if (knot_pkt_put(r, KNOT_COMPR_HINT_NONE, additional[i], KNOT_PF_NOTRUNC) != KNOT_EOK)

@@ -246,14 +246,23 @@ Zone::Lookup Zone::Reader::find(const uint8_t* name, size_t size) const {
     return out;
   }
   // "<svc>.<ns>." is the first try of "<svc>.<ns>" under ndots:1: when <ns>
-  // is a namespace of the cluster it is not a public name; say so here
-  // rather than asking the upstream (which may refuse it).
+  // is a namespace of the cluster it is not a public name. The service's
+  // name answers it (a CNAME to "<svc>.<ns>.<domain>"), one query for any
+  // resolver; else NXDOMAIN, rather than asking the upstream.
   if (size > 1 && name[0] + 1u < size) {
     const uint8_t* second = name + name[0] + 1;
     const size_t len = second[0];
     if (len > 0 && second + len + 1 < name + size && second[len + 1] == 0 &&
-        zone_.st_.namespaces.count(std::string(reinterpret_cast<const char*>(second + 1), len)))
+        zone_.st_.namespaces.count(std::string(reinterpret_cast<const char*>(second + 1), len))) {
       out.kind = Kind::kNxDomain;
+      WireName fqdn(reinterpret_cast<const char*>(name), size - 1);
+      fqdn += zone_.apex_;
+      auto target = zone_.st_.names.find(fqdn);
+      if (target != zone_.st_.names.end() && target->second.a) {
+        out.kind = Kind::kAlias;
+        out.node = &target->second;
+      }
+    }
   }
   return out;
 }

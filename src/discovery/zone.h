@@ -64,6 +64,7 @@ class Zone {
     kOutside,      // not ours: forward it
     kName,         // exists: answer from node (may be NODATA for the type)
     kNxDomain,     // in the zone (or a namespace's search try), does not exist
+    kAlias,        // "<svc>.<ns>.": a CNAME to the service in node->a's owner
   };
   struct Node {
     Rrset a, srv, ptr;          // cluster records; SRV targets' A in `targets`

@@ -174,8 +174,13 @@ TEST_F(DiscoveryDnsTest, AnUnknownNameInTheZoneIsNxdomainWithTheSoa) {
     EXPECT_TRUE(std::regex_search(out, std::regex(R"(AUTHORITY SECTION:\nlb\.local\.\s+5\s+IN\s+SOA)"))) << out;
   }
   // "<svc>.<ns>." for a namespace of the cluster (the first try of the
-  // search path under ndots:1) never leaves the cluster.
-  EXPECT_THAT(dig({"web.demo", "A"}), HasSubstr("status: NXDOMAIN"));
+  // search path under ndots:1) never leaves the cluster: the service by
+  // CNAME, else NXDOMAIN.
+  std::string alias = dig({"WeB.demo", "A"});
+  EXPECT_THAT(alias, HasSubstr("status: NOERROR"));
+  EXPECT_TRUE(std::regex_search(alias, std::regex(R"(WeB\.demo\.\s+5\s+IN\s+CNAME\s+web\.demo\.lb\.local\.)"))) << alias;
+  EXPECT_TRUE(std::regex_search(alias, std::regex(R"(web\.demo\.lb\.local\.\s+5\s+IN\s+A\s+10\.96\.0\.10)"))) << alias;
+  EXPECT_THAT(dig({"nope.demo", "A"}), HasSubstr("status: NXDOMAIN"));
 }
 
 TEST_F(DiscoveryDnsTest, Edns0PayloadAndTruncationThenTheFullAnswerOverTcp) {
