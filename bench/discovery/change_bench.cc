@@ -25,7 +25,7 @@
 #include "discovery/discovery.h"
 #include "lastbackend/common/logging.h"
 #include "lastbackend/storage/keys.h"
-#include "lastbackend/types/codec.h"
+#include "records.h"
 
 namespace {
 
@@ -52,18 +52,6 @@ Flags parse(int argc, char** argv) {
     }
   }
   return f;
-}
-
-std::string endpointJson(const std::string& ns, const std::string& svc, int n) {
-  lb::types::Endpoint e;
-  e.meta.name = svc;
-  e.meta.namespace_ = ns;
-  e.meta.selflink = ns + ":" + svc;
-  e.spec.ip = "10." + std::to_string(96 + n / 65536) + "." + std::to_string((n / 256) % 256) + "." +
-              std::to_string(n % 256);
-  e.spec.ports = {{80, 8080, "tcp"}};
-  e.spec.domain = svc + "." + ns + ".lb.local";
-  return lb::types::toJson(e);
 }
 
 std::vector<uint8_t> query(const std::string& svc, const std::string& ns, uint16_t id) {
@@ -117,9 +105,9 @@ int main(int argc, char** argv) {
   for (int i = 0; i < f.services;) {
     std::vector<lb::storage::Op> ops;
     for (int k = 0; k < 500 && i < f.services; ++k, ++i) {
-      std::string ns = "ns" + std::to_string(i / 100), svc = "svc" + std::to_string(i % 100);
+      const std::string ns = lb::bench::benchNamespace(i), svc = lb::bench::benchService(i);
       ops.push_back({lb::storage::Op::Type::kPut, *lb::storage::keys::endpointKey(ns, svc),
-                     endpointJson(ns, svc, i), std::nullopt});
+                     lb::bench::benchEndpointJson(ns, svc, lb::bench::benchVip(i)), std::nullopt});
     }
     if (!store->txn(ops).isOk()) return 1;
   }
@@ -142,8 +130,8 @@ int main(int argc, char** argv) {
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
   // The zone holds the preloaded services first.
-  const auto last = query("svc" + std::to_string((f.services - 1) % 100),
-                          "ns" + std::to_string((f.services - 1) / 100), 1);
+  const auto last =
+      query(lb::bench::benchService(f.services - 1), lb::bench::benchNamespace(f.services - 1), 1);
   const auto loadStart = Clock::now();
   while (ask(fd, last) != 0)
     if (Clock::now() - loadStart > 30s) return 1;
@@ -162,7 +150,8 @@ int main(int argc, char** argv) {
     const std::string svc = "new" + std::to_string(i);
     const std::string key = *lb::storage::keys::endpointKey("bench", svc);
     const auto t0 = Clock::now();
-    if (!store->set(key, endpointJson("bench", svc, 60000 + i)).isOk()) return 1;
+    if (!store->set(key, lb::bench::benchEndpointJson("bench", svc, lb::bench::benchVip(60000 + i))).isOk())
+      return 1;
     created.push_back(waitFor(svc, 0, t0));
     const auto t1 = Clock::now();
     if (!store->del(key).isOk()) return 1;
