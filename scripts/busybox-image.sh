@@ -39,7 +39,7 @@ mkdir -p "$ROOTFS"/{bin,etc,tmp,www,proc,sys,dev,root}
 chmod 1777 "$ROOTFS/tmp"
 cp "$BUSYBOX" "$ROOTFS/bin/busybox"
 for applet in sh httpd sleep cat ls echo env wget nc id mkdir true false printf hostname \
-              ps kill pwd touch rm test seq head tail grep sed ip ifconfig stat wc; do
+              ps kill pwd touch rm test seq head tail grep sed ip ifconfig stat wc nslookup; do
   ln -s busybox "$ROOTFS/bin/$applet"
 done
 echo 'root:x:0:0:root:/root:/bin/sh' >"$ROOTFS/etc/passwd"

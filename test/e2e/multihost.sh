@@ -61,9 +61,11 @@ stop_host() {  # host [signal]
   wait "$pid" 2>/dev/null
   PIDS[$1]=""
 }
+KNOT_PID=""
 cleanup() {
   local h
   for h in 3 2 1; do stop_host "$h"; done
+  [[ -n $KNOT_PID ]] && kill "$KNOT_PID" 2>/dev/null && wait "$KNOT_PID" 2>/dev/null
   # Our pods' containers only (labelled by the agents), in the rig's dockerds.
   for h in 1 2 3; do
     dk "$h" ps -aq --filter label=io.lastbackend.pod | xargs -r env DOCKER_HOST="unix://$LB_RIG_DIR/h$h/docker.sock" docker rm -f >/dev/null 2>&1
@@ -79,13 +81,39 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$WORK/csi"
+mkdir -p "$WORK/csi" "$WORK/knot"
+# The only upstream resolver of the cluster's discovery: a Knot DNS server in
+# host 1 (its loopback), serving example.test.
+KNOT_PORT=5300
+cat >"$WORK/knot/knot.conf" <<YML
+server:
+  listen: 127.0.0.1@$KNOT_PORT
+  rundir: $WORK/knot
+  udp-workers: 1
+  tcp-workers: 1
+  background-workers: 1
+control:
+  listen: $WORK/knot/knot.sock
+database:
+  storage: $WORK/knot
+log:
+  - target: stderr
+    any: warning
+zone:
+  - domain: example.test
+    file: $WORK/knot/example.test.zone
+    storage: $WORK/knot
+YML
+printf '$ORIGIN example.test.\n$TTL 300\n@ SOA ns hostmaster 1 7200 1800 86400 60\n@ NS ns\nns A 127.0.0.1\nwww A 192.0.2.10\n' \
+  >"$WORK/knot/example.test.zone"
 cat >"$WORK/server.yml" <<YML
 verbose: ${LB_MH_VERBOSE:-2}
 token: $TOKEN
 storage: {driver: sqlite, sqlite: {path: $WORK/lb.db}}
 server: {host: $API1, port: $PORT}
 node: {name: mh-1, server: {host: $API1, port: 12965}}
+dns: {host: $API1, port: 53}
+network: {resolver: {servers: ["127.0.0.1:$KNOT_PORT"]}}
 workdir: $WORK/h1
 container: {csi: {dir: {root: $WORK/csi}}}
 YML
@@ -120,15 +148,15 @@ spec:
           readiness: $probe
 YML
 }
-# A pod to send requests from, on host 1.
+# A pod to send requests from: client [NAME NODE] (default: client on host 1).
 client() {
   cat <<YML
 kind: Service
 version: v1
-meta: {name: client}
+meta: {name: ${1:-client}}
 spec:
   replicas: 1
-  selector: {node: mh-1}
+  selector: {node: ${2:-mh-1}}
   template:
     containers:
       - name: sleeper
@@ -182,15 +210,23 @@ ip_in() {  # ip cidr
 subnet_of() { lb node inspect "mh-$1" | awk '/^POD SUBNET/ {print $3}'; }
 
 # --- start ------------------------------------------------------------------------------------
+"$RIG" exec 1 "$LB_RIG_DIR" /usr/sbin/knotd -c "$WORK/knot/knot.conf" >>"$WORK/knot.log" 2>&1 &
+KNOT_PID=$!
 check "server starts in host 1 (api on $API1:$PORT)" start_server
 start_node 2
 node_online() { api "/cluster/node/$1" | jq -e '.status.online and (.spec.network.cidr // "") != ""' >/dev/null; }
 check "host 1's node registered with a pod subnet" eventually 20 node_online mh-1
 check "host 2's agent registers through host 1's address, with a pod subnet" eventually 20 node_online mh-2
+discovery_ready() { api /discovery | jq -e --arg ip "$API1" 'any(.[]; .spec.ip == $ip and .spec.port == 53 and .status.ready)' >/dev/null; }
+check "discovery registered by the server, on $API1:53, ready" eventually 20 discovery_ready
+check "the agents of hosts 1 and 2 give pods the discovery as resolver" \
+  eventually 20 grep -q "pods resolve through discovery $API1" "$WORK/h1.log" "$WORK/h2.log"
 lb namespace create mh >/dev/null
 check "client pod on host 1 applied" apply client
+check "client2 pod on host 2 applied" apply client client2 mh-2
 check "service srv (1 pod on host 2) applied" apply service srv 1 mh-2
 check "client pod ready" eventually 60 ready_pods 1 client
+check "client2 pod ready" eventually 60 ready_pods 1 client2
 check "srv pod ready" eventually 60 ready_pods 1 srv
 CLIENT=$(pod_table client | head -1)
 read -r _ _ CLIENT_IP _ _ <<<"$CLIENT"
@@ -224,6 +260,38 @@ via_vip() {
   [[ $out == "$SRV_NAME $CLIENT_IP" ]] || { log "via VIP: got '$out', want '$SRV_NAME $CLIENT_IP'"; return 1; }
 }
 check "3. host 1's pod reaches srv (pod on host 2) through VIP:80" eventually 10 via_vip
+
+# --- discovery: every pod reaches every service by name, on every host ----------------------------
+# busybox in the pod: its own resolver (nslookup) and the libc one (wget).
+in_pod() {  # host service command...: runs in the service's first container on that host
+  local h=$1 sl; sl=$(pod_table "$2" | awk -v h="$h" '$1 == h {print $2; exit}'); shift 2
+  dk "$h" exec "$(container_of "$h" "$sl")" "$@"
+}
+resolves_to_vip() {  # host service name
+  local out; out=$(in_pod "$1" "$2" busybox nslookup "$3" 2>&1)
+  grep -q "Address.*$SRV_VIP" <<<"$out" || { log "nslookup $3 on host $1: $out"; return 1; }
+}
+wget_by_name() {  # host service name
+  # (no -T: this static busybox wget crashes with it)
+  local out; out=$(in_pod "$1" "$2" wget -q -O - "http://$3/cgi-bin/who" 2>&1)
+  [[ $out == "$SRV_NAME "* ]] || { log "wget http://$3/ on host $1: got '$out'"; return 1; }
+}
+for name in srv srv.mh srv.mh.lb.local; do
+  check "dns: host 1's pod resolves $name to srv's VIP (busybox nslookup)" eventually 10 resolves_to_vip 1 client "$name"
+  check "dns: host 2's pod resolves $name to srv's VIP (busybox nslookup)" eventually 10 resolves_to_vip 2 client2 "$name"
+  check "dns: host 1's pod fetches http://$name/ (busybox wget)" eventually 10 wget_by_name 1 client "$name"
+  check "dns: host 2's pod fetches http://$name/ (busybox wget)" eventually 10 wget_by_name 2 client2 "$name"
+done
+outside_name() { in_pod 2 client2 busybox nslookup www.example.test 2>&1 | grep -q "192.0.2.10"; }
+check "dns: an outside name is forwarded to the upstream (host 2's pod, www.example.test)" eventually 10 outside_name
+srv_record() { from_client dig +short +time=2 @"$API1" _80._tcp.srv.mh.lb.local SRV | grep -q "0 100 80 srv.mh.lb.local."; }
+check "dns: SRV _80._tcp.srv.mh.lb.local from host 1's pod (dig)" srv_record
+gone_nx() { from_client dig +time=2 @"$API1" gone.mh.lb.local | grep -q "status: NXDOMAIN"; }
+resolves_gone() { from_client dig +short +time=2 @"$API1" gone.mh.lb.local | grep -qE '^[0-9.]+$'; }
+check "dns: a service created resolves" eval 'apply service gone 1 mh-2 && eventually 10 resolves_gone'
+check "dns: ... and once removed is NXDOMAIN" eval 'lb service remove mh gone >/dev/null && eventually 10 gone_nx'
+records_reported() { api /discovery | jq -e 'any(.[]; .status.records >= 1 and .status.queries >= 1)' >/dev/null; }
+check "dns: discovery reports its records and queries served (GET /discovery)" eventually 10 records_reported
 
 # --- 5 and 6. readiness gates traffic; no ready pod: refused at once -----------------------------
 apply service gated 2 mh-2 "{exec: {command: test -f /tmp/ready}, period: 1, failure_threshold: 1}"
