@@ -1,5 +1,7 @@
 #include "discovery/feed.h"
 
+#include <malloc.h>
+
 #include <chrono>
 
 #include "lastbackend/common/logging.h"
@@ -14,7 +16,8 @@ using namespace std::chrono_literals;
 constexpr auto kRetry = 1s;
 
 const std::string& prefix() {
-  static const std::string p = storage::keys::collectionPrefix(storage::keys::Collection::kEndpoint);
+  static const std::string p =
+      storage::keys::collectionPrefix(storage::keys::Collection::kEndpoint);
   return p;
 }
 
@@ -25,7 +28,9 @@ Feed::Feed(std::shared_ptr<storage::Storage> store, Zone& zone)
 
 Feed::~Feed() { stop(); }
 
-void Feed::start() { thread_ = std::thread([this] { loop(); }); }
+void Feed::start() {
+  thread_ = std::thread([this] { loop(); });
+}
 
 void Feed::stop() {
   stopping_ = true;
@@ -42,23 +47,28 @@ bool Feed::list() {
     spdlog::warn("discovery: listing endpoints: {}", l.status().message());
     return false;
   }
-  std::vector<types::Endpoint> endpoints;
-  endpoints.reserve(l->items.size());
-  for (const auto& o : l->items) {
+  // One endpoint at a time, each raw record freed once read: the listing
+  // and the new zone are never both held whole.
+  Zone::Snapshot fresh;
+  for (auto& o : l->items) {
     types::Endpoint ep;
-    if (Status s = types::fromJson(o.value, &ep); !s.isOk()) {
+    Status s = types::fromJson(o.value, &ep);
+    o.value = std::string();
+    if (!s.isOk()) {
       spdlog::warn("discovery: endpoint '{}' is unreadable, skipped: {}", o.key, s.message());
       continue;
     }
     ep.meta.selflink = o.key.substr(prefix().size());
-    endpoints.push_back(std::move(ep));
+    zone_.add(fresh, ep);
   }
-  zone_.replace(endpoints);
+  const size_t services = fresh.services();
+  l->items = {};
+  zone_.replace(std::move(fresh));
   zone_.setSerial(l->revision);
+  malloc_trim(0);  // the listing's pages go back to the system
   revision_ = l->revision;
   if (!ready_.exchange(true))
-    spdlog::info("discovery: {} services in the zone (store revision {})", endpoints.size(),
-                 l->revision);
+    spdlog::info("discovery: {} services in the zone (store revision {})", services, l->revision);
   return true;
 }
 
@@ -94,8 +104,7 @@ void Feed::loop() {
         } else {
           types::Endpoint ep;
           if (Status s = types::fromJson(e.value, &ep); !s.isOk()) {
-            spdlog::warn("discovery: endpoint '{}' is unreadable, skipped: {}", e.key,
-                         s.message());
+            spdlog::warn("discovery: endpoint '{}' is unreadable, skipped: {}", e.key, s.message());
             continue;
           }
           ep.meta.selflink = selflink;

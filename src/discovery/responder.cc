@@ -1,7 +1,10 @@
 #include "discovery/responder.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cstring>
+#include <string_view>
 
 namespace lb::discovery {
 
@@ -9,6 +12,8 @@ namespace {
 
 constexpr size_t kHeader = KNOT_WIRE_HEADER_SIZE;
 constexpr size_t kArenaBytes = 512 * 1024;
+constexpr uint16_t kSrvPriority = 0;
+constexpr uint16_t kSrvWeight = 100;
 
 }  // namespace
 
@@ -16,7 +21,7 @@ constexpr size_t kArenaBytes = 512 * 1024;
 // come from here, never from malloc. A hostile packet that needs more than
 // it holds fails to parse (FORMERR), it does not grow anything.
 struct Responder::Arena {
-  alignas(16) uint8_t bytes[kArenaBytes];
+  alignas(16) uint8_t bytes[kArenaBytes];  // left uninitialised: only what a query uses is touched
   size_t used = 0;
   knot_mm_t mm{this, &Arena::alloc, &Arena::release};
 
@@ -33,8 +38,8 @@ struct Responder::Arena {
 size_t answerLimit(Transport transport, bool edns, uint16_t clientPayload, size_t querySize,
                    uint16_t ourPayload) {
   if (transport == Transport::kTcp) return kMaxMessage;
-  size_t limit = edns ? std::clamp<size_t>(clientPayload, 512, std::max<uint16_t>(ourPayload, 512))
-                      : 512;
+  size_t limit =
+      edns ? std::clamp<size_t>(clientPayload, 512, std::max<uint16_t>(ourPayload, 512)) : 512;
   return std::min(limit, std::max(querySize * kAmplification, kHeader));
 }
 
@@ -50,7 +55,7 @@ size_t errorReply(const uint8_t* query, size_t size, uint8_t rcode, uint8_t* out
 }
 
 Responder::Responder(const Zone& zone, ResponderOptions options)
-    : zone_(zone), options_(options), arena_(std::make_unique<Arena>()) {
+    : zone_(zone), options_(options), arena_(new Arena) {
   // OPT: owner root, class = payload, TTL = ext-rcode/version/flags (all 0).
   knot_edns_init(&opt_, options_.payload, 0, 0, nullptr);
 }
@@ -138,37 +143,69 @@ Responder::Result Responder::answer(uint8_t* query, size_t size, Transport trans
     return {Action::kForward, 0};
   }
 
-  // The record sets of the answer (with the additional ones) for this name.
+  // The record sets of the answer (with the additional ones) for this name,
+  // written into the arena from the service's name, VIP and ports. Answers
+  // are owned by the question's name: compression points them at it.
+  const knot_dname_t* qname = knot_pkt_qname(q);
+  const Zone::Service* svc = found.service;
+  auto make = [&](knot_rrset_t* rr, const knot_dname_t* owner, uint16_t type,
+                  std::string_view rdata) {
+    knot_rrset_init(rr, const_cast<knot_dname_t*>(owner), type, KNOT_CLASS_IN, zone_.ttl());
+    return knot_rrset_add_rdata(rr, reinterpret_cast<const uint8_t*>(rdata.data()),
+                                static_cast<uint16_t>(rdata.size()), mm) == KNOT_EOK;
+  };
+  const auto* fqdn = svc ? reinterpret_cast<const knot_dname_t*>(svc->fqdn.data()) : nullptr;
+  auto vip = [&] { return std::string_view(reinterpret_cast<const char*>(&svc->vip), 4); };
   const knot_rrset_t* answer = nullptr;
-  const knot_rrset_t* alias = nullptr;  // a CNAME before the answer
-  knot_rrset_t cname;
+  const knot_rrset_t* alias = nullptr;       // a CNAME before the answer
+  const knot_rrset_t* additional = nullptr;  // the SRV target's A
+  knot_rrset_t first, second, third;
+  const bool any = qtype == KNOT_RRTYPE_ANY;
   if (found.kind == Zone::Kind::kAlias) {
-    const knot_dname_t* target = found.node->a->owner;
-    knot_rrset_init(&cname, const_cast<knot_dname_t*>(knot_pkt_qname(q)), KNOT_RRTYPE_CNAME,
-                    KNOT_CLASS_IN, found.node->a->ttl);
-    if (knot_rrset_add_rdata(&cname, target, static_cast<uint16_t>(knot_dname_size(target)), mm) !=
-        KNOT_EOK)
-      return formerr();
-    alias = &cname;
-    if (qtype == KNOT_RRTYPE_A || qtype == KNOT_RRTYPE_ANY) answer = found.node->a.get();
-  }
-  const knot_rrset_t* const* additional = nullptr;
-  size_t additionalCount = 0;
-  if (found.kind == Zone::Kind::kName) {
-    const bool any = qtype == KNOT_RRTYPE_ANY;
-    if (found.apex) {
-      if (qtype == KNOT_RRTYPE_SOA || any) answer = zone.soa();
-      if (qtype == KNOT_RRTYPE_NS) answer = zone.ns();
-    } else if (found.nsHost) {
-      if (qtype == KNOT_RRTYPE_A || any) answer = zone.nsA();
-    } else if (const Zone::Node* n = found.node) {
-      if ((qtype == KNOT_RRTYPE_A || any) && n->a) answer = n->a.get();
-      if ((qtype == KNOT_RRTYPE_SRV || (any && !answer)) && n->srv) {
-        answer = n->srv.get();
-        additional = n->targets.data();
-        additionalCount = n->targets.size();
-      }
-      if ((qtype == KNOT_RRTYPE_PTR || (any && !answer)) && n->ptr) answer = n->ptr.get();
+    if (!make(&first, qname, KNOT_RRTYPE_CNAME, svc->fqdn)) return formerr();
+    alias = &first;
+    if (qtype == KNOT_RRTYPE_A || any) {
+      if (!make(&second, fqdn, KNOT_RRTYPE_A, vip())) return formerr();
+      answer = &second;
+    }
+  } else if (found.kind == Zone::Kind::kName) {
+    switch (found.holds) {
+      case Zone::Holds::kNothing:
+        break;
+      case Zone::Holds::kApex:
+        if (qtype == KNOT_RRTYPE_SOA || any) answer = zone.soa();
+        if (qtype == KNOT_RRTYPE_NS) answer = zone.ns();
+        break;
+      case Zone::Holds::kNsHost:
+        if (qtype == KNOT_RRTYPE_A || any) answer = zone.nsA();
+        break;
+      case Zone::Holds::kA:
+        if (qtype == KNOT_RRTYPE_A || any) {
+          if (!make(&first, qname, KNOT_RRTYPE_A, vip())) return formerr();
+          answer = &first;
+        }
+        break;
+      case Zone::Holds::kSrv:
+        if (qtype == KNOT_RRTYPE_SRV || any) {
+          // priority, weight, port, target
+          char srv[6 + KNOT_DNAME_MAXLEN];
+          const uint16_t fields[3] = {htons(kSrvPriority), htons(kSrvWeight),
+                                      htons(svc->ports[found.port].first)};
+          std::memcpy(srv, fields, sizeof fields);
+          std::memcpy(srv + 6, svc->fqdn.data(), svc->fqdn.size());
+          if (!make(&first, qname, KNOT_RRTYPE_SRV, std::string_view(srv, 6 + svc->fqdn.size())) ||
+              !make(&second, fqdn, KNOT_RRTYPE_A, vip()))
+            return formerr();
+          answer = &first;
+          additional = &second;
+        }
+        break;
+      case Zone::Holds::kPtr:
+        if (qtype == KNOT_RRTYPE_PTR || any) {
+          if (!make(&third, qname, KNOT_RRTYPE_PTR, svc->fqdn)) return formerr();
+          answer = &third;
+        }
+        break;
     }
   }
   const bool nx = found.kind == Zone::Kind::kNxDomain;
@@ -177,17 +214,16 @@ Responder::Result Responder::answer(uint8_t* query, size_t size, Transport trans
 
   auto build = [&]() -> bool {
     if (!begin(nx ? KNOT_RCODE_NXDOMAIN : KNOT_RCODE_NOERROR)) return false;
-    if (found.authoritative || (answer && found.node && found.node->ptr.get() == answer))
-      knot_wire_set_aa(r->wire);
+    if (found.authoritative) knot_wire_set_aa(r->wire);
     if (alias && knot_pkt_put(r, KNOT_COMPR_HINT_QNAME, alias, KNOT_PF_NOTRUNC) != KNOT_EOK)
       return false;
     if (answer) {
       const uint16_t hint = alias ? KNOT_COMPR_HINT_NONE : KNOT_COMPR_HINT_QNAME;
       if (knot_pkt_put(r, hint, answer, KNOT_PF_NOTRUNC) != KNOT_EOK) return false;
       if (knot_pkt_begin(r, KNOT_ADDITIONAL) != KNOT_EOK) return false;
-      for (size_t i = 0; i < additionalCount; ++i)
-        if (knot_pkt_put(r, KNOT_COMPR_HINT_NONE, additional[i], KNOT_PF_NOTRUNC) != KNOT_EOK)
-          return false;
+      if (additional &&
+          knot_pkt_put(r, KNOT_COMPR_HINT_NONE, additional, KNOT_PF_NOTRUNC) != KNOT_EOK)
+        return false;
       if (nsAdditional &&
           knot_pkt_put(r, KNOT_COMPR_HINT_NONE, nsAdditional, KNOT_PF_NOTRUNC) != KNOT_EOK)
         return false;

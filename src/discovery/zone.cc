@@ -2,15 +2,13 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstring>
 #include <mutex>
 
 namespace lb::discovery {
 
 namespace {
-
-constexpr uint16_t kSrvPriority = 0;
-constexpr uint16_t kSrvWeight = 100;
 
 Rrset newRrset(const WireName& owner, uint16_t type, uint32_t ttl) {
   return Rrset(knot_rrset_new(reinterpret_cast<const knot_dname_t*>(owner.data()), type,
@@ -79,7 +77,8 @@ StatusOr<std::unique_ptr<Zone>> Zone::create(const ZoneOptions& options) {
   return std::unique_ptr<Zone>(new Zone(options, *apex));
 }
 
-Zone::Zone(ZoneOptions options, WireName apex) : options_(std::move(options)), apex_(std::move(apex)) {
+Zone::Zone(ZoneOptions options, WireName apex)
+    : options_(std::move(options)), apex_(std::move(apex)) {
   const WireName nsName = prepend("ns", apex_);
   ns_ = newRrset(apex_, KNOT_RRTYPE_NS, options_.ttl);
   addRdata(ns_.get(), nsName);
@@ -112,78 +111,37 @@ void Zone::put(State& st, const types::Endpoint& ep) const {
   in_addr vip{};
   if (ep.spec.ip.empty() || inet_pton(AF_INET, ep.spec.ip.c_str(), &vip) != 1) return;
   if (ep.meta.name.empty() || ep.meta.namespace_.empty()) return;
-  const WireName nsName = prepend(lower(ep.meta.namespace_), apex_);
-  const WireName fqdn = prepend(lower(ep.meta.name), nsName);
-  if (fqdn.size() > KNOT_DNAME_MAXLEN) return;
-  Service& svc = st.services[ep.meta.selflink];
-  auto addName = [&](const WireName& name) -> Node& {
-    svc.names.push_back(name);
-    return st.names[name];
-  };
-  auto addParent = [&](const WireName& name) {
-    svc.parents.push_back(name);
-    ++st.names[name].children;
-  };
-  svc.ns = lower(ep.meta.namespace_);
-  ++st.namespaces[svc.ns];
-  addParent(nsName);
-
-  Node& node = addName(fqdn);
-  node.a = newRrset(fqdn, KNOT_RRTYPE_A, options_.ttl);
-  addRdata(node.a.get(), std::string(reinterpret_cast<const char*>(&vip), 4));
-  ++st.records;
-  const knot_rrset_t* target = node.a.get();
-
+  if (ep.meta.name.size() > 63 || ep.meta.namespace_.size() > 63) return;  // not a DNS label
+  Service svc{{}, lower(ep.meta.namespace_), vip.s_addr, {}};
+  svc.fqdn = prepend(lower(ep.meta.name), prepend(svc.ns, apex_));
+  if (svc.fqdn.size() > KNOT_DNAME_MAXLEN) return;
   for (const auto& p : ep.spec.ports) {
-    if (p.port <= 0 || p.port > 65535) continue;
-    const WireName protoName = prepend("_" + lower(p.protocol), fqdn);
-    const WireName srvName = prepend("_" + std::to_string(p.port), protoName);
-    if (srvName.size() > KNOT_DNAME_MAXLEN) continue;
-    Node& srv = st.names[srvName];
-    if (!srv.srv) {
-      svc.names.push_back(srvName);
-      addParent(protoName);
-      addParent(fqdn);
-      srv.srv = newRrset(srvName, KNOT_RRTYPE_SRV, options_.ttl);
-      srv.targets = {target};
-      ++st.records;
-    }
-    addRdata(srv.srv.get(), u16(kSrvPriority) + u16(kSrvWeight) +
-                                u16(static_cast<uint16_t>(p.port)) + fqdn);
+    if (p.port <= 0 || p.port > 65535 || p.protocol.empty() || p.protocol.size() > 62) continue;
+    std::pair<uint16_t, std::string> port{static_cast<uint16_t>(p.port), lower(p.protocol)};
+    // "_<port>._<proto>." in front of the fqdn
+    const size_t srvSize =
+        svc.fqdn.size() + std::to_string(port.first).size() + port.second.size() + 4;
+    if (srvSize > KNOT_DNAME_MAXLEN) continue;
+    if (std::find(svc.ports.begin(), svc.ports.end(), port) == svc.ports.end())
+      svc.ports.push_back(std::move(port));
   }
-
-  const auto* b = reinterpret_cast<const uint8_t*>(&vip);
-  WireName reverse = *wireName("in-addr.arpa");
-  for (int i = 0; i < 4; ++i) reverse = prepend(std::to_string(b[i]), reverse);
-  Node& ptr = addName(reverse);
-  if (ptr.ptr) --st.records;  // another service had this VIP: the last one wins
-  ptr.ptr = newRrset(reverse, KNOT_RRTYPE_PTR, options_.ttl);
-  addRdata(ptr.ptr.get(), fqdn);
-  ++st.records;
+  const Service& in = st.services.insert_or_assign(ep.meta.selflink, std::move(svc)).first->second;
+  st.names[std::string_view(in.fqdn)] = &in;
+  st.vips[in.vip] = &in;
+  ++st.namespaces[in.ns];
+  st.records += 2 + in.ports.size();  // A, PTR, one SRV per port
 }
 
-void Zone::remove(State& st, const std::string& selflink) {
+void Zone::remove(State& st, const std::string& selflink) const {
   auto it = st.services.find(selflink);
   if (it == st.services.end()) return;
-  Service& svc = it->second;
-  for (const auto& name : svc.names) {
-    auto n = st.names.find(name);
-    if (n == st.names.end()) continue;
-    Node& node = n->second;
-    st.records -= (node.a ? 1 : 0) + (node.srv ? 1 : 0) + (node.ptr ? 1 : 0);
-    node.a.reset();
-    node.srv.reset();
-    node.ptr.reset();
-    node.targets.clear();
-    if (node.children == 0) st.names.erase(n);
-  }
-  for (const auto& name : svc.parents) {
-    auto n = st.names.find(name);
-    if (n == st.names.end()) continue;
-    if (--n->second.children <= 0 && !n->second.a && !n->second.srv && !n->second.ptr)
-      st.names.erase(n);
-  }
-  if (--st.namespaces[svc.ns] <= 0) st.namespaces.erase(svc.ns);
+  const Service& svc = it->second;
+  if (auto n = st.names.find(std::string_view(svc.fqdn)); n != st.names.end() && n->second == &svc)
+    st.names.erase(n);
+  if (auto v = st.vips.find(svc.vip); v != st.vips.end() && v->second == &svc) st.vips.erase(v);
+  if (auto ns = st.namespaces.find(svc.ns); ns != st.namespaces.end() && --ns->second <= 0)
+    st.namespaces.erase(ns);
+  st.records -= 2 + svc.ports.size();
   st.services.erase(it);
 }
 
@@ -197,14 +155,16 @@ void Zone::remove(const std::string& selflink) {
   remove(st_, selflink);
 }
 
-void Zone::replace(const std::vector<types::Endpoint>& endpoints) {
-  // Built unlocked: queries go on being answered from the old records.
-  State fresh;
-  for (const auto& ep : endpoints) put(fresh, ep);
+void Zone::add(Snapshot& snapshot, const types::Endpoint& endpoint) const {
+  put(snapshot.st_, endpoint);
+}
+
+void Zone::replace(Snapshot&& snapshot) {
+  // Built unlocked: queries went on being answered from the old records.
   std::unique_lock lock(mu_);
-  std::swap(st_, fresh);
+  std::swap(st_, snapshot.st_);
   lock.unlock();
-  // `fresh` (the old records) is freed here, outside the lock.
+  snapshot.st_ = State{};  // the old records, freed outside the lock
 }
 
 size_t Zone::services() const {
@@ -217,51 +177,116 @@ size_t Zone::records() const {
   return st_.records;
 }
 
+namespace {
+
+// The first label of a wire name ("\3web..." → "web") and what follows it.
+std::string_view firstLabel(std::string_view name) {
+  return name.empty() ? std::string_view() : name.substr(1, static_cast<uint8_t>(name[0]));
+}
+std::string_view afterFirst(std::string_view name) {
+  return name.empty() ? name : name.substr(1u + static_cast<uint8_t>(name[0]));
+}
+
+// "d.c.b.a.in-addr.arpa." → the address a.b.c.d in network order.
+bool reverseAddress(std::string_view name, uint32_t* vip) {
+  static constexpr std::string_view kArpa("\7in-addr\4arpa\0", 14);
+  uint8_t octets[4];
+  for (int i = 3; i >= 0; --i) {
+    const std::string_view label = firstLabel(name);
+    if (label.empty() || label.size() > 3 || (label.size() > 1 && label[0] == '0')) return false;
+    unsigned v = 0;
+    for (char c : label) {
+      if (c < '0' || c > '9') return false;
+      v = v * 10 + static_cast<unsigned>(c - '0');
+    }
+    if (v > 255) return false;
+    octets[i] = static_cast<uint8_t>(v);
+    name = afterFirst(name);
+  }
+  if (name != kArpa) return false;
+  std::memcpy(vip, octets, 4);
+  return true;
+}
+
+}  // namespace
+
+const Zone::Service* Zone::Reader::service(std::string_view fqdn) const {
+  auto it = zone_.st_.names.find(fqdn);
+  return it == zone_.st_.names.end() ? nullptr : it->second;
+}
+
 Zone::Lookup Zone::Reader::find(const uint8_t* name, size_t size) const {
   Lookup out;
-  std::string_view key(reinterpret_cast<const char*>(name), size);
-  const bool ours = inZone(name, size, zone_.apex_);
-  if (ours && key == zone_.apex_) {
+  const State& st = zone_.st_;
+  const std::string_view key(reinterpret_cast<const char*>(name), size);
+  if (inZone(name, size, zone_.apex_)) {
     out.kind = Kind::kName;
-    out.apex = out.authoritative = true;
-    return out;
-  }
-  auto it = zone_.st_.names.find(key);
-  if (it != zone_.st_.names.end()) {
-    out.kind = Kind::kName;
-    out.node = &it->second;
-    out.authoritative = ours;
-    return out;
-  }
-  if (ours) {
-    // "ns.<domain>" is the zone's name server.
-    if (zone_.nsA_ && key == std::string_view(reinterpret_cast<const char*>(zone_.nsA_->owner),
-                                              knot_dname_size(zone_.nsA_->owner))) {
-      out.kind = Kind::kName;
-      out.nsHost = out.authoritative = true;
+    out.authoritative = true;
+    if (key == zone_.apex_) {
+      out.holds = Holds::kApex;
       return out;
     }
+    if (const Service* svc = service(key)) {
+      out.holds = Holds::kA;
+      out.service = svc;
+      return out;
+    }
+    const std::string_view first = firstLabel(key), rest = afterFirst(key);
+    if (rest == zone_.apex_) {
+      // "ns.<domain>" is the zone's name server; "<ns>.<domain>" holds services.
+      if (zone_.nsA_ && first == "ns") {
+        out.holds = Holds::kNsHost;
+        return out;
+      }
+      if (st.namespaces.find(first) != st.namespaces.end()) return out;
+    } else if (first.size() > 1 && first[0] == '_') {
+      const std::string_view second = firstLabel(rest);
+      if (const Service* svc = service(rest)) {
+        // "_<proto>.<fqdn>": there when a port has that protocol.
+        for (const auto& [port, proto] : svc->ports)
+          if (first.substr(1) == proto) return out;
+      } else if (second.size() > 1 && second[0] == '_') {
+        if (const Service* svc = service(afterFirst(rest))) {
+          for (size_t i = 0; i < svc->ports.size(); ++i) {
+            const auto& [port, proto] = svc->ports[i];
+            if (first.substr(1) == std::to_string(port) && second.substr(1) == proto) {
+              out.holds = Holds::kSrv;
+              out.service = svc;
+              out.port = i;
+              return out;
+            }
+          }
+        }
+      }
+    }
     out.kind = Kind::kNxDomain;
-    out.authoritative = true;
+    return out;
+  }
+  uint32_t vip = 0;
+  if (reverseAddress(key, &vip)) {
+    if (auto v = st.vips.find(vip); v != st.vips.end()) {
+      out.kind = Kind::kName;
+      out.holds = Holds::kPtr;
+      out.service = v->second;
+      out.authoritative = true;
+    }
     return out;
   }
   // "<svc>.<ns>." is the first try of "<svc>.<ns>" under ndots:1: when <ns>
   // is a namespace of the cluster it is not a public name. The service's
   // name answers it (a CNAME to "<svc>.<ns>.<domain>"), one query for any
   // resolver; else NXDOMAIN, rather than asking the upstream.
-  if (size > 1 && name[0] + 1u < size) {
-    const uint8_t* second = name + name[0] + 1;
-    const size_t len = second[0];
-    if (len > 0 && second + len + 1 < name + size && second[len + 1] == 0 &&
-        zone_.st_.namespaces.count(std::string(reinterpret_cast<const char*>(second + 1), len))) {
-      out.kind = Kind::kNxDomain;
-      WireName fqdn(reinterpret_cast<const char*>(name), size - 1);
-      fqdn += zone_.apex_;
-      auto target = zone_.st_.names.find(fqdn);
-      if (target != zone_.st_.names.end() && target->second.a) {
-        out.kind = Kind::kAlias;
-        out.node = &target->second;
-      }
+  const std::string_view rest = afterFirst(key);
+  const std::string_view second = firstLabel(rest);
+  if (!firstLabel(key).empty() && !second.empty() &&
+      afterFirst(rest) == std::string_view("\0", 1) &&
+      st.namespaces.find(second) != st.namespaces.end()) {
+    out.kind = Kind::kNxDomain;
+    WireName fqdn(key.substr(0, size - 1));
+    fqdn += zone_.apex_;
+    if (const Service* svc = service(fqdn)) {
+      out.kind = Kind::kAlias;
+      out.service = svc;
     }
   }
   return out;
