@@ -11,7 +11,7 @@
 #include <mutex>
 #include <thread>
 
-#include "client/client.h"
+#include "client/api_link.h"
 #include "discovery/dns_server.h"
 #include "discovery/feed.h"
 #include "lastbackend/common/logging.h"
@@ -121,12 +121,7 @@ class DiscoveryProcess::Impl {
     name_ = hostName();
     if (c.dns.port != 53) name_ += "-" + std::to_string(server_->port());
     if (!c.api.uri.empty()) {
-      client::ClientOptions co;
-      co.endpoint = c.api.uri;
-      co.token = c.token;
-      co.caFile = c.api.tls.ca;
-      co.certFile = c.api.tls.cert;
-      co.keyFile = c.api.tls.key;
+      client::ClientOptions co = client::apiLinkOptions(c.api, c.token);
       co.requestTimeout = 5s;
       co.maxRetries = 0;
       auto cl = client::Client::create(co);

@@ -4,7 +4,7 @@
 
 #include <filesystem>
 
-#include "client/client.h"
+#include "client/api_link.h"
 #include "http/listen_options.h"
 #include "lastbackend/common/logging.h"
 #include "lastbackend/runtime/factory.h"
@@ -122,12 +122,7 @@ StatusOr<std::unique_ptr<NodeProcess>> NodeProcess::start(const config::NodeConf
     ao.host.info.internalIface = net->underlay;
     ao.cni = parts->cni.get();
     ao.cpi = parts->cpi.get();
-    client::ClientOptions cl;
-    cl.endpoint = config.api.uri;
-    cl.token = config.token;
-    cl.caFile = config.api.tls.ca;
-    cl.certFile = config.api.tls.cert;
-    cl.keyFile = config.api.tls.key;
+    client::ClientOptions cl = client::apiLinkOptions(config.api, config.token);
     cl.requestTimeout = ao.specWait + std::chrono::seconds(10);
     auto c = client::Client::create(cl);
     if (!c.isOk()) return c.status().withContext("node: api client");
