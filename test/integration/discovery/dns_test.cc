@@ -12,6 +12,7 @@
 #include "dns_client.h"
 #include "lastbackend/storage/keys.h"
 #include "lastbackend/types/codec.h"
+#include "support/endpoints.h"
 
 namespace lb {
 namespace {
@@ -24,15 +25,8 @@ constexpr const char* kDig = "/usr/bin/dig";
 constexpr const char* kKdig = "/usr/bin/kdig";
 
 types::Endpoint endpoint(const std::string& ns, const std::string& svc, const std::string& vip,
-                         std::vector<types::PortMapping> ports) {
-  types::Endpoint e;
-  e.meta.name = svc;
-  e.meta.namespace_ = ns;
-  e.meta.selflink = ns + ":" + svc;
-  e.spec.ip = vip;
-  e.spec.ports = std::move(ports);
-  e.spec.domain = svc + "." + ns + ".lb.local";
-  return e;
+                         const std::vector<types::PortMapping>& ports) {
+  return testing::makeEndpoint(ns, svc, vip, ports, {});
 }
 
 // "many" with 40 addresses: an answer larger than 512 bytes.

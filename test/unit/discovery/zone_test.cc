@@ -4,18 +4,14 @@
 
 #include <string>
 
+#include "support/endpoints.h"
+
 namespace lb::discovery {
 namespace {
 
 types::Endpoint endpoint(const std::string& ns, const std::string& name, const std::string& vip,
-                         std::vector<types::PortMapping> ports = {{80, 8080, "tcp"}}) {
-  types::Endpoint e;
-  e.meta.namespace_ = ns;
-  e.meta.name = name;
-  e.meta.selflink = ns + ":" + name;
-  e.spec.ip = vip;
-  e.spec.ports = std::move(ports);
-  return e;
+                         const std::vector<types::PortMapping>& ports = {{80, 8080, "tcp"}}) {
+  return testing::makeEndpoint(ns, name, vip, ports, {});
 }
 
 class ZoneTest : public ::testing::Test {
