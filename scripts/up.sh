@@ -136,6 +136,8 @@ if [[ -z $IPS ]]; then
   exit 1
 fi
 IP=$(head -n 1 <<<"$IPS")
+# The cluster's DNS (discovery, inside lastbackend server) on this host.
+VIP=$(dig +short +time=1 +tries=2 @127.0.0.1 web.demo.lb.local A 2>/dev/null | head -n 1 || true)
 cat <<MSG
 
 up: the cluster API answers at http://127.0.0.1:$PORT (token in $CONFIG).
@@ -144,5 +146,7 @@ up: the cluster API answers at http://127.0.0.1:$PORT (token in $CONFIG).
     The demo pod answers on its IP (on the node's pod bridge lb0, reachable from this host;
     pods reach the service on its VIP too: lb service inspect demo web):
       curl http://$IP:8080/
+    Pods resolve web, web.demo and web.demo.lb.local through the cluster's DNS:
+      dig +short @127.0.0.1 web.demo.lb.local  -> ${VIP:-no answer yet (see $STATE/server.log)}
     stop: kill \$(cat $STATE/server.pid)
 MSG

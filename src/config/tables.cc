@@ -335,7 +335,7 @@ Opts exporterOptions() {
          };
 }
 
-// All-in-one: api + controller + node on the embedded store. The node's
+// All-in-one: api + controller + node + discovery on the embedded store. The node's
 // listener moves to --node-bind-* / node.server.* because --bind-* and
 // server.* are the REST API's here.
 Opts serverOptions() {

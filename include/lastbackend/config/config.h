@@ -137,7 +137,7 @@ struct ExporterConfig {
   std::string interface;  // decides the endpoint the exporter advertises
 };
 
-// `lastbackend server`: api + controller + node in one process on the
+// `lastbackend server`: api + controller + node + discovery in one process on the
 // embedded store. The shared options (verbose, token, storage) are copied
 // into each part, so each part's run function works unchanged.
 struct ServerConfig {
