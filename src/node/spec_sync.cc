@@ -62,6 +62,7 @@ void Agent::Impl::specLoop() {
   }
   spdlog::info("node '{}': registered", opt.node);
   reportOnce();
+  refreshDns();  // the first pods already get the cluster's resolver
   int64_t revision = 0;
   while (!isStopping()) {
     auto m = link->fetchSpec(revision, opt.specWait);
