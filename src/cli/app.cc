@@ -132,9 +132,9 @@ int run(int argc, const char* const argv[], const Environment& env, std::ostream
   if (!s.isOk()) {
     out.flush();
     err << errorLine(s);
-    return 1;
+    return c.errorExitCode;
   }
-  return 0;
+  return c.exitCode;
 }
 
 }  // namespace lb::cli

@@ -1,6 +1,8 @@
-// `lb namespace apply -f FILE... [--wait]`: manifests sent to the cluster's
-// apply, and with --wait the rollouts of the services they name followed
-// until done (rollout.h).
+// `lb namespace apply -f FILE... [--wait | --dry-run]`: manifests sent to
+// the cluster's apply, and with --wait the rollouts of the services they
+// name followed until done (rollout.h). --dry-run asks the cluster what the
+// apply would do and changes nothing; `lb namespace diff` (diff.cc) shows it
+// as a unified diff.
 
 #include <algorithm>
 #include <chrono>
@@ -24,6 +26,18 @@ StatusOr<std::string> manifestBody(const std::string& path, const std::string& t
   std::string body;
   for (const auto& d : docs) body += "---\n" + types::toManifestYaml(d);
   return body;
+}
+
+// What the cluster would do with an item of a dry run, as a line.
+std::string planLine(const nlohmann::json& item) {
+  const std::string kind = item.value("kind", ""), name = item.value("name", "");
+  const std::string action = item.value("action", "");
+  std::string line = kind + " `" + name + "` ";
+  line += action == "unchanged" ? "is unchanged" : "would be " + action;
+  if (item.contains("rolls") && item["rolls"].is_boolean())
+    line += item["rolls"].get<bool>() ? " (a new deployment rolls out)"
+                                      : (action == "unchanged" ? "" : " (no new deployment)");
+  return line + "\n";
 }
 
 // Where the rollout of service `name` in `ns` has come (see rollout.h): from
@@ -107,18 +121,19 @@ Status waitForServices(Context& c, Api& api,
 }
 
 Status namespaceApply(Context& c) {
+  if (c.a.dryRun && c.a.wait) return invalidArgument("--dry-run and --wait exclude each other");
   LB_ASSIGN_OR_RETURN_STATUS(api, c.api());
   std::vector<std::pair<std::string, std::string>> services;  // name, deployment hash
   for (const auto& file : c.a.files) {
-    LB_ASSIGN_OR_RETURN_STATUS(text, readFile(file));
-    LB_ASSIGN_OR_RETURN_STATUS(body, manifestBody(file, text));
-    LB_ASSIGN_OR_RETURN_STATUS(
-        answer, api->call("PUT", namespacePath(c.a.name) + "/apply", body, "application/yaml"));
-    nlohmann::json doc = nlohmann::json::parse(answer, nullptr, false);
+    std::string answer;
+    LB_ASSIGN_OR_RETURN_STATUS(doc, applyFile(*api, c.a.name, file, c.a.dryRun, &answer));
     if (!c.table()) c.out << (c.output == "json" ? doc.dump(2) + "\n" : answer);
+    if (c.a.dryRun) {
+      if (c.table())
+        for (const auto& item : doc["items"]) c.out << planLine(item);
+      continue;
+    }
     if (!c.table() && !c.a.wait) continue;
-    if (doc.is_discarded() || !doc.contains("items") || !doc["items"].is_array())
-      return internalError("unexpected answer to apply: " + answer.substr(0, 200));
     std::set<std::string> inThisFile;
     bool refsChanged = false;
     for (const auto& item : doc["items"]) {
@@ -149,16 +164,36 @@ Status namespaceApply(Context& c) {
 
 }  // namespace
 
+StatusOr<nlohmann::json> applyFile(Api& api, const std::string& ns, const std::string& file,
+                                   bool dryRun, std::string* raw) {
+  LB_ASSIGN_OR_RETURN_STATUS(text, readFile(file));
+  LB_ASSIGN_OR_RETURN_STATUS(body, manifestBody(file, text));
+  LB_ASSIGN_OR_RETURN_STATUS(answer,
+                             api.call("PUT", namespacePath(ns) + "/apply" + (dryRun ? "?dry-run=true" : ""),
+                                      body, "application/yaml"));
+  nlohmann::json doc = nlohmann::json::parse(answer, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object() || !doc.contains("items") || !doc["items"].is_array())
+    return internalError("unexpected answer to apply: " + answer.substr(0, 200));
+  for (const auto& item : doc["items"])
+    if (!item.is_object()) return internalError("unexpected item in the answer to apply");
+  if (raw) *raw = std::move(answer);
+  return doc;
+}
+
+void addManifestFilesOption(CLI::App* verb, Args& a) {
+  verb->add_option("-f,--file", a.files, "Manifest file (YAML, several documents allowed; repeatable)")
+      ->required()
+      ->allow_extra_args(false)
+      ->check(CLI::ExistingFile);
+}
+
 void addApplyVerb(Commands& cmds, CLI::App* ns) {
   Context& c = cmds.c;
   Args& a = cmds.a;
   auto* s = cmds.verb(ns, "apply", "Create or update the objects of manifest files in a namespace",
                       [&] { return namespaceApply(c); });
   cmds.nameArg(s, "Namespace");
-  s->add_option("-f,--file", a.files, "Manifest file (YAML, several documents allowed; repeatable)")
-      ->required()
-      ->allow_extra_args(false)
-      ->check(CLI::ExistingFile);
+  addManifestFilesOption(s, a);
   s->add_flag("-w,--wait", a.wait,
               "Wait until every service in the files is rolled out: the pods of its current "
               "spec all Ready, old pods gone (progress on stderr)");
@@ -166,6 +201,9 @@ void addApplyVerb(Commands& cmds, CLI::App* ns) {
                 "Seconds --wait waits before it fails, naming what is not ready")
       ->default_val(300)
       ->check(CLI::PositiveNumber);
+  s->add_flag("--dry-run", a.dryRun,
+              "Print what the apply would do per object (created, updated, unchanged; for a "
+              "service whether a new deployment rolls out) and change nothing");
 }
 
 }  // namespace lb::cli

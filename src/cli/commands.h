@@ -70,8 +70,16 @@ class Commands {
 
 // One per noun file, in the order `lb --help` lists them.
 void addNamespaceCommands(Commands& cmds);
-// `lb namespace apply` (apply.cc), added to the namespace group.
+// `lb namespace apply` (apply.cc) and `lb namespace diff` (diff.cc), added
+// to the namespace group.
 void addApplyVerb(Commands& cmds, CLI::App* namespaceGroup);
+void addDiffVerb(Commands& cmds, CLI::App* namespaceGroup);
+// One manifest file through the cluster's apply (a dry run when `dryRun`):
+// its answer, checked to hold an items array; `raw` gets the body as sent.
+StatusOr<nlohmann::json> applyFile(Api& api, const std::string& ns, const std::string& file,
+                                   bool dryRun, std::string* raw = nullptr);
+// The required, repeatable `-f,--file` of apply and diff.
+void addManifestFilesOption(CLI::App* verb, Args& a);
 void addServiceCommands(Commands& cmds);
 void addRouteCommands(Commands& cmds);
 void addSecretCommands(Commands& cmds);

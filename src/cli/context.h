@@ -36,6 +36,7 @@ struct Args {
   int tail = -1;
   bool wait = false;
   int waitTimeout = 300;  // seconds
+  bool dryRun = false;
 };
 
 class Context {
@@ -57,6 +58,11 @@ class Context {
   StatusOr<Api*> api();
 
   bool table() const { return output.empty(); }
+
+  // The process's exit status when the verb succeeds, and when it fails
+  // (`lb namespace diff`: 0 equal, 1 different, 2 an error).
+  int exitCode = 0;
+  int errorExitCode = 1;
 
   template <typename T>
   void print(const T& value) {

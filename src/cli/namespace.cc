@@ -1,4 +1,4 @@
-// `lb namespace ...`: ls, create, inspect, update, remove (apply: apply.cc).
+// `lb namespace ...`: ls, create, inspect, update, remove (apply: apply.cc, diff: diff.cc).
 
 #include "cli/commands.h"
 #include "cli/format.h"
@@ -83,6 +83,7 @@ void addNamespaceCommands(Commands& cmds) {
                 [&] { return removeObject(c, namespacePath(a.name), "Namespace", a.name); }),
       "Namespace");
   addApplyVerb(cmds, ns);
+  addDiffVerb(cmds, ns);
 }
 
 }  // namespace lb::cli

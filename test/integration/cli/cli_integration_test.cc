@@ -256,6 +256,63 @@ TEST_F(CliIntegrationTest, Errors) {
   EXPECT_HAS(apply.err, "bad.yaml");
 }
 
+// Plan before applying: `apply --dry-run` tells what would change and
+// changes nothing; `diff` shows it line by line with diff(1)'s exit status.
+TEST_F(CliIntegrationTest, DryRunAndDiffChangeNothing) {
+  const std::vector<std::string> at{"--host", url_, "--token", kToken};
+  auto lbAt = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), at.begin(), at.end());
+    return lb(args);
+  };
+  ASSERT_EQ(lbAt({"namespace", "create", "plan"}).code, 0);
+  fs::path file = writeFile("plan.yaml", lb::testing::joinDocuments({lb::testing::kServiceYaml,
+                                                                     lb::testing::kSecretYaml}));
+
+  auto fresh = lbAt({"namespace", "diff", "plan", "-f", file.string()});
+  EXPECT_EQ(fresh.code, 1) << fresh.err;
+  EXPECT_HAS(fresh.out, "--- /dev/null\n+++ plan/Service/web (" + file.string() + ")\n@@ -0,0 ");
+  EXPECT_HAS(fresh.out, "+  replicas: 2\n");
+  EXPECT_EQ(fresh.out.find("hunter2"), std::string::npos) << fresh.out;
+  auto planned = lbAt({"namespace", "apply", "plan", "-f", file.string(), "--dry-run"});
+  EXPECT_OK(planned);
+  EXPECT_EQ(planned.out,
+            "Service `web` would be created (a new deployment rolls out)\n"
+            "Secret `db` would be created\n");
+  EXPECT_EQ(rows(lbAt({"service", "ls", "plan"}).out).size(), 0u) << "a dry run stores nothing";
+
+  ASSERT_EQ(lbAt({"namespace", "apply", "plan", "-f", file.string()}).code, 0);
+  auto same = lbAt({"namespace", "diff", "plan", "-f", file.string()});
+  EXPECT_EQ(same.code, 0) << same.err;
+  EXPECT_EQ(same.out, "");
+
+  std::string scaled = lb::testing::kServiceYaml, secret = lb::testing::kSecretYaml;
+  scaled.replace(scaled.find("replicas: 2"), 11, "replicas: 4");
+  secret.replace(secret.find("hunter2"), 7, "hunter3");
+  fs::path changed = writeFile("plan2.yaml", lb::testing::joinDocuments({scaled, secret}));
+  auto diff = lbAt({"namespace", "diff", "plan", "-f", changed.string()});
+  EXPECT_EQ(diff.code, 1) << diff.err;
+  EXPECT_HAS(diff.out, "--- plan/Service/web (stored)\n+++ plan/Service/web (" +
+                           changed.string() + ")\n");
+  EXPECT_HAS(diff.out, "-  replicas: 2\n+  replicas: 4\n");
+  EXPECT_HAS(diff.out, "*** (before)");
+  EXPECT_HAS(diff.out, "*** (after)");
+  EXPECT_EQ(diff.out.find("hunter"), std::string::npos) << "secret values never show";
+  auto update = lbAt({"namespace", "apply", "plan", "-f", changed.string(), "--dry-run"});
+  EXPECT_OK(update);
+  EXPECT_EQ(update.out,
+            "Service `web` would be updated (a new deployment rolls out)\n"
+            "Secret `db` would be updated\n");
+  EXPECT_HAS(lbAt({"service", "inspect", "plan", "web", "-o", "json"}).out, "\"replicas\": 2");
+
+  auto nowhere = lbAt({"namespace", "diff", "nowhere", "-f", file.string()});
+  EXPECT_EQ(nowhere.code, 2);
+  EXPECT_HAS(nowhere.err, "nowhere");
+  auto both = lbAt({"namespace", "apply", "plan", "-f", file.string(), "--dry-run", "--wait"});
+  EXPECT_EQ(both.code, 1);
+  EXPECT_HAS(both.err, "--dry-run and --wait exclude each other");
+  EXPECT_OK(lbAt({"namespace", "remove", "plan"}));
+}
+
 // `lb service inspect` against an Api whose store says, as the controller
 // would, that the one pod of `web` finds no node: the reason is shown for
 // the service, its deployment and the pod; -o json carries the service's.
