@@ -75,6 +75,7 @@ void readControllerOwn(const Values& v, ControllerConfig* c) {
   c->leaseTtl = v.duration("controller.lease_ttl");
   c->resync = v.duration("controller.resync");
   c->nodeEndpoints = v.boolean("controller.node_endpoints");
+  c->deploymentHistory = asInt(v, "controller.deployment_history");
 }
 
 // The host part of the node, shared by node and server.

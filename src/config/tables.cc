@@ -229,6 +229,10 @@ Opts controllerOwn() {
       {"node-endpoints", 0, "LB_CONTROLLER_NODE_ENDPOINTS", "controller.node_endpoints",
        Type::kBool, "false",
        "Also copy each endpoint into the manifests of the nodes running pods of its namespace"},
+      {"deployment-history", 0, "LB_DEPLOYMENT_HISTORY", "controller.deployment_history",
+       Type::kInt, "10",
+       "Replaced deployments kept per service, with their specs, for history and rollback",
+       Check::kPositive},
   };
 }
 

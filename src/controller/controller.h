@@ -48,6 +48,9 @@ struct Options {
   // Write each endpoint into the manifests of the nodes that run pods of its
   // namespace (off: nodes read /manifests/cluster/endpoint/ only).
   bool nodeEndpointManifests = false;
+  // Replaced deployments kept per service (with the spec each ran) for
+  // history and rollback; the oldest go past this.
+  int deploymentHistory = 10;
   RequestDefaults requestDefaults;
   const Clock* clock = &realClock();
 };

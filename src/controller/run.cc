@@ -17,6 +17,7 @@ Options optionsFrom(const config::ControllerConfig& config) {
   if (config.leaseTtl.count() > 0) options.leaseTtl = config.leaseTtl;
   if (config.resync.count() > 0) options.resyncInterval = config.resync;
   options.nodeEndpointManifests = config.nodeEndpoints;
+  if (config.deploymentHistory > 0) options.deploymentHistory = config.deploymentHistory;
   return options;
 }
 
@@ -37,10 +38,10 @@ int run(const config::ControllerConfig& config) {
   (*controller)->start();
   spdlog::info(
       "controller started (services CIDR {}, pods CIDR {} in /{} subnets, node offline timeout "
-      "{} ms, lease TTL {} ms, resync {} ms, node endpoint manifests {})",
+      "{} ms, lease TTL {} ms, resync {} ms, node endpoint manifests {}, deployment history {})",
       options.servicesCidr, options.podsCidr, options.nodeSubnetSize,
       options.nodeOfflineTimeout.count(), options.leaseTtl.count(), options.resyncInterval.count(),
-      options.nodeEndpointManifests ? "on" : "off");
+      options.nodeEndpointManifests ? "on" : "off", options.deploymentHistory);
   config::waitForShutdownSignal();
   spdlog::info("controller stopping");
   (*controller)->stop(true);

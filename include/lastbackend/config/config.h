@@ -38,12 +38,12 @@ struct ApiClient {
 
 // Host networking shared by node and ingress (reference `network.*`).
 struct Network {
-  std::string interface;           // --bind-interface: external interface
-  std::string proxyDriver;         // cpi: ipvs | nftables
-  bool proxyDriverSet = false;     // given by flag, env or file (not the default)
-  std::string proxyIfaceExternal;  // cpi.interface.external
-  std::string proxyIfaceInternal;  // cpi.interface.internal
-  std::string overlayDriver;       // cni: vxlan
+  std::string interface;             // --bind-interface: external interface
+  std::string proxyDriver;           // cpi: ipvs | nftables
+  bool proxyDriverSet = false;       // given by flag, env or file (not the default)
+  std::string proxyIfaceExternal;    // cpi.interface.external
+  std::string proxyIfaceInternal;    // cpi.interface.internal
+  std::string overlayDriver;         // cni: vxlan
   std::string overlayIfaceExternal;  // the underlay; "" = detect
   std::string overlayIfaceInternal;  // the pods' bridge
   int vxlanVni = 1;
@@ -71,10 +71,11 @@ struct ControllerConfig {
   int nodeSubnetSize = 0;    // prefix length of each node's subnet
   // A node that has not reported for this long is marked offline.
   std::chrono::milliseconds nodeOfflineTimeout{0};
-  std::string id;                       // leader election identity; empty = host name
+  std::string id;                         // leader election identity; empty = host name
   std::chrono::milliseconds leaseTtl{0};  // leader lease lifetime
   std::chrono::milliseconds resync{0};    // every key re-queued this often
-  bool nodeEndpoints = false;  // endpoints also copied into node manifests
+  bool nodeEndpoints = false;             // endpoints also copied into node manifests
+  int deploymentHistory = 0;              // replaced deployments kept per service
 };
 
 struct NodeConfig {
@@ -82,9 +83,9 @@ struct NodeConfig {
   int verbose = 0;
   std::string token;  // secret
   std::string workdir;
-  std::string manifestDir;  // local manifests (--manifest-path)
-  std::string nodeName;     // --node-name; empty = the host name
-  std::vector<std::string> labels;  // --node-labels, "key=value" each
+  std::string manifestDir;                     // local manifests (--manifest-path)
+  std::string nodeName;                        // --node-name; empty = the host name
+  std::vector<std::string> labels;             // --node-labels, "key=value" each
   std::chrono::milliseconds stopGrace{5'000};  // --stop-grace
   Network network;
   std::string containerRuntime;  // CRI driver: docker

@@ -36,7 +36,7 @@ void EndpointsLoop::remove(const std::string& sl) {
 }
 
 Endpoint EndpointsLoop::desired(const types::Service& svc, const std::string& ip,
-                                const std::string& upstreamDep, bool* existed) {
+                                const std::vector<std::string>& upstreamDeps, bool* existed) {
   const std::string& sl = svc.meta.selflink;
   auto found = ctx_.cache.endpoints().find(sl);
   *existed = found != ctx_.cache.endpoints().end();
@@ -59,17 +59,20 @@ Endpoint EndpointsLoop::desired(const types::Service& svc, const std::string& ip
                            : svc.meta.namespace_ + ".lb.local";
   want.spec.domain = svc.meta.name + "." + suffix;
   want.spec.upstreams.clear();
-  forPrefix(ctx_.cache.pods(), upstreamDep + ":", [&](const std::string&, types::Pod& p) {
-    if (!p.status.ready || p.status.ip.empty()) return;
-    for (const auto& port : svc.spec.network.ports)
-      want.spec.upstreams.push_back({p.status.ip, port.containerPort});
-  });
+  for (const auto& dep : upstreamDeps) {
+    forPrefix(ctx_.cache.pods(), dep + ":", [&](const std::string&, types::Pod& p) {
+      if (!p.status.ready || p.status.ip.empty()) return;
+      for (const auto& port : svc.spec.network.ports)
+        want.spec.upstreams.push_back({p.status.ip, port.containerPort});
+    });
+  }
   want.status.state = want.spec.upstreams.empty() ? State::kProvision : State::kReady;
   want.status.message = want.spec.upstreams.empty() ? "no ready pods" : "";
   return want;
 }
 
-std::string EndpointsLoop::reconcile(const types::Service& svc, const std::string& upstreamDep) {
+std::string EndpointsLoop::reconcile(const types::Service& svc,
+                                     const std::vector<std::string>& upstreamDeps) {
   const std::string& sl = svc.meta.selflink;
   if (svc.spec.network.ports.empty()) {
     remove(sl);
@@ -84,7 +87,7 @@ std::string EndpointsLoop::reconcile(const types::Service& svc, const std::strin
     ipam.dirty = true;
   }
   bool existed = false;
-  Endpoint want = desired(svc, *ip, upstreamDep, &existed);
+  Endpoint want = desired(svc, *ip, upstreamDeps, &existed);
   bool unchanged = false;
   if (existed) {
     const Endpoint& ep = ctx_.cache.endpoints().at(sl);

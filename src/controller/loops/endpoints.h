@@ -24,14 +24,14 @@ class EndpointsLoop final : public Loop {
   void clear() override { manifestFrom_.clear(); }
 
   // Endpoint, VIP and cluster manifest of `svc`, upstreams from the ready
-  // pods of deployment `upstreamDep`; returns a problem to report.
-  std::string reconcile(const types::Service& svc, const std::string& upstreamDep);
+  // pods of deployments `upstreamDeps`; returns a problem to report.
+  std::string reconcile(const types::Service& svc, const std::vector<std::string>& upstreamDeps);
   // Removes the endpoint of service `sl`, its manifest and its VIP.
   void remove(const std::string& sl);
 
  private:
   types::Endpoint desired(const types::Service& svc, const std::string& ip,
-                          const std::string& upstreamDep, bool* existed);
+                          const std::vector<std::string>& upstreamDeps, bool* existed);
   void writeManifest(const std::string& sl);
 
   Context& ctx_;

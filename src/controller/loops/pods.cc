@@ -80,6 +80,7 @@ PodCounts PodsLoop::count(const std::string& depSl) {
             "pod " + p.meta.name + ": " + (p.status.message.empty() ? "error" : p.status.message);
     } else {
       c.provision++;
+      c.unplaced += p.status.node.empty() ? 1 : 0;
       if (p.status.node.empty() && c.unscheduled.empty() && !p.status.message.empty())
         c.unscheduled = "pod " + p.meta.name + " unschedulable: " + p.status.message;
     }

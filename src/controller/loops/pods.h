@@ -14,6 +14,7 @@ namespace lb::controller::loops {
 
 struct PodCounts {
   int total = 0, ready = 0, provision = 0, errored = 0;
+  int unplaced = 0;         // pods waiting for a node
   std::string error;        // first errored pod's message
   std::string unscheduled;  // first unschedulable reason
 };

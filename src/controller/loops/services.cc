@@ -1,5 +1,7 @@
 #include "controller/loops/services.h"
 
+#include <algorithm>
+
 #include "lastbackend/common/logging.h"
 #include "lastbackend/storage/keys.h"
 
@@ -106,6 +108,44 @@ void ServicesLoop::destroyDeployment(const std::string& depSl) {
   ctx_.batch.remove(*keys::objectKey(keys::Collection::kDeployment, depSl), false);
 }
 
+// A replaced deployment: its pods go, the record stays (state destroyed,
+// no replicas) as the service's history, with the spec it ran, for
+// `lb service history` and rollback.
+void ServicesLoop::retireDeployment(const std::string& depSl, const std::string& cur) {
+  pods_.removeAll(depSl + ":");
+  const Deployment& dep = ctx_.cache.deployments()[depSl];
+  if (dep.status.state == State::kDestroyed) return;
+  Deployment d = dep;
+  const std::string was = types::stateName(d.status.state);
+  d.status = {};
+  d.status.state = State::kDestroyed;
+  d.status.message = "replaced by " + detail::selflinkName(cur) + " (was " + was + ")";
+  d.meta.updated = ctx_.now();
+  spdlog::info("controller: service '{}': deployment '{}' retired ({})",
+               detail::selflinkPrefix(depSl, 2), d.meta.name, d.status.message);
+  putDeployment(d);
+}
+
+// Past Options::deploymentHistory retired deployments, the oldest go.
+void ServicesLoop::pruneHistory(const std::string& sl, const std::vector<std::string>& deps) {
+  auto& deployments = ctx_.cache.deployments();
+  std::vector<std::pair<std::string, std::string>> retired;  // (created, selflink)
+  for (const auto& d : deps) {
+    auto it = deployments.find(d);
+    if (it != deployments.end() && it->second.status.state == State::kDestroyed)
+      retired.emplace_back(it->second.meta.created, d);
+  }
+  const size_t keep = static_cast<size_t>(std::max(ctx_.options.deploymentHistory, 0));
+  if (retired.size() <= keep) return;
+  std::sort(retired.begin(), retired.end());
+  for (size_t i = 0; i + keep < retired.size(); ++i) {
+    spdlog::debug("controller: service '{}': deployment '{}' leaves the history", sl,
+                  detail::selflinkName(retired[i].second));
+    destroyDeployment(retired[i].second);
+    ctx_.cache.setDeployment(retired[i].second, std::nullopt);
+  }
+}
+
 void ServicesLoop::teardown(const std::string& sl) {
   std::vector<std::string> deps = deploymentsOf(sl);
   for (const auto& d : deps) destroyDeployment(d);
@@ -181,15 +221,54 @@ std::string ServicesLoop::retireOld(const std::string& sl, const std::string& cu
   }
   for (const auto& d : deps) {
     if (d == cur || d == serving || !deployments.count(d)) continue;
-    spdlog::info("controller: service '{}': destroying deployment '{}'", sl,
-                 detail::selflinkName(d));
-    destroyDeployment(d);
+    retireDeployment(d, cur);
   }
+  pruneHistory(sl, deps);
   if (!serving.empty()) {
     pods_.scale(deployments[serving]);
     updateDeploymentStatus(serving, pods_.count(serving));
   }
   return serving;
+}
+
+// Ready pods a rollout that has no room may go without: a quarter of the
+// replicas, at least one.
+int ServicesLoop::maxUnavailable(int replicas) {
+  return replicas <= 0 ? 0 : std::max(1, replicas / 4);
+}
+
+// The new deployment's pods do not all fit beside the serving old ones: the
+// old deployment gives way, as many pods as wait for a node, but never more
+// than leaves replicas - maxUnavailable ready pods of the two. Those of its
+// pods that are not ready serve nothing and go first. The freed room places
+// new pods (the pods loop retries them); once they are ready the next batch
+// goes, until the new deployment is ready and the old one retired. Not while
+// the new one fails: then the old one keeps what it has. Returns the phase
+// for the service's status ("" when there is room).
+std::string ServicesLoop::makeRoom(const Service& svc, const std::string& cur,
+                                   const std::string& serving) {
+  const PodCounts nc = pods_.count(cur), oc = pods_.count(serving);
+  if (nc.unplaced == 0 || nc.errored > 0) return "";
+  const int want = svc.spec.replicas;
+  const int floor = want - maxUnavailable(want);
+  const int spare = std::max(0, nc.ready + oc.ready - floor) + (oc.total - oc.ready);
+  const int give = std::min({nc.unplaced, spare, oc.total});
+  Deployment old = ctx_.cache.deployments()[serving];
+  if (give > 0) {
+    old.spec.replicas = oc.total - give;
+    old.meta.updated = ctx_.now();
+    putDeployment(old);
+    pods_.scale(old);
+    spdlog::info(
+        "controller: service '{}': no room for deployment '{}' beside '{}': {} old pod{} "
+        "give way ({} left)",
+        svc.meta.selflink, detail::selflinkName(cur), old.meta.name, give, give == 1 ? "" : "s",
+        old.spec.replicas);
+  }
+  return "rolling out deployment " + detail::selflinkName(cur) + " in batches (no room beside " +
+         old.meta.name + "): " + std::to_string(nc.ready) + " of " + std::to_string(want) +
+         " new pods ready, " + std::to_string(oc.total - give) + " old pods serving, at least " +
+         std::to_string(floor) + " ready throughout";
 }
 
 // Status of a deployment from its pods; written when it changed.
@@ -239,8 +318,14 @@ void ServicesLoop::reconcile(const std::string& sl) {
   updateDeploymentStatus(cur, cc);
   const bool ready = ctx_.cache.deployments()[cur].status.state == State::kReady;
   const std::string serving = retireOld(sl, cur, ready, deps);
+  const std::string phase = serving.empty() ? "" : makeRoom(svc, cur, serving);
 
-  std::string epMessage = endpoints_.reconcile(svc, ready || serving.empty() ? cur : serving);
+  // Blue/green: the old pods serve until the new ones are all ready; in
+  // batches (no room), the ready pods of both do.
+  std::vector<std::string> upstreams{cur};
+  if (!ready && !serving.empty())
+    upstreams = phase.empty() ? std::vector{serving} : std::vector{serving, cur};
+  std::string epMessage = endpoints_.reconcile(svc, upstreams);
 
   types::ServiceStatus st;
   const std::string curName = detail::selflinkName(cur);
@@ -253,7 +338,9 @@ void ServicesLoop::reconcile(const std::string& sl) {
         (serving.empty() ? "" : "; deployment " + detail::selflinkName(serving) + " keeps serving");
   } else {
     st.state = State::kProvision;
-    st.message = unscheduled.empty() ? "" : "deployment " + curName + ": " + unscheduled;
+    st.message = !phase.empty()        ? phase
+                 : unscheduled.empty() ? ""
+                                       : "deployment " + curName + ": " + unscheduled;
   }
   if (!epMessage.empty()) st.message += (st.message.empty() ? "" : "; ") + epMessage;
   if (auto ep = ctx_.cache.endpoints().find(sl); ep != ctx_.cache.endpoints().end())

@@ -4,7 +4,10 @@
 // deployment per template (the template hash includes the env taken from
 // secrets and configs); a new template is rolled out blue/green: the new
 // deployment scales up, the old one keeps serving until the new one is
-// ready, then goes. A service being destroyed (or whose namespace is gone)
+// ready, then its pods go and it is kept, retired, as history (the last
+// Options::deploymentHistory of them). When the new pods do not all fit
+// beside the old ones, the old deployment gives way in batches (makeRoom),
+// so a rollout always finishes. A service being destroyed (or whose namespace is gone)
 // is torn down with its deployments, pods and endpoint.
 
 #include <string>
@@ -35,9 +38,14 @@ class ServicesLoop final : public Loop {
                                 const std::string& hash, const std::vector<std::string>& deps);
   std::string retireOld(const std::string& sl, const std::string& cur, bool ready,
                         const std::vector<std::string>& deps);
+  static int maxUnavailable(int replicas);
+  std::string makeRoom(const types::Service& svc, const std::string& cur,
+                       const std::string& serving);
   void updateDeploymentStatus(const std::string& depSl, const PodCounts& c);
   void putDeployment(const types::Deployment& d);
   void destroyDeployment(const std::string& depSl);
+  void retireDeployment(const std::string& depSl, const std::string& cur);
+  void pruneHistory(const std::string& sl, const std::vector<std::string>& deps);
   void teardown(const std::string& sl);
   void updateStatus(const types::Service& svc, types::ServiceStatus st);
 

@@ -297,7 +297,7 @@ TEST_F(ControllerTest, DestroyTearsEverythingDownAndReleasesTheIp) {
   ASSERT_TRUE(runUntil([&] { return !store_->get(*keys::serviceKey("demo", "web")).isOk(); }));
   for (int i = 0; i < 5; ++i) step();
   EXPECT_TRUE(podsOf(*store_, "demo", "web").empty());
-  EXPECT_TRUE(deploymentsOf(*store_, "demo", "web").empty());
+  EXPECT_TRUE(deploymentsOf(*store_, "demo", "web", /*retired=*/true).empty());
   EXPECT_TRUE(store_->list("/endpoint/")->items.empty());
   EXPECT_TRUE(store_->list("/manifest/")->items.empty());
   EXPECT_TRUE(store_->list("/manifests/cluster/endpoint/")->items.empty());

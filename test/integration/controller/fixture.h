@@ -71,7 +71,8 @@ inline void putData(storage::Storage& store, const std::string& ns, const std::s
   obj.meta.namespace_ = ns;
   obj.meta.selflink = ns + ":" + name;
   obj.spec.data = std::move(data);
-  auto key = std::is_same_v<T, types::Secret> ? keys::secretKey(ns, name) : keys::configKey(ns, name);
+  auto key =
+      std::is_same_v<T, types::Secret> ? keys::secretKey(ns, name) : keys::configKey(ns, name);
   ASSERT_TRUE(store.set(*key, types::toJson(obj)).isOk());
 }
 
@@ -106,10 +107,17 @@ inline std::map<std::string, types::Pod> podsOf(storage::Storage& store, const s
   return listOf<types::Pod>(store, *keys::podsOfServicePrefix(ns, svc));
 }
 
+// The live deployments of a service; with `retired`, also the replaced ones
+// the controller keeps as history.
 inline std::map<std::string, types::Deployment> deploymentsOf(storage::Storage& store,
                                                               const std::string& ns,
-                                                              const std::string& svc) {
-  return listOf<types::Deployment>(store, *keys::deploymentsPrefix(ns, svc));
+                                                              const std::string& svc,
+                                                              bool retired = false) {
+  auto all = listOf<types::Deployment>(store, *keys::deploymentsPrefix(ns, svc));
+  if (!retired)
+    std::erase_if(all,
+                  [](const auto& d) { return d.second.status.state == types::State::kDestroyed; });
+  return all;
 }
 
 inline int readyPods(storage::Storage& store, const std::string& ns, const std::string& svc) {

@@ -62,9 +62,11 @@ class LoopHarness {
     Status s = core_->runOnce(0ms);
     ASSERT_TRUE(s.isOk()) << s.message();
   }
-  // Advances the clock by `d` and runs a pass.
+  // Advances the clock by `d`, renews the lease as the running controller
+  // does, and runs a pass.
   void after(std::chrono::milliseconds d) {
     clock_.advance(d);
+    EXPECT_TRUE(*elector_->tick());
     pass();
   }
 

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "controller/loops/services.h"
 #include "loop_harness.h"
 
@@ -64,11 +66,98 @@ TEST_F(ServicesLoopTest, NewTemplateRollsOutBlueGreen) {
   EXPECT_EQ(ep->spec.upstreams.size(), 2u);
 
   readyAll();
-  ASSERT_EQ(deployments().size(), 1u);
-  EXPECT_NE(deployments()[0].meta.name, old);
+  // The old one is kept, retired, as history: no pods, the spec it ran.
+  ASSERT_EQ(deployments().size(), 2u);
+  for (const auto& d : deployments()) {
+    if (d.meta.name == old) {
+      EXPECT_EQ(d.status.state, types::State::kDestroyed);
+      EXPECT_EQ(d.status.replicas.total, 0);
+      EXPECT_EQ(d.spec.template_.containers[0].image.name, "web:1");
+      EXPECT_EQ(d.status.message.rfind("replaced by ", 0), 0u) << d.status.message;
+    } else {
+      EXPECT_EQ(d.status.state, types::State::kReady);
+    }
+  }
   EXPECT_EQ(pods().size(), 2u);
   for (const auto& p : pods()) EXPECT_EQ(p.spec.template_.containers[0].image.name, "web:2");
   EXPECT_EQ(stored().status.state, types::State::kReady);
+}
+
+// A node full of the old pods (40 x 100m on 4000m): the new deployment's
+// pods cannot be placed beside them, so the old ones give way a quarter at a
+// time, never leaving fewer than 30 ready, and the rollout finishes.
+TEST_F(ServicesLoopTest, ARolloutWithoutRoomReplacesInBatchesAndFinishes) {
+  auto svc = LoopHarness::service("demo", "web", 40);
+  h_.putService(svc);
+  h_.pass();
+  readyAll();
+  ASSERT_EQ(stored().status.state, types::State::kReady);
+
+  svc.spec.template_.containers[0].image.name = "web:2";
+  h_.putService(svc);
+  int lowest = 40, rounds = 0, ip = 100;
+  auto readyOf = [&](const std::string& image) {
+    int n = 0;
+    for (const auto& p : pods())
+      n += p.status.ready && p.spec.template_.containers[0].image.name == image ? 1 : 0;
+    return n;
+  };
+  while (readyOf("web:2") < 40 && rounds++ < 30) {
+    h_.after(std::chrono::milliseconds(200));
+    lowest = std::min(lowest, readyOf("web:1") + readyOf("web:2"));
+    int placed = 0;
+    for (const auto& p : pods()) placed += p.status.node.empty() ? 0 : 1;
+    EXPECT_LE(placed, 40) << "never more pods placed than fit";
+    if (rounds == 1) {
+      EXPECT_EQ(readyOf("web:1"), 30) << "the first batch: a quarter gives way";
+      EXPECT_NE(stored().status.message.find("in batches"), std::string::npos)
+          << stored().status.message;
+      auto ep = h_.get<types::Endpoint>(*keys::endpointKey("demo", "web"));
+      ASSERT_TRUE(ep.has_value());
+      EXPECT_EQ(ep->spec.upstreams.size(), 30u) << "the ready old pods serve";
+    }
+    for (const auto& p : pods())  // the placed new pods start
+      if (!p.status.ready && !p.status.node.empty())
+        h_.markReady(p, "10.244.0." + std::to_string(ip++ % 250 + 2));
+    h_.pass();
+  }
+  h_.pass();
+  EXPECT_EQ(readyOf("web:2"), 40);
+  EXPECT_EQ(readyOf("web:1"), 0);
+  EXPECT_GE(lowest, 30) << "never below replicas - a quarter ready";
+  // Four batches of ten; each takes three passes here (the old pods go, their
+  // removal frees the room, the new ones are placed).
+  EXPECT_LE(rounds, 13);
+  EXPECT_EQ(stored().status.state, types::State::kReady);
+  EXPECT_EQ(stored().status.message, "");
+}
+
+// Past the history limit (10 by default) the oldest retired deployments go.
+TEST_F(ServicesLoopTest, TheHistoryKeepsTheLastTenReplacedDeployments) {
+  auto svc = LoopHarness::service("demo", "web", 1);
+  std::vector<std::string> images;
+  for (int i = 1; i <= 13; ++i) {
+    svc.spec.template_.containers[0].image.name = "web:" + std::to_string(i);
+    images.push_back(svc.spec.template_.containers[0].image.name);
+    h_.putService(svc);
+    h_.pass();
+    readyAll();
+    h_.heartbeat("n1");
+    h_.after(std::chrono::seconds(1));  // distinct creation times
+  }
+  std::set<std::string> kept;
+  int live = 0;
+  for (const auto& d : deployments()) {
+    if (d.status.state == types::State::kDestroyed) {
+      kept.insert(d.spec.template_.containers[0].image.name);
+    } else {
+      ++live;
+      EXPECT_EQ(d.spec.template_.containers[0].image.name, "web:13");
+    }
+  }
+  EXPECT_EQ(live, 1);
+  EXPECT_EQ(kept, (std::set<std::string>{images.begin() + 2, images.end() - 1}))
+      << "web:3 .. web:12 kept, web:1 and web:2 gone";
 }
 
 TEST_F(ServicesLoopTest, DestroyedServiceIsTornDown) {
