@@ -191,6 +191,23 @@ StatusOr<NamespaceBody> decodeNamespaceBody(const http::Request& req, bool creat
   return out;
 }
 
+StatusOr<std::string> decodeRollbackBody(const http::Request& req) {
+  if (req.body.find_first_not_of(" \t\r\n") == std::string::npos) return std::string();
+  LB_RETURN_IF_ERROR(requireJsonBody(req));
+  Json tree;
+  LB_RETURN_IF_ERROR(types::detail::parseJsonTree(req.body, types::kMaxDocumentBytes, &tree));
+  if (!tree.is_object()) return invalidArgument("expected a JSON object", "");
+  std::string out;
+  for (auto& [key, value] : tree.items()) {
+    if (key != "deployment") return invalidArgument("unknown field", key);
+    if (value.is_null()) continue;
+    if (!value.is_string()) return typeError("deployment", "a string");
+    out = value.get<std::string>();
+    LB_RETURN_IF_ERROR(types::validateName(out, "deployment"));
+  }
+  return out;
+}
+
 Status requireJsonBody(const http::Request& req) {
   auto type = mediaType(req);
   if (!type || *type == "application/json") return Status::ok();

@@ -68,4 +68,8 @@ struct NamespaceBody {
 };
 StatusOr<NamespaceBody> decodeNamespaceBody(const http::Request& req, bool create);
 
+// POST /namespace/{ns}/service/{svc}/rollback: {"deployment"?}, or no body.
+// The deployment's name ("" = the previous one); unknown fields are 422.
+StatusOr<std::string> decodeRollbackBody(const http::Request& req);
+
 }  // namespace lb::api

@@ -1,6 +1,9 @@
 // The namespaced kinds users write — service, secret, config, route, volume —
-// one generic CRUD over KindTraits, plus the service's read-only children
-// (deployments, pods) and its logs.
+// one generic CRUD over KindTraits, plus the service's children
+// (deployments, pods: read-only), its logs and its rollback.
+
+#include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "api/body.h"
 #include "api/handlers/handlers.h"
@@ -236,6 +239,70 @@ Response pods(const Context& ctx, const Request& req) {
   return Response::json(200, std::move(*json));
 }
 
+// The deployment a rollback goes to: the one named, else the newest that
+// ran another template than the service's spec (the previous one, also
+// while a new spec is still rolling out).
+StatusOr<types::Deployment> rollbackTarget(const types::Service& svc,
+                                           const std::vector<types::Deployment>& deps,
+                                           const std::string& name) {
+  const types::Deployment* to = nullptr;
+  for (const auto& d : deps) {
+    if (!name.empty()) {
+      if (d.meta.name == name) to = &d;
+    } else if (!(d.spec.template_ == svc.spec.template_) &&
+               (!to || std::tie(d.meta.created, d.meta.name) >
+                           std::tie(to->meta.created, to->meta.name))) {
+      to = &d;
+    }
+  }
+  if (!name.empty() && !to)
+    return notFound("deployment '" + name + "' of service '" + svc.meta.name + "' not found");
+  if (!to)
+    return invalidArgument("service '" + svc.meta.name +
+                               "' has no earlier deployment with another spec to roll back to",
+                           "deployment");
+  if (to->spec.template_ == svc.spec.template_)
+    return invalidArgument("service '" + svc.meta.name + "' already runs the spec of deployment '" +
+                               to->meta.name + "'",
+                           "deployment");
+  return *to;
+}
+
+// POST .../rollback: the service's template becomes the one a kept
+// deployment ran; the controller rolls it out as any new spec (blue/green).
+// Replicas, selector and network stay as they are.
+Response rollback(const Context& ctx, const Request& req) {
+  auto name = decodeRollbackBody(req);
+  if (!name.isOk()) return Response::error(name.status());
+  std::string to;
+  auto result = retryCas(
+      ctx, describe<types::Service>(req.param("namespace"), req.param("service")),
+      [&]() -> StatusOr<std::optional<types::Service>> {
+        auto svc = readPathObject<types::Service>(ctx, req);
+        if (!svc.isOk()) return svc.status();
+        if (svc->status.state == types::State::kDestroy)
+          return conflict("service '" + svc->meta.name + "' is being removed");
+        auto deps = listObjects<types::Deployment>(
+            *ctx.store, *keys::deploymentsPrefix(svc->meta.namespace_, svc->meta.name));
+        if (!deps.isOk()) return deps.status();
+        auto target = rollbackTarget(*svc, *deps, *name);
+        if (!target.isOk()) return target.status();
+        to = target->meta.name;
+        svc->spec.template_ = target->spec.template_;
+        svc->meta.updated = ctx.now();
+        auto key = keys::serviceKey(svc->meta.namespace_, svc->meta.name);
+        auto rev = commit(
+            ctx, {{storage::Op::Type::kPut, *key, encodeForStore(*svc), svc->meta.revision}});
+        if (!rev.isOk()) return rev.status();
+        if (!*rev) return std::optional<types::Service>();
+        svc->meta.revision = **rev;
+        return std::optional<types::Service>(std::move(*svc));
+      });
+  if (!result.isOk()) return Response::error(result.status());
+  return Response::json(200, "{\"deployment\":" + nlohmann::json(to).dump() +
+                                 ",\"service\":" + types::toJson(*result) + "}");
+}
+
 // Logs live on the nodes: proxied from the agents that run the pods.
 Response logs(const Context& ctx, const Request& req) {
   auto svc = readPathObject<types::Service>(ctx, req);
@@ -257,6 +324,7 @@ void registerObjectRoutes(Routes& routes, const Context& ctx) {
   routes.get(svc + "/deployment/{deployment}", [c](const Request& r) { return deployment(*c, r); });
   routes.get(svc + "/deployment/{deployment}/pod", [c](const Request& r) { return pods(*c, r); });
   routes.get(svc + "/logs", [c](const Request& r) { return logs(*c, r); });
+  routes.post(svc + "/rollback", [c](const Request& r) { return rollback(*c, r); });
 }
 
 }  // namespace lb::api
