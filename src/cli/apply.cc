@@ -52,6 +52,7 @@ StatusOr<Rollout> readRollout(Api& api, const std::string& ns, const std::string
   if (!pods && !r.done()) return r;
   std::map<std::string, std::vector<types::Pod>> listed;
   for (const auto& d : deps) {
+    if (!isActiveDeployment(d)) continue;  // kept as history: no pods
     LB_ASSIGN_OR_RETURN_STATUS(
         list,
         api.getList<types::Pod>(path + "/deployment/" + http::percentEncode(d.meta.name) + "/pod"));
@@ -60,12 +61,12 @@ StatusOr<Rollout> readRollout(Api& api, const std::string& ns, const std::string
   return rolloutOf(svc, deps, listed, hash);
 }
 
-// apply --wait: reads the services' rollouts until all are done, printing
-// each change of progress on stderr. Checks every 10 ms for the first 2 s
-// (a small service is Ready in a few hundred ms), then every 100 ms; the
-// pods themselves (for their messages) once a second.
-// `services`: name -> the deployment hash apply answered ("" if none).
-Status waitForServices(Context& c, Api& api,
+}  // namespace
+
+// Checks every 10 ms for the first 2 s (a small service is Ready in a few
+// hundred ms), then every 100 ms; the pods themselves (for their messages)
+// once a second.
+Status waitForServices(Context& c, Api& api, const std::string& ns,
                        const std::vector<std::pair<std::string, std::string>>& services) {
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
@@ -79,7 +80,7 @@ Status waitForServices(Context& c, Api& api,
     std::vector<std::pair<std::string, std::string>> still;
     std::string notDone;
     for (const auto& [name, hash] : pending) {
-      auto r = readRollout(api, c.a.name, name, hash, pods);
+      auto r = readRollout(api, ns, name, hash, pods);
       std::string line;
       if (r.isOk() && r->done()) {
         if (c.table()) {
@@ -120,6 +121,8 @@ Status waitForServices(Context& c, Api& api,
   }
 }
 
+namespace {
+
 Status namespaceApply(Context& c) {
   if (c.a.dryRun && c.a.wait) return invalidArgument("--dry-run and --wait exclude each other");
   LB_ASSIGN_OR_RETURN_STATUS(api, c.api());
@@ -159,7 +162,7 @@ Status namespaceApply(Context& c) {
         if (!inThisFile.count(name)) hash.clear();
   }
   if (!c.a.wait) return Status::ok();
-  return waitForServices(c, *api, services);
+  return waitForServices(c, *api, c.a.name, services);
 }
 
 }  // namespace
@@ -168,9 +171,9 @@ StatusOr<nlohmann::json> applyFile(Api& api, const std::string& ns, const std::s
                                    bool dryRun, std::string* raw) {
   LB_ASSIGN_OR_RETURN_STATUS(text, readFile(file));
   LB_ASSIGN_OR_RETURN_STATUS(body, manifestBody(file, text));
-  LB_ASSIGN_OR_RETURN_STATUS(answer,
-                             api.call("PUT", namespacePath(ns) + "/apply" + (dryRun ? "?dry-run=true" : ""),
-                                      body, "application/yaml"));
+  LB_ASSIGN_OR_RETURN_STATUS(
+      answer, api.call("PUT", namespacePath(ns) + "/apply" + (dryRun ? "?dry-run=true" : ""), body,
+                       "application/yaml"));
   nlohmann::json doc = nlohmann::json::parse(answer, nullptr, false);
   if (doc.is_discarded() || !doc.is_object() || !doc.contains("items") || !doc["items"].is_array())
     return internalError("unexpected answer to apply: " + answer.substr(0, 200));
@@ -181,10 +184,22 @@ StatusOr<nlohmann::json> applyFile(Api& api, const std::string& ns, const std::s
 }
 
 void addManifestFilesOption(CLI::App* verb, Args& a) {
-  verb->add_option("-f,--file", a.files, "Manifest file (YAML, several documents allowed; repeatable)")
+  verb->add_option("-f,--file", a.files,
+                   "Manifest file (YAML, several documents allowed; repeatable)")
       ->required()
       ->allow_extra_args(false)
       ->check(CLI::ExistingFile);
+}
+
+void addWaitFlags(CLI::App* verb, Args& a, const std::string& what) {
+  verb->add_flag("-w,--wait", a.wait,
+                 "Wait until " + what +
+                     " is rolled out: the pods of its current spec all Ready, old pods gone "
+                     "(progress on stderr)");
+  verb->add_option("--wait-timeout", a.waitTimeout,
+                   "Seconds --wait waits before it fails, naming what is not ready")
+      ->default_val(300)
+      ->check(CLI::PositiveNumber);
 }
 
 void addApplyVerb(Commands& cmds, CLI::App* ns) {
@@ -194,13 +209,7 @@ void addApplyVerb(Commands& cmds, CLI::App* ns) {
                       [&] { return namespaceApply(c); });
   cmds.nameArg(s, "Namespace");
   addManifestFilesOption(s, a);
-  s->add_flag("-w,--wait", a.wait,
-              "Wait until every service in the files is rolled out: the pods of its current "
-              "spec all Ready, old pods gone (progress on stderr)");
-  s->add_option("--wait-timeout", a.waitTimeout,
-                "Seconds --wait waits before it fails, naming what is not ready")
-      ->default_val(300)
-      ->check(CLI::PositiveNumber);
+  addWaitFlags(s, a, "every service in the files");
   s->add_flag("--dry-run", a.dryRun,
               "Print what the apply would do per object (created, updated, unchanged; for a "
               "service whether a new deployment rolls out) and change nothing");

@@ -78,6 +78,14 @@ void addDiffVerb(Commands& cmds, CLI::App* namespaceGroup);
 // its answer, checked to hold an items array; `raw` gets the body as sent.
 StatusOr<nlohmann::json> applyFile(Api& api, const std::string& ns, const std::string& file,
                                    bool dryRun, std::string* raw = nullptr);
+// --wait of apply and rollback: reads the rollouts of `services` (name, the
+// deployment hash the cluster answered or "") in namespace `ns` until all
+// are done or --wait-timeout passes, progress on stderr, one line on stdout
+// per service done.
+Status waitForServices(Context& c, Api& api, const std::string& ns,
+                       const std::vector<std::pair<std::string, std::string>>& services);
+// The --wait and --wait-timeout flags.
+void addWaitFlags(CLI::App* verb, Args& a, const std::string& what);
 // The required, repeatable `-f,--file` of apply and diff.
 void addManifestFilesOption(CLI::App* verb, Args& a);
 void addServiceCommands(Commands& cmds);

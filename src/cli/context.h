@@ -37,6 +37,7 @@ struct Args {
   bool wait = false;
   int waitTimeout = 300;  // seconds
   bool dryRun = false;
+  std::string deployment;  // `lb service rollback`'s target
 };
 
 class Context {

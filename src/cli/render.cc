@@ -1,6 +1,7 @@
 #include "cli/render.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include "cli/format.h"
 #include "lastbackend/types/quantity.h"
@@ -68,6 +69,32 @@ std::string renderServiceList(const std::vector<types::Service>& list) {
 
 bool isActiveDeployment(const types::Deployment& d) {
   return d.status.state != types::State::kDestroy && d.status.state != types::State::kDestroyed;
+}
+
+std::string renderServiceHistory(const types::Service& svc,
+                                 std::vector<types::Deployment> deployments, TimePoint now) {
+  std::sort(deployments.begin(), deployments.end(), [](const auto& x, const auto& y) {
+    return std::tie(x.meta.created, x.meta.name) > std::tie(y.meta.created, y.meta.name);
+  });
+  Table t({"DEPLOYMENT", "CREATED", "IMAGES", "STATE", "PODS", "MESSAGE"});
+  bool marked = false;
+  for (const auto& d : deployments) {
+    std::string images;
+    for (const auto& c : d.spec.template_.containers)
+      images += (images.empty() ? "" : ",") + c.image.name;
+    const bool active = isActiveDeployment(d);
+    std::string state = active ? types::stateName(d.status.state) : "retired";
+    if (active && !marked && d.spec.template_ == svc.spec.template_) {
+      state += " (current)";
+      marked = true;
+    }
+    t.addRow({d.meta.name, formatAge(d.meta.created, now), images, state,
+              active
+                  ? std::to_string(d.status.replicas.ready) + "/" + std::to_string(d.spec.replicas)
+                  : "",
+              d.status.message});
+  }
+  return t.render();
 }
 
 namespace {

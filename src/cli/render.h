@@ -42,6 +42,11 @@ std::string renderServiceInspect(const types::Service& svc,
                                  const std::vector<DeploymentView>& active, TimePoint now);
 // Deployments shown as active: those not being destroyed.
 bool isActiveDeployment(const types::Deployment& d);
+// `lb service history`: DEPLOYMENT CREATED IMAGES STATE PODS MESSAGE,
+// newest first; a replaced (kept) deployment's state reads "retired", the
+// one the service's spec runs is marked "(current)".
+std::string renderServiceHistory(const types::Service& svc,
+                                 std::vector<types::Deployment> deployments, TimePoint now);
 
 // NAMESPACE NAME DOMAIN HTTPS STATUS
 std::string renderRouteList(const std::vector<types::Route>& list);

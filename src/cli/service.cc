@@ -1,5 +1,5 @@
 // `lb service ...`: ls, inspect (with the active deployments and their
-// pods), update, remove, logs.
+// pods), history, rollback, update, remove, logs.
 
 #include "cli/commands.h"
 
@@ -25,6 +25,41 @@ Status serviceInspect(Context& c) {
   }
   c.out << renderServiceInspect(svc, active, c.now());
   return Status::ok();
+}
+
+Status serviceHistory(Context& c) {
+  LB_ASSIGN_OR_RETURN_STATUS(api, c.api());
+  std::string path = objectPath(c.a.ns, "service", c.a.name);
+  LB_ASSIGN_OR_RETURN_STATUS(svc, api->getObject<types::Service>(path));
+  LB_ASSIGN_OR_RETURN_STATUS(deployments, api->getList<types::Deployment>(path + "/deployment"));
+  if (!c.table()) {
+    c.printList(deployments);
+    return Status::ok();
+  }
+  c.out << renderServiceHistory(svc, std::move(deployments), c.now());
+  return Status::ok();
+}
+
+// The cluster puts the kept deployment's spec back; --wait follows the
+// rollout that starts as for apply.
+Status serviceRollback(Context& c) {
+  LB_ASSIGN_OR_RETURN_STATUS(api, c.api());
+  nlohmann::json body = nlohmann::json::object();
+  if (!c.a.deployment.empty()) body["deployment"] = c.a.deployment;
+  LB_ASSIGN_OR_RETURN_STATUS(
+      answer,
+      api->call("POST", objectPath(c.a.ns, "service", c.a.name) + "/rollback", body.dump()));
+  auto doc = nlohmann::json::parse(answer, nullptr, /*allow_exceptions=*/false);
+  if (!doc.is_object() || !doc.contains("deployment") || !doc["deployment"].is_string())
+    return Status(Code::kInternal, "the cluster's rollback answer has no deployment: " + answer);
+  if (!c.table()) {
+    c.out << (c.output == "json" ? doc.dump(2) + "\n" : answer);
+  } else {
+    c.out << "Service `" << c.a.name << "` rolls back to the spec of deployment `"
+          << doc["deployment"].get<std::string>() << "`\n";
+  }
+  if (!c.a.wait) return Status::ok();
+  return waitForServices(c, *api, c.a.ns, {{c.a.name, ""}});
 }
 
 Status serviceUpdate(Context& c) {
@@ -70,6 +105,19 @@ void addServiceCommands(Commands& cmds) {
       ->required()
       ->expected(1)
       ->check(CLI::ExistingFile);
+  cmds.objectVerb(svc, "history",
+                  "List the service's deployments, newest first: the current one and the "
+                  "replaced ones kept for rollback (name, age, images, state)",
+                  "Service", [&] { return serviceHistory(c); });
+  auto* rollback = cmds.objectVerb(
+      svc, "rollback",
+      "Roll the service back to the spec of its previous deployment (or of DEPLOYMENT), "
+      "blue/green as any rollout",
+      "Service", [&] { return serviceRollback(c); });
+  rollback->add_option("deployment", a.deployment,
+                       "Deployment to go back to, from `lb service history` (default: the "
+                       "newest one with another spec)");
+  addWaitFlags(rollback, a, "the service");
   cmds.removeVerb(svc, "service", "Service");
   auto* logs = cmds.objectVerb(svc, "logs", "Print a service's logs", "Service",
                                [&] { return serviceLogs(c); });

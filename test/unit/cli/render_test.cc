@@ -191,6 +191,36 @@ TEST(RenderTest, DestroyedDeploymentsAreNotActive) {
   EXPECT_FALSE(isActiveDeployment(d));
 }
 
+// Newest first; the deployment of the service's spec is marked current,
+// the replaced ones read "retired" with no pods.
+TEST(RenderTest, ServiceHistoryNewestFirst) {
+  auto svc = service();
+  svc.spec.template_.containers = {types::ContainerSpec{}};
+  svc.spec.template_.containers[0].image.name = "nginx:1.27";
+  auto dep = [&](const char* name, const char* created, const char* image, types::State state) {
+    types::Deployment d;
+    d.meta.name = name;
+    d.meta.created = created;
+    d.spec.template_ = svc.spec.template_;
+    d.spec.template_.containers[0].image.name = image;
+    d.spec.replicas = 2;
+    d.status.state = state;
+    return d;
+  };
+  auto old = dep("a1", "2026-11-24T12:00:00Z", "nginx:1.25", types::State::kDestroyed);
+  old.status.message = "replaced by c3 (was ready)";
+  auto cur = dep("c3", "2026-11-26T11:00:00Z", "nginx:1.27", types::State::kReady);
+  cur.status.replicas.ready = 2;
+  auto mid = dep("b2", "2026-11-25T12:00:00Z", "nginx:1.26", types::State::kDestroyed);
+  EXPECT_EQ(renderServiceHistory(svc, {old, cur, mid}, kNow),
+            "DEPLOYMENT   CREATED      IMAGES       STATE             PODS   MESSAGE\n"
+            "----------   -------      ------       -----             ----   -------\n"
+            "c3           1 hour ago   nginx:1.27   ready (current)   2/2\n"
+            "b2           1 day ago    nginx:1.26   retired\n"
+            "a1           2 days ago   nginx:1.25   retired                  replaced by c3 (was "
+            "ready)\n");
+}
+
 types::Route route() {
   types::Route r;
   r.meta.name = "2048";
