@@ -104,7 +104,7 @@ spec:
   template:
     containers:
       - name: httpd
-        image: {name: lb/busybox:local}
+        image: {name: ${IMAGE:-lb/busybox:local}}
         command: $3
 ${extra}        volume:
           - {name: conf-files, path: /etc/conf}
@@ -276,6 +276,38 @@ check "... and says so" grep -q 'Service `web` is ready: 4 of 4 pods' "$WORK/wai
 check "apply --wait (scale to 2) returns" wait_apply 2 green bonjour
 check "... with 2 pods, both Ready (the 2 others deleted)" eval 'ready_pods 2 && [[ $(pods_json | jq length) -eq 2 ]]'
 check "... and their containers stopped" eventually 60 count_web 2
+
+# --- history and rollback: back to the previous image, never below 2 answering -------------
+images_are() {  # every web container runs image $1, and there are $2
+  local ids id; ids=$(web_ids); [[ $(grep -c . <<<"$ids") -eq $2 ]] || return 1
+  for id in $ids; do [[ $(dk inspect -f '{{.Config.Image}}' "$id") == "$1" ]] || return 1; done
+}
+answering() { local n=0 id; for id in $(web_ids); do answers "$id" && n=$((n + 1)); done; echo $n; }
+dk tag lb/busybox:local lb/busybox:v2
+IMAGE=lb/busybox:v2
+check "apply --wait of a new image (v2) returns" wait_apply 2 green bonjour
+unset IMAGE
+check "... its 2 containers run v2" eventually 60 images_are lb/busybox:v2 2
+lb service history e2e web >"$WORK/history.out"
+check "history: v2 is current, the replaced deployments are kept" \
+  eval 'grep -Eq "lb/busybox:v2 +ready \(current\) +2/2" "$WORK/history.out" && grep -Eq "lb/busybox:local +retired" "$WORK/history.out"'
+lb service rollback e2e web --wait --wait-timeout 90 >"$WORK/rollback.out" 2>"$WORK/rollback.err" &
+RB_PID=$!
+LOWEST=9 PREV=9
+while kill -0 "$RB_PID" 2>/dev/null; do
+  n=$(answering)
+  # A container listed just before it is stopped may miss one poll: a drop
+  # counts when two polls in a row see fewer than 2 answer.
+  low=$((n > PREV ? PREV : n)); ((low < LOWEST)) && LOWEST=$low
+  PREV=$n
+  sleep 0.1
+done
+wait "$RB_PID"; RB_RC=$?
+check "rollback --wait returns" eval '((RB_RC == 0)) && grep -q "rolls back to the spec of deployment" "$WORK/rollback.out"'
+check "... then 2 containers of the previous image answer (the old ones stopped)" eventually 30 eval 'images_are lb/busybox:local 2 && all_answer 2'
+check "... never fewer than 2 answering during the rollback (lowest: $LOWEST)" eval '((LOWEST >= 2))'
+check "history: the previous spec is current again, v2 retired" \
+  eval 'lb service history e2e web | grep -Eq "lb/busybox:local +ready \(current\)" && lb service history e2e web | grep -Eq "lb/busybox:v2 +retired"'
 
 # --- remove --------------------------------------------------------------------------------
 check "service remove" lb service remove e2e web
