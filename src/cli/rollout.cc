@@ -17,10 +17,9 @@ const types::Deployment* currentDeployment(const types::Service& service,
   const types::Deployment* cur = nullptr;
   int curReady = -1;
   for (const auto& d : deployments) {
-    const bool made = hash.empty() ? d.spec.template_ == service.spec.template_
-                                   : d.spec.templateHash == hash;
-    if (terminating(d.status.state) || d.spec.replicas != service.spec.replicas || !made)
-      continue;
+    const bool made =
+        hash.empty() ? d.spec.template_ == service.spec.template_ : d.spec.templateHash == hash;
+    if (terminating(d.status.state) || d.spec.replicas != service.spec.replicas || !made) continue;
     int ready = readyOf(d);
     if (ready > curReady) {
       cur = &d;
@@ -38,6 +37,7 @@ Rollout rolloutOf(const types::Service& service, const std::vector<types::Deploy
   Rollout r;
   r.service = service.meta.name;
   r.want = service.spec.replicas;
+  r.phase = service.status.message;
   static const std::vector<types::Pod> kNone;
   auto podsOf = [&](const std::string& d) -> const std::vector<types::Pod>& {
     auto it = pods.find(d);
@@ -74,8 +74,10 @@ Rollout rolloutFromStatus(const types::Service& service,
   Rollout r;
   r.service = service.meta.name;
   r.want = service.spec.replicas;
-  const types::Deployment* cur = currentDeployment(
-      service, deployments, hash, [](const types::Deployment& d) { return d.status.replicas.ready; });
+  r.phase = service.status.message;
+  const types::Deployment* cur =
+      currentDeployment(service, deployments, hash,
+                        [](const types::Deployment& d) { return d.status.replicas.ready; });
   for (const auto& d : deployments) {
     if (&d != cur) {
       r.old += d.status.replicas.total;
@@ -95,11 +97,13 @@ std::string describe(const Rollout& r) {
     s += "waiting for the deployment of the new spec";
   } else {
     s += std::to_string(r.ready) + " of " + std::to_string(r.want) + " pods ready";
-    if (r.pods > r.want)
-      s += ", " + std::to_string(r.pods - r.want) + " more being removed";
+    if (r.pods > r.want) s += ", " + std::to_string(r.pods - r.want) + " more being removed";
   }
   if (r.old > 0) s += ", " + std::to_string(r.old) + " old pod" + (r.old == 1 ? "" : "s") + " left";
-  if (!r.message.empty()) s += " (" + r.message + ")";
+  // The service's own word on the rollout (a phase, why it waits) says
+  // more than one pod's.
+  const std::string& why = r.phase.empty() ? r.message : r.phase;
+  if (!why.empty()) s += " (" + why + ")";
   return s;
 }
 

@@ -29,6 +29,7 @@ struct Rollout {
   int ready = 0;         // ... of them Ready
   int old = 0;           // pods of other deployments still there
   std::string message;   // the first pod message of that deployment ("pulling image ...")
+  std::string phase;     // the service's status message ("rolling out ... in batches ...")
   bool done() const { return current && pods == want && ready == want && old == 0; }
 };
 

@@ -57,6 +57,16 @@ TEST(RolloutTest, NotDoneWhilePodsStartAndShowsTheirMessage) {
   EXPECT_EQ(describe(r), "web: 1 of 3 pods ready (pulling image v1)");
 }
 
+// What the service says of its rollout (a phase) is shown rather than a
+// pod's message.
+TEST(RolloutTest, ShowsTheServicesPhase) {
+  auto svc = service(4, "v2");
+  svc.status.message =
+      "rolling out deployment b in batches (no room beside a): 1 of 4 new pods ready";
+  auto r = rolloutOf(svc, {deployment("b", 4, "v2")}, {{"b", pods(1, 1, "pulling image v2")}});
+  EXPECT_EQ(describe(r), "web: 1 of 4 pods ready (" + svc.status.message + ")");
+}
+
 TEST(RolloutTest, OldTemplateDoesNotCountUntilItsPodsAreGone) {
   types::Service svc = service(2, "v2");
   // Right after apply: only the old deployment exists, all Ready.
@@ -109,13 +119,15 @@ TEST(RolloutTest, TheAppliedHashPicksTheDeploymentNotTheTemplate) {
   EXPECT_FALSE(rolloutFromStatus(svc, {old}, "bbbb").done());
   auto fresh = deployment("new", 2, "v1", 2, 2);
   fresh.spec.templateHash = "bbbb";
-  EXPECT_FALSE(rolloutOf(svc, {old, fresh}, {{"old", pods(2, 0)}, {"new", pods(2, 0)}}, "bbbb").done());
+  EXPECT_FALSE(
+      rolloutOf(svc, {old, fresh}, {{"old", pods(2, 0)}, {"new", pods(2, 0)}}, "bbbb").done());
   EXPECT_TRUE(rolloutOf(svc, {old, fresh}, {{"new", pods(2, 0)}}, "bbbb").done());
 }
 
 TEST(RolloutTest, FromStatusCountsMatchThePodView) {
   types::Service svc = service(3, "v2");
-  auto r = rolloutFromStatus(svc, {deployment("old", 3, "v1", 3, 3), deployment("new", 3, "v2", 3, 2)});
+  auto r =
+      rolloutFromStatus(svc, {deployment("old", 3, "v1", 3, 3), deployment("new", 3, "v2", 3, 2)});
   EXPECT_FALSE(r.done());
   EXPECT_EQ(r.ready, 2);
   EXPECT_EQ(r.old, 3);
