@@ -315,6 +315,43 @@ check "no web container left" eventually 60 count_web 0
 no_volumes() { ! ls "$WORK/csi" | grep -q '^e2e:web:'; }
 check "no volume of a web pod left" eventually 20 no_volumes
 
+# --- a rollout without room: 4 pods fill the node's CPU, an env change replaces them ---------
+# capacity.cpu is a quantity: "2" (cores) or "1500m".
+CAP=$(api /cluster/node/e2e-node | jq -r '.status.capacity.cpu' | awk '/m$/ {print int($0); next} {print int($0 * 1000)}')
+QUARTER=$((CAP / 4))
+full_yml() {  # GREETING
+  httpd_service full 4 "httpd -f -p 8080 -h /www" "        env:
+          - {name: GREETING, value: \"$1\"}
+        resources:
+          limits: {ram: 32MB, cpu: ${QUARTER}m}"
+}
+full_ids() { dk ps -q --no-trunc --filter label=io.lastbackend.service=full | sort; }
+full_answering() { local n=0 id; for id in $(full_ids); do answers "$id" && n=$((n + 1)); done; echo $n; }
+full_env_is() {
+  local ids id; ids=$(full_ids); [[ $(grep -c . <<<"$ids") -eq 4 ]] || return 1
+  for id in $ids; do [[ $(env_of "$id" GREETING) == "$1" ]] || return 1; done
+}
+full_yml one >"$WORK/full.yml"
+check "4 pods of ${QUARTER}m CPU each fill the node (${CAP}m) and roll out" \
+  lb namespace apply e2e -f "$WORK/full.yml" --wait --wait-timeout 120
+full_yml two >"$WORK/full.yml"
+lb namespace apply e2e -f "$WORK/full.yml" --wait --wait-timeout 120 >"$WORK/full.out" 2>"$WORK/full.err" &
+FULL_PID=$!
+LOWEST=9 PREV=9
+while kill -0 "$FULL_PID" 2>/dev/null; do
+  n=$(full_answering)
+  low=$((n > PREV ? PREV : n)); ((low < LOWEST)) && LOWEST=$low
+  PREV=$n
+  sleep 0.1
+done
+wait "$FULL_PID"; FULL_RC=$?
+check "an env change with no room beside the old pods finishes (--wait returns)" eval '((FULL_RC == 0))'
+check "... --wait said it replaces them in batches" grep -q "in batches (no room beside" "$WORK/full.err"
+check "... then all 4 containers run the new env" eventually 30 full_env_is two
+check "... never fewer than 3 answering during it (lowest: $LOWEST)" eval '((LOWEST >= 3))'
+check "remove it" lb service remove e2e full
+check "... no container of it left" eventually 60 eval '[[ -z $(full_ids) ]]'
+
 # --- kill -9 and restart: adoption ----------------------------------------------------------
 # A service with ports: its VIP must be released by the restarted controller.
 httpd_service keep 2 "httpd -f -p 8080 -h /www" >"$WORK/keep.yml"
