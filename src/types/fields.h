@@ -166,10 +166,17 @@ LB_FIELDS(Namespace) {
 }
 // Service
 LB_FIELDS(ServiceNetwork) { v("ports", o.ports); }
+LB_FIELDS(ServiceStrategy) {
+  v("type", o.type);
+  v("surge", o.surge);
+  v("unavailable", o.unavailable);
+  v("deadline", o.deadline);
+}
 LB_FIELDS(ServiceSpec) {
   v("replicas", o.replicas);
   v("selector", o.selector);
   v("network", o.network);
+  v("strategy", o.strategy);
   v("template", o.template_);
 }
 LB_FIELDS(ServiceStatus) {

@@ -190,8 +190,20 @@ Status validateTemplate(const PodTemplate& tmpl, const std::string& path) {
   return Status::ok();
 }
 
+static Status checkStrategy(const ServiceStrategy& s, const std::string& path) {
+  LB_RETURN_IF_ERROR(checkOneOf(s.type, {"", "blue-green", "rolling"}, childPath(path, "type")));
+  if (s.surge) LB_RETURN_IF_ERROR(checkRange(*s.surge, 0, 10000, childPath(path, "surge")));
+  if (s.unavailable)
+    LB_RETURN_IF_ERROR(checkRange(*s.unavailable, 0, 10000, childPath(path, "unavailable")));
+  if (s.type == "rolling" && s.surge == 0 && s.unavailable == 0)
+    return fieldError(childPath(path, "surge"),
+                      "a rolling strategy with surge 0 and unavailable 0 can never replace a pod");
+  return checkRange(s.deadline, 0, 86400, childPath(path, "deadline"));
+}
+
 Status validateServiceSpec(const ServiceSpec& spec, const std::string& path) {
   LB_RETURN_IF_ERROR(checkRange(spec.replicas, 0, 10000, childPath(path, "replicas")));
+  LB_RETURN_IF_ERROR(checkStrategy(spec.strategy, childPath(path, "strategy")));
   std::set<std::pair<int, std::string>> ports;
   for (size_t i = 0; i < spec.network.ports.size(); ++i) {
     const PortMapping& p = spec.network.ports[i];

@@ -229,6 +229,26 @@ std::vector<Malformed> malformedCases() {
       {"port too big", service("  network:\n    ports: [\"80:65536\"]\n"), "spec.network.ports[0]"},
       {"ports not a list", service("  network:\n    ports: \"80:80\"\n"), "spec.network.ports"},
       {"unknown spec field", service("  replica: 2\n"), "spec.replica"},
+      {"unknown strategy",
+       service("  strategy: {type: canary}\n" +
+               withContainer("").substr(std::string(kServiceHead).size())),
+       "spec.strategy.type"},
+      {"negative surge",
+       service("  strategy: {type: rolling, surge: -1}\n" +
+               withContainer("").substr(std::string(kServiceHead).size())),
+       "spec.strategy.surge"},
+      {"rolling that cannot move",
+       service("  strategy: {type: rolling, surge: 0, unavailable: 0}\n" +
+               withContainer("").substr(std::string(kServiceHead).size())),
+       "spec.strategy.surge"},
+      {"deadline not a number",
+       service("  strategy: {deadline: soon}\n" +
+               withContainer("").substr(std::string(kServiceHead).size())),
+       "spec.strategy.deadline"},
+      {"unknown strategy field",
+       service("  strategy: {maxSurge: 1}\n" +
+               withContainer("").substr(std::string(kServiceHead).size())),
+       "spec.strategy.maxSurge"},
       {"unknown container field", withContainer("      imagePullPolicy: always\n"),
        "spec.template.containers[0].imagePullPolicy"},
       {"bad ram", withContainer("      resources: {limits: {ram: 12XB}}\n"),
