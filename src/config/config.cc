@@ -76,6 +76,7 @@ void readControllerOwn(const Values& v, ControllerConfig* c) {
   c->resync = v.duration("controller.resync");
   c->nodeEndpoints = v.boolean("controller.node_endpoints");
   c->deploymentHistory = asInt(v, "controller.deployment_history");
+  c->rolloutDeadline = v.duration("controller.rollout_deadline");
 }
 
 // The host part of the node, shared by node and server.

@@ -233,6 +233,11 @@ Opts controllerOwn() {
        Type::kInt, "10",
        "Replaced deployments kept per service, with their specs, for history and rollback",
        Check::kPositive},
+      {"rollout-deadline", 0, "LB_ROLLOUT_DEADLINE", "controller.rollout_deadline", Type::kDuration,
+       "10m",
+       "A new deployment not ready this long after it is made is failed and its service "
+       "reverted to the serving one (a service's spec.strategy.deadline overrides it)",
+       Check::kPositive},
   };
 }
 

@@ -51,6 +51,10 @@ struct Options {
   // Replaced deployments kept per service (with the spec each ran) for
   // history and rollback; the oldest go past this.
   int deploymentHistory = 10;
+  // A new deployment not ready this long after it was made (or whose pods
+  // crash-loop) is failed and its service reverted; a service's
+  // spec.strategy.deadline overrides it.
+  std::chrono::milliseconds rolloutDeadline{600'000};
   RequestDefaults requestDefaults;
   const Clock* clock = &realClock();
 };

@@ -18,6 +18,7 @@ Options optionsFrom(const config::ControllerConfig& config) {
   if (config.resync.count() > 0) options.resyncInterval = config.resync;
   options.nodeEndpointManifests = config.nodeEndpoints;
   if (config.deploymentHistory > 0) options.deploymentHistory = config.deploymentHistory;
+  if (config.rolloutDeadline.count() > 0) options.rolloutDeadline = config.rolloutDeadline;
   return options;
 }
 

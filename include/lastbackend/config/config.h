@@ -71,11 +71,12 @@ struct ControllerConfig {
   int nodeSubnetSize = 0;    // prefix length of each node's subnet
   // A node that has not reported for this long is marked offline.
   std::chrono::milliseconds nodeOfflineTimeout{0};
-  std::string id;                         // leader election identity; empty = host name
-  std::chrono::milliseconds leaseTtl{0};  // leader lease lifetime
-  std::chrono::milliseconds resync{0};    // every key re-queued this often
-  bool nodeEndpoints = false;             // endpoints also copied into node manifests
-  int deploymentHistory = 0;              // replaced deployments kept per service
+  std::string id;                                // leader election identity; empty = host name
+  std::chrono::milliseconds leaseTtl{0};         // leader lease lifetime
+  std::chrono::milliseconds resync{0};           // every key re-queued this often
+  bool nodeEndpoints = false;                    // endpoints also copied into node manifests
+  int deploymentHistory = 0;                     // replaced deployments kept per service
+  std::chrono::milliseconds rolloutDeadline{0};  // a new deployment's time to be ready
 };
 
 struct NodeConfig {

@@ -71,6 +71,12 @@ PodCounts PodsLoop::count(const std::string& depSl) {
   PodCounts c;
   forPrefix(ctx_.cache.pods(), depSl + ":", [&](const std::string&, Pod& p) {
     c.total++;
+    for (const auto& ct : p.status.containers) {
+      if (ct.restarts <= c.restarts) continue;
+      c.restarts = ct.restarts;
+      c.restarted = "pod " + p.meta.name + ": container " + ct.name + " restarted " +
+                    std::to_string(ct.restarts) + " times";
+    }
     if (p.status.ready) {
       c.ready++;
     } else if (p.status.state == State::kError) {

@@ -15,6 +15,8 @@ namespace lb::controller::loops {
 struct PodCounts {
   int total = 0, ready = 0, provision = 0, errored = 0;
   int unplaced = 0;         // pods waiting for a node
+  int restarts = 0;         // the most restarts of one container
+  std::string restarted;    // "pod X: container Y restarted N times" of that one
   std::string error;        // first errored pod's message
   std::string unscheduled;  // first unschedulable reason
 };

@@ -1,7 +1,9 @@
 #include "controller/loops/services.h"
 
 #include <algorithm>
+#include <tuple>
 
+#include "lastbackend/common/clock.h"
 #include "lastbackend/common/logging.h"
 #include "lastbackend/storage/keys.h"
 
@@ -24,6 +26,22 @@ T dataOf(const T& obj) {
   out.spec = obj.spec;
   return out;
 }
+
+// A quarter of the replicas, at least one: the default of surge and unavailable.
+int quarter(int replicas) { return replicas <= 0 ? 0 : std::max(1, replicas / 4); }
+bool rolling(const Service& svc) { return svc.spec.strategy.type == "rolling"; }
+int maxUnavailable(const Service& svc) {
+  return svc.spec.strategy.unavailable.value_or(quarter(svc.spec.replicas));
+}
+int maxSurge(const Service& svc) {
+  return svc.spec.strategy.surge.value_or(quarter(svc.spec.replicas));
+}
+bool failed(const Deployment& d) {
+  return d.status.state == State::kError && d.status.message.rfind("failed: ", 0) == 0;
+}
+
+// Restarts of one container that make a new deployment crash-looping.
+constexpr int kCrashLoopRestarts = 3;
 
 }  // namespace
 
@@ -117,9 +135,13 @@ void ServicesLoop::retireDeployment(const std::string& depSl, const std::string&
   if (dep.status.state == State::kDestroyed) return;
   Deployment d = dep;
   const std::string was = types::stateName(d.status.state);
+  // A failed one keeps why it failed.
+  const std::string message =
+      failed(d) ? d.status.message
+                : "replaced by " + detail::selflinkName(cur) + " (was " + was + ")";
   d.status = {};
   d.status.state = State::kDestroyed;
-  d.status.message = "replaced by " + detail::selflinkName(cur) + " (was " + was + ")";
+  d.status.message = message;
   d.meta.updated = ctx_.now();
   spdlog::info("controller: service '{}': deployment '{}' retired ({})",
                detail::selflinkPrefix(depSl, 2), d.meta.name, d.status.message);
@@ -231,10 +253,96 @@ std::string ServicesLoop::retireOld(const std::string& sl, const std::string& cu
   return serving;
 }
 
-// Ready pods a rollout that has no room may go without: a quarter of the
-// replicas, at least one.
-int ServicesLoop::maxUnavailable(int replicas) {
-  return replicas <= 0 ? 0 : std::max(1, replicas / 4);
+// The pods the current deployment may have now: all its replicas
+// (blue-green), or, rolling, what replicas + surge leaves beside the old
+// deployments' pods.
+int ServicesLoop::podTarget(const Service& svc, const std::string& cur,
+                            const std::vector<std::string>& deps) {
+  const int want = std::max(svc.spec.replicas, 0);
+  if (!rolling(svc)) return want;
+  int old = 0;
+  for (const auto& d : deps) {
+    auto it = ctx_.cache.deployments().find(d);
+    if (d == cur || it == ctx_.cache.deployments().end() || terminating(it->second.status.state))
+      continue;
+    old += pods_.count(d).total;
+  }
+  return std::clamp(want + maxSurge(svc) - old, 0, want);
+}
+
+// A new deployment that is not ready by its deadline (spec.strategy.deadline,
+// else --rollout-deadline) or whose pods crash-loop, while an older one
+// serves, has failed: it is marked so and the service's template goes back
+// to the serving deployment's (the controller's one write of a spec), so
+// the next pass makes that one current again at full size and retires the
+// failed one, which keeps its message as history. A rollout caused by a
+// changed secret or config (the same template) cannot be reverted so: the
+// deployment is only marked failed, and the old one keeps serving. Returns
+// true when it wrote the service.
+bool ServicesLoop::revertIfFailed(const Service& svc, const std::string& cur,
+                                  const std::string& serving, const PodCounts& cc) {
+  Deployment dep = ctx_.cache.deployments()[cur];
+  if (failed(dep)) return false;
+  const auto deadline = svc.spec.strategy.deadline > 0
+                            ? std::chrono::milliseconds(svc.spec.strategy.deadline * 1000LL)
+                            : ctx_.options.rolloutDeadline;
+  std::string why;
+  if (cc.restarts >= kCrashLoopRestarts) {
+    why = "crash-looping (" + cc.restarted + ")";
+  } else if (auto created = parseRfc3339(dep.meta.created)) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*created + deadline -
+                                                                            ctx_.clock.now());
+    if (left > std::chrono::milliseconds(0)) {
+      deadlines_[svc.meta.selflink] = ctx_.clock.steadyNow() + left;
+      return false;
+    }
+    why = "not ready within " + std::to_string(deadline.count() / 1000) + " s";
+    if (!cc.error.empty()) {
+      why += " (" + cc.error + ")";
+    } else if (!cc.unscheduled.empty()) {
+      why += " (" + cc.unscheduled + ")";
+    }
+  } else {
+    return false;
+  }
+  const Deployment& old = ctx_.cache.deployments()[serving];
+  const bool revertible = !(old.spec.template_ == svc.spec.template_);
+  dep.status.state = State::kError;
+  dep.status.message =
+      "failed: " + why +
+      (revertible ? "; reverted to " + old.meta.name
+                  : "; a changed secret or config its env takes caused it, so there is no spec "
+                    "to revert to; deployment " +
+                        old.meta.name + " keeps serving");
+  dep.meta.updated = ctx_.now();
+  putDeployment(dep);
+  spdlog::warn("controller: service '{}': deployment '{}' {}", svc.meta.selflink, dep.meta.name,
+               dep.status.message);
+  if (!revertible) return false;
+  Service next = svc;
+  next.spec.template_ = old.spec.template_;
+  next.meta.updated = ctx_.now();
+  ctx_.batch.putObject(*keys::objectKey(keys::Collection::kService, svc.meta.selflink), next);
+  ctx_.cache.services()[svc.meta.selflink] = std::move(next);
+  return true;
+}
+
+Loop::SteadyTime ServicesLoop::nextTick() const {
+  SteadyTime next = SteadyTime::max();
+  for (const auto& [sl, at] : deadlines_) next = std::min(next, at);
+  return next;
+}
+
+// A rollout's deadline has come: its service is looked at again.
+void ServicesLoop::tick(SteadyTime now) {
+  for (auto it = deadlines_.begin(); it != deadlines_.end();) {
+    if (it->second > now) {
+      ++it;
+      continue;
+    }
+    ctx_.queue.enqueue('s', it->first);
+    it = deadlines_.erase(it);
+  }
 }
 
 // The new deployment's pods do not all fit beside the serving old ones: the
@@ -248,11 +356,13 @@ int ServicesLoop::maxUnavailable(int replicas) {
 std::string ServicesLoop::makeRoom(const Service& svc, const std::string& cur,
                                    const std::string& serving) {
   const PodCounts nc = pods_.count(cur), oc = pods_.count(serving);
-  if (nc.unplaced == 0 || nc.errored > 0) return "";
+  if (nc.errored > 0 || failed(ctx_.cache.deployments()[cur])) return "";
+  if (!rolling(svc) && nc.unplaced == 0) return "";
   const int want = svc.spec.replicas;
-  const int floor = want - maxUnavailable(want);
+  const int floor = std::max(0, want - maxUnavailable(svc));
   const int spare = std::max(0, nc.ready + oc.ready - floor) + (oc.total - oc.ready);
-  const int give = std::min({nc.unplaced, spare, oc.total});
+  const int give =
+      rolling(svc) ? std::min(spare, oc.total) : std::min({nc.unplaced, spare, oc.total});
   Deployment old = ctx_.cache.deployments()[serving];
   if (give > 0) {
     old.spec.replicas = oc.total - give;
@@ -260,15 +370,17 @@ std::string ServicesLoop::makeRoom(const Service& svc, const std::string& cur,
     putDeployment(old);
     pods_.scale(old);
     spdlog::info(
-        "controller: service '{}': no room for deployment '{}' beside '{}': {} old pod{} "
-        "give way ({} left)",
+        "controller: service '{}': for deployment '{}', '{}' gives way: {} old pod{} go ({} "
+        "left)",
         svc.meta.selflink, detail::selflinkName(cur), old.meta.name, give, give == 1 ? "" : "s",
         old.spec.replicas);
   }
-  return "rolling out deployment " + detail::selflinkName(cur) + " in batches (no room beside " +
-         old.meta.name + "): " + std::to_string(nc.ready) + " of " + std::to_string(want) +
-         " new pods ready, " + std::to_string(oc.total - give) + " old pods serving, at least " +
-         std::to_string(floor) + " ready throughout";
+  return "rolling out deployment " + detail::selflinkName(cur) +
+         (rolling(svc) ? " over " + old.meta.name
+                       : " in batches (no room beside " + old.meta.name + ")") +
+         ": " + std::to_string(nc.ready) + " of " + std::to_string(want) + " new pods ready, " +
+         std::to_string(oc.total - give) + " old pods serving, at least " + std::to_string(floor) +
+         " ready throughout";
 }
 
 // Status of a deployment from its pods; written when it changed.
@@ -313,12 +425,25 @@ void ServicesLoop::reconcile(const std::string& sl) {
   const Service svc = svcIt->second;
   const std::vector<std::string> deps = deploymentsOf(sl);
   const std::string cur = currentDeployment(sl, svc, deploymentHash(svc), deps);
-  std::string unscheduled = pods_.scale(ctx_.cache.deployments()[cur]);
+  Deployment target = ctx_.cache.deployments()[cur];
+  target.spec.replicas = podTarget(svc, cur, deps);
+  std::string unscheduled = pods_.scale(target);
   PodCounts cc = pods_.count(cur);
-  updateDeploymentStatus(cur, cc);
+  if (!failed(ctx_.cache.deployments()[cur])) updateDeploymentStatus(cur, cc);
   const bool ready = ctx_.cache.deployments()[cur].status.state == State::kReady;
   const std::string serving = retireOld(sl, cur, ready, deps);
+  if (serving.empty() || ready) deadlines_.erase(sl);
+  if (!serving.empty() && !ready && revertIfFailed(svc, cur, serving, cc)) {
+    reconcile(sl);  // the reverted spec: its deployment is current again (once: it serves)
+    return;
+  }
   const std::string phase = serving.empty() ? "" : makeRoom(svc, cur, serving);
+  if (!phase.empty()) {
+    // The old pods that went left room (the cache has them gone already):
+    // the new deployment takes it now rather than on a later pass.
+    target.spec.replicas = podTarget(svc, cur, deps);
+    unscheduled = pods_.scale(target);
+  }
 
   // Blue/green: the old pods serve until the new ones are all ready; in
   // batches (no room), the ready pods of both do.
@@ -331,6 +456,19 @@ void ServicesLoop::reconcile(const std::string& sl) {
   const std::string curName = detail::selflinkName(cur);
   if (ready) {
     st.state = State::kReady;
+    // Reverted to this one: the failed deployment says why (the last one).
+    const std::string suffix = "; reverted to " + curName;
+    const Deployment* last = nullptr;
+    for (const auto& d : deps) {
+      auto it = ctx_.cache.deployments().find(d);
+      if (it == ctx_.cache.deployments().end()) continue;
+      const std::string& m = it->second.status.message;
+      if (m.rfind("failed: ", 0) != 0 || m.size() < suffix.size() ||
+          m.compare(m.size() - suffix.size(), suffix.size(), suffix) != 0)
+        continue;
+      if (!last || it->second.meta.updated > last->meta.updated) last = &it->second;
+    }
+    if (last) st.message = "deployment " + last->meta.name + " " + last->status.message;
   } else if (cc.errored > 0) {
     st.state = State::kError;
     st.message =

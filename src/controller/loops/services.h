@@ -10,6 +10,7 @@
 // so a rollout always finishes. A service being destroyed (or whose namespace is gone)
 // is torn down with its deployments, pods and endpoint.
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,9 @@ class ServicesLoop final : public Loop {
   void onChange(const Change& change) override;
   void reconcile(const std::string& sl) override;
   void resync() override;
+  void tick(SteadyTime now) override;
+  SteadyTime nextTick() const override;
+  void clear() override { deadlines_.clear(); }
 
  private:
   std::string deploymentHash(const types::Service& svc);
@@ -38,7 +42,10 @@ class ServicesLoop final : public Loop {
                                 const std::string& hash, const std::vector<std::string>& deps);
   std::string retireOld(const std::string& sl, const std::string& cur, bool ready,
                         const std::vector<std::string>& deps);
-  static int maxUnavailable(int replicas);
+  int podTarget(const types::Service& svc, const std::string& cur,
+                const std::vector<std::string>& deps);
+  bool revertIfFailed(const types::Service& svc, const std::string& cur, const std::string& serving,
+                      const PodCounts& cc);
   std::string makeRoom(const types::Service& svc, const std::string& cur,
                        const std::string& serving);
   void updateDeploymentStatus(const std::string& depSl, const PodCounts& c);
@@ -52,6 +59,8 @@ class ServicesLoop final : public Loop {
   Context& ctx_;
   PodsLoop& pods_;
   EndpointsLoop& endpoints_;
+  // Services whose new deployment's deadline is still to come, and when.
+  std::map<std::string, SteadyTime> deadlines_;
 };
 
 }  // namespace lb::controller::loops

@@ -132,6 +132,111 @@ TEST_F(ServicesLoopTest, ARolloutWithoutRoomReplacesInBatchesAndFinishes) {
   EXPECT_EQ(stored().status.message, "");
 }
 
+// Rolling, surge 1 and unavailable 0: never more than replicas + 1 pods,
+// never fewer than replicas ready, and it finishes.
+TEST_F(ServicesLoopTest, RollingKeepsWithinSurgeAndUnavailable) {
+  auto svc = LoopHarness::service("demo", "web", 8);
+  svc.spec.strategy.type = "rolling";
+  svc.spec.strategy.surge = 1;
+  svc.spec.strategy.unavailable = 0;
+  h_.putService(svc);
+  h_.pass();
+  readyAll();
+  svc.spec.template_.containers[0].image.name = "web:2";
+  h_.putService(svc);
+  int most = 0, lowest = 8, rounds = 0, ip = 100;
+  auto newReady = [&] {
+    int n = 0;
+    for (const auto& p : pods())
+      n += p.status.ready && p.spec.template_.containers[0].image.name == "web:2" ? 1 : 0;
+    return n;
+  };
+  while (newReady() < 8 && rounds++ < 60) {
+    h_.pass();
+    int ready = 0;
+    for (const auto& p : pods()) ready += p.status.ready ? 1 : 0;
+    most = std::max(most, static_cast<int>(pods().size()));
+    lowest = std::min(lowest, ready);
+    for (const auto& p : pods())
+      if (!p.status.ready) h_.markReady(p, "10.244.0." + std::to_string(ip++ % 250 + 2));
+  }
+  h_.pass();
+  h_.pass();
+  EXPECT_EQ(newReady(), 8);
+  EXPECT_EQ(pods().size(), 8u);
+  EXPECT_LE(most, 9) << "replicas + surge";
+  EXPECT_GE(lowest, 8) << "replicas - unavailable";
+  EXPECT_EQ(stored().status.state, types::State::kReady);
+}
+
+// A new deployment never ready by its deadline: failed, the service's
+// template goes back, the old pods served all along and still do.
+TEST_F(ServicesLoopTest, ANeverReadyDeploymentIsRevertedAtItsDeadline) {
+  auto svc = LoopHarness::service("demo", "web", 2);
+  svc.spec.strategy.deadline = 30;
+  h_.putService(svc);
+  h_.pass();
+  readyAll();
+  const auto oldPods = pods();
+  const std::string old = deployments()[0].meta.name;
+  svc.spec.template_.containers[0].image.name = "web:never";
+  h_.putService(svc);
+  h_.pass();
+  ASSERT_EQ(pods().size(), 4u);
+  auto wait = [&](int seconds) {  // the node and the lease stay fresh meanwhile
+    for (int i = 0; i < seconds; ++i) {
+      h_.heartbeat("n1");
+      h_.after(std::chrono::seconds(1));
+    }
+  };
+  wait(20);
+  EXPECT_EQ(stored().spec.template_.containers[0].image.name, "web:never") << "not yet";
+  wait(11);
+  h_.pass();
+  EXPECT_EQ(stored().spec.template_.containers[0].image.name, "web:1") << "reverted";
+  EXPECT_EQ(pods().size(), 2u);
+  for (const auto& p : pods()) EXPECT_TRUE(p.status.ready) << "the old pods, untouched";
+  EXPECT_EQ(pods()[0].meta.name, oldPods[0].meta.name);
+  std::string failedMessage;
+  for (const auto& d : deployments()) {
+    if (d.meta.name == old) {
+      EXPECT_EQ(d.status.state, types::State::kReady);
+    } else {
+      EXPECT_EQ(d.status.state, types::State::kDestroyed);
+      failedMessage = d.status.message;
+    }
+  }
+  EXPECT_EQ(failedMessage, "failed: not ready within 30 s; reverted to " + old);
+  EXPECT_EQ(stored().status.state, types::State::kReady);
+  EXPECT_NE(stored().status.message.find("failed: not ready within 30 s; reverted to " + old),
+            std::string::npos)
+      << stored().status.message;
+}
+
+// Pods of the new deployment whose container restarted 3 times: reverted
+// at once, without waiting for the deadline.
+TEST_F(ServicesLoopTest, ACrashLoopingDeploymentIsRevertedAtOnce) {
+  auto svc = LoopHarness::service("demo", "web", 1);
+  h_.putService(svc);
+  h_.pass();
+  readyAll();
+  svc.spec.template_.containers[0].image.name = "web:crash";
+  h_.putService(svc);
+  h_.pass();
+  for (auto p : pods()) {
+    if (p.spec.template_.containers[0].image.name != "web:crash") continue;
+    p.status.state = types::State::kProvision;
+    p.status.containers = {{.name = "main", .restarts = 3}};
+    h_.put(*keys::objectKey(keys::Collection::kPod, p.meta.selflink), p);
+  }
+  h_.pass();
+  h_.pass();
+  EXPECT_EQ(stored().spec.template_.containers[0].image.name, "web:1");
+  EXPECT_NE(stored().status.message.find("crash-looping (pod "), std::string::npos)
+      << stored().status.message;
+  EXPECT_NE(stored().status.message.find("container main restarted 3 times"), std::string::npos);
+}
+
 // Past the history limit (10 by default) the oldest retired deployments go.
 TEST_F(ServicesLoopTest, TheHistoryKeepsTheLastTenReplacedDeployments) {
   auto svc = LoopHarness::service("demo", "web", 1);
