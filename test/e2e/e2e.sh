@@ -101,6 +101,7 @@ meta: {name: $1}
 spec:
   replicas: $2
   network: {ports: ["80:8080/tcp"]}
+${SPEC_EXTRA:-}
   template:
     containers:
       - name: httpd
@@ -351,6 +352,36 @@ check "... then all 4 containers run the new env" eventually 30 full_env_is two
 check "... never fewer than 3 answering during it (lowest: $LOWEST)" eval '((LOWEST >= 3))'
 check "remove it" lb service remove e2e full
 check "... no container of it left" eventually 60 eval '[[ -z $(full_ids) ]]'
+
+# --- automatic revert: a new spec never ready by its deadline; the old pods answer all along --
+SPEC_EXTRA="  strategy: {deadline: 8}"
+httpd_service rev 2 "httpd -f -p 8080 -h /www" >"$WORK/rev.yml"
+check "a service with an 8 s rollout deadline rolls out" \
+  lb namespace apply e2e -f "$WORK/rev.yml" --wait --wait-timeout 90
+rev_ids() { dk ps -q --no-trunc --filter label=io.lastbackend.service=rev | sort; }
+REV_OLD=$(rev_ids)
+# httpd on 8081: the readiness probe on 8080 never passes.
+httpd_service rev 2 "httpd -f -p 8081 -h /www" >"$WORK/rev.yml"
+unset SPEC_EXTRA
+reverted() {
+  api /namespace/e2e/service/rev | jq -e '.spec.template.containers[0].command | join(" ") == "httpd -f -p 8080 -h /www"' >/dev/null
+}
+old_answering() { local n=0 id; for id in $REV_OLD; do answers "$id" && n=$((n + 1)); done; echo "$n"; }
+check "apply the never-ready spec" lb namespace apply e2e -f "$WORK/rev.yml"
+REV_LOWEST=9
+end=$((SECONDS + 60))
+while ((SECONDS < end)) && ! reverted; do
+  n=$(old_answering); ((n < REV_LOWEST)) && REV_LOWEST=$n
+  sleep 0.2
+done
+check "the controller reverts the spec after the deadline" reverted
+check "... the old pods answered all along (fewest: $REV_LOWEST of 2)" eval '((REV_LOWEST == 2))'
+check "... inspect says why" eval 'lb service inspect e2e rev | grep -q "failed: not ready within 8 s; reverted to"'
+only_old() { [[ $(rev_ids) == "$REV_OLD" ]] && [[ $(old_answering) -eq 2 ]]; }
+check "... the new pods are gone, the same 2 old containers serve" eventually 30 only_old
+check "... history keeps the failed deployment" eval 'lb service history e2e rev | grep -q "retired .*failed: not ready within 8 s"'
+check "remove it" lb service remove e2e rev
+check "... no container of it left" eventually 60 eval '[[ -z $(rev_ids) ]]'
 
 # --- kill -9 and restart: adoption ----------------------------------------------------------
 # A service with ports: its VIP must be released by the restarted controller.
