@@ -264,7 +264,9 @@ TEST_F(DiscoveryDnsTest, HostilePacketsNeitherCrashNorStallNorAmplify) {
   const Bytes good = testing::dnsQuery("web.demo.lb.local", 1);
   auto ask = [&](const Bytes& q) { return testing::udpAsk(port_, q, 200ms); };
   auto bounded = [&](const Bytes& q, const std::optional<Bytes>& a) {
-    if (a) EXPECT_LE(a->size(), std::max<size_t>(q.size(), 12) * 8) << "query of " << q.size();
+    if (a) {
+      EXPECT_LE(a->size(), std::max<size_t>(q.size(), 12) * 8) << "query of " << q.size();
+    }
   };
   // Shorter than a header: dropped.
   EXPECT_FALSE(ask(Bytes{0x12, 0x34, 0x01}));
@@ -319,7 +321,9 @@ TEST_F(DiscoveryDnsTest, HostilePacketsNeitherCrashNorStallNorAmplify) {
   junk[4] = 0;
   junk[5] = 1;
   a = ask(junk);
-  if (a) EXPECT_LE(a->size(), 12u);
+  if (a) {
+    EXPECT_LE(a->size(), 12u);
+  }
   // Larger than any UDP query we take: dropped.
   Bytes huge(9000, 0);
   EXPECT_FALSE(ask(huge));
