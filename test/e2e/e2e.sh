@@ -284,6 +284,18 @@ images_are() {  # every web container runs image $1, and there are $2
   for id in $ids; do [[ $(dk inspect -f '{{.Config.Image}}' "$id") == "$1" ]] || return 1; done
 }
 answering() { local n=0 id; for id in $(web_ids); do answers "$id" && n=$((n + 1)); done; echo $n; }
+# lowest_while PID CMD...: while PID runs, the fewest CMD printed (a count),
+# taken over two polls in a row: a container listed just before it is
+# stopped may miss one poll.
+lowest_while() {
+  local pid=$1 lowest=999 prev=999 n low; shift
+  while kill -0 "$pid" 2>/dev/null; do
+    n=$("$@"); low=$((n > prev ? prev : n)); ((low < lowest)) && lowest=$low
+    prev=$n
+    sleep 0.1
+  done
+  echo "$lowest"
+}
 dk tag lb/busybox:local lb/busybox:v2
 IMAGE=lb/busybox:v2
 check "apply --wait of a new image (v2) returns" wait_apply 2 green bonjour
@@ -294,15 +306,7 @@ check "history: v2 is current, the replaced deployments are kept" \
   eval 'grep -Eq "lb/busybox:v2 +ready \(current\) +2/2" "$WORK/history.out" && grep -Eq "lb/busybox:local +retired" "$WORK/history.out"'
 lb service rollback e2e web --wait --wait-timeout 90 >"$WORK/rollback.out" 2>"$WORK/rollback.err" &
 RB_PID=$!
-LOWEST=9 PREV=9
-while kill -0 "$RB_PID" 2>/dev/null; do
-  n=$(answering)
-  # A container listed just before it is stopped may miss one poll: a drop
-  # counts when two polls in a row see fewer than 2 answer.
-  low=$((n > PREV ? PREV : n)); ((low < LOWEST)) && LOWEST=$low
-  PREV=$n
-  sleep 0.1
-done
+LOWEST=$(lowest_while "$RB_PID" answering)
 wait "$RB_PID"; RB_RC=$?
 check "rollback --wait returns" eval '((RB_RC == 0)) && grep -q "rolls back to the spec of deployment" "$WORK/rollback.out"'
 check "... then 2 containers of the previous image answer (the old ones stopped)" eventually 30 eval 'images_are lb/busybox:local 2 && all_answer 2'
@@ -338,13 +342,7 @@ check "4 pods of ${QUARTER}m CPU each fill the node (${CAP}m) and roll out" \
 full_yml two >"$WORK/full.yml"
 lb namespace apply e2e -f "$WORK/full.yml" --wait --wait-timeout 120 >"$WORK/full.out" 2>"$WORK/full.err" &
 FULL_PID=$!
-LOWEST=9 PREV=9
-while kill -0 "$FULL_PID" 2>/dev/null; do
-  n=$(full_answering)
-  low=$((n > PREV ? PREV : n)); ((low < LOWEST)) && LOWEST=$low
-  PREV=$n
-  sleep 0.1
-done
+LOWEST=$(lowest_while "$FULL_PID" full_answering)
 wait "$FULL_PID"; FULL_RC=$?
 check "an env change with no room beside the old pods finishes (--wait returns)" eval '((FULL_RC == 0))'
 check "... --wait said it replaces them in batches" grep -q "in batches (no room beside" "$WORK/full.err"
