@@ -77,6 +77,29 @@ Response remove(const Context& ctx, const Request& req) {
   return jsonObject(200, *result);
 }
 
+// POST .../cordon and .../uncordon: whether the scheduler may place new pods
+// on the node (spec.unschedulable, kept across the agent's re-registering);
+// the pods already there stay. Answers the node.
+Response setUnschedulable(const Context& ctx, const Request& req, bool unschedulable) {
+  auto k = nodeKeys(req);
+  if (!k.isOk()) return Response::error(k.status());
+  const std::string& name = req.param("node");
+  auto result = retryCas(ctx, nodeWhat(name), [&]() -> StatusOr<std::optional<bool>> {
+    auto node = readObject<Node>(*ctx.store, k->info, nodeWhat(name));
+    if (!node.isOk()) return node.status();
+    if (node->spec.unschedulable == unschedulable) return std::optional<bool>(false);
+    node->spec.unschedulable = unschedulable;
+    node->meta.updated = ctx.now();
+    auto rev = commit(
+        ctx, {{storage::Op::Type::kPut, k->info, encodeForStore(*node), node->meta.revision}});
+    if (!rev.isOk()) return rev.status();
+    if (!*rev) return std::optional<bool>();
+    return std::optional<bool>(true);
+  });
+  if (!result.isOk()) return Response::error(result.status());
+  return get(ctx, req);
+}
+
 // Appends `"key":value` to one map of the spec answer; a stored value that
 // is not JSON is skipped (it would break the whole answer).
 void addItem(std::string& out, std::string_view key, const storage::Object& o) {
@@ -95,14 +118,12 @@ void addItem(std::string& out, std::string_view key, const storage::Object& o) {
 // every endpoint by selflink). With `networkSince` > 0 (the revision of an
 // answer the node holds) the network is a delta: only the subnets and
 // endpoints changed after it are written out, and "network" lists the keys
-// of all there are (so the node also sees what was removed). The stored bytes are copied in (checked to be
-// JSON, not decoded and re-encoded: a node of many pods is polled after
-// every change). The node's own listing comes first and gives the answer's
-// revision: the cluster's, listed after it, hold at least its state, so a
-// change after that revision is never missed (one made between the
-// listings wakes the next wait once more, harmlessly).
-StatusOr<std::string> specBody(const Context& ctx, const std::string& name,
-                               int64_t networkSince) {
+// of all there are (so the node also sees what was removed). The stored bytes are copied in
+// (checked to be JSON, not decoded and re-encoded: a node of many pods is polled after every
+// change). The node's own listing comes first and gives the answer's revision: the cluster's,
+// listed after it, hold at least its state, so a change after that revision is never missed (one
+// made between the listings wakes the next wait once more, harmlessly).
+StatusOr<std::string> specBody(const Context& ctx, const std::string& name, int64_t networkSince) {
   auto prefix = keys::nodeManifestsPrefix(name);
   if (!prefix.isOk()) return prefix.status();
   auto l = ctx.store->list(*prefix);
@@ -370,6 +391,10 @@ void registerNodeRoutes(Routes& routes, const Context& ctx, NodeSpecWaiters& wai
   routes.get("/cluster/node", [c](const Request&) { return list(*c); });
   routes.get("/cluster/node/{node}", [c](const Request& r) { return get(*c, r); });
   routes.del("/cluster/node/{node}", [c](const Request& r) { return remove(*c, r); });
+  routes.post("/cluster/node/{node}/cordon",
+              [c](const Request& r) { return setUnschedulable(*c, r, true); });
+  routes.post("/cluster/node/{node}/uncordon",
+              [c](const Request& r) { return setUnschedulable(*c, r, false); });
   routes.get("/cluster/node/{node}/spec", [c, w](const Request& r) { return spec(*c, *w, r); });
   routes.put("/cluster/node/{node}/meta", [c](const Request& r) { return registerNode(*c, r); });
   routes.put("/cluster/node/{node}/status", [c](const Request& r) { return reportStatus(*c, r); });

@@ -279,6 +279,26 @@ TEST_F(CrudTest, NamespaceDeleteCascadesInOneTransaction) {
   EXPECT_TRUE(store_->get("/manifest/node/n1/pod/demo2:web:d1:p1").isOk());
 }
 
+// cordon / uncordon set spec.unschedulable, which a re-registering agent
+// does not undo; a missing node is 404.
+TEST_F(CrudTest, NodeCordonAndUncordon) {
+  EXPECT_EQ(send("POST", "/cluster/node/n1/cordon").status, 404);
+  ASSERT_EQ(send("PUT", "/cluster/node/n1/meta", R"({"info":{"os":"linux"}})").status, 200);
+  auto r = send("POST", "/cluster/node/n1/cordon");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json(r)["spec"]["unschedulable"], true);
+  const std::string before = storeSnapshot();
+  EXPECT_EQ(send("POST", "/cluster/node/n1/cordon").status, 200);
+  EXPECT_EQ(storeSnapshot(), before) << "cordoning twice writes nothing";
+  ASSERT_EQ(send("PUT", "/cluster/node/n1/meta", R"({"info":{"os":"linux"}})").status, 200);
+  EXPECT_EQ(getJson("/cluster/node/n1")["spec"]["unschedulable"], true) << "kept on re-register";
+  r = send("POST", "/cluster/node/n1/uncordon");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const Json spec = json(r)["spec"];  // all defaults: left out
+  EXPECT_TRUE(spec.is_null() || !spec.value("unschedulable", false)) << r.body;
+  EXPECT_EQ(send("POST", "/cluster/node/Bad_Name/cordon").status / 100, 4);
+}
+
 TEST_F(CrudTest, NodeRegistersReportsAndIsRemoved) {
   EXPECT_EQ(getJson("/cluster/node"), Json::array());
   EXPECT_EQ(send("GET", "/cluster/node/n1").status, 404);

@@ -237,6 +237,26 @@ TEST_F(ServicesLoopTest, ACrashLoopingDeploymentIsRevertedAtOnce) {
   EXPECT_NE(stored().status.message.find("container main restarted 3 times"), std::string::npos);
 }
 
+// A cordoned node gets no new pods; the ones on it stay.
+TEST_F(ServicesLoopTest, ACordonedNodeGetsNoNewPods) {
+  h_.putService(LoopHarness::service("demo", "web", 2));
+  h_.pass();
+  readyAll();
+  types::Node n1;
+  n1.meta.name = "n1";
+  n1.spec.unschedulable = true;
+  h_.put(*keys::nodeKey("n1", keys::Part::kInfo), n1);
+  h_.putNode("n2");
+  h_.pass();
+  auto svc = LoopHarness::service("demo", "web", 4);
+  h_.putService(svc);
+  h_.pass();
+  int onN1 = 0, onN2 = 0;
+  for (const auto& p : pods()) (p.status.node == "n1" ? onN1 : onN2) += 1;
+  EXPECT_EQ(onN1, 2) << "the pods already there stay";
+  EXPECT_EQ(onN2, 2) << "the new ones go elsewhere";
+}
+
 // Past the history limit (10 by default) the oldest retired deployments go.
 TEST_F(ServicesLoopTest, TheHistoryKeepsTheLastTenReplacedDeployments) {
   auto svc = LoopHarness::service("demo", "web", 1);
