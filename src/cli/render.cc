@@ -23,8 +23,10 @@ std::string plainNumber(int64_t n) { return std::to_string(n); }
 
 // Online nodes the pod range has no subnet for are not ready for pods.
 std::string nodeState(const types::Node& n) {
-  if (!n.status.online) return "offline";
-  return n.spec.network.message.empty() ? "online" : "not ready";
+  std::string state = !n.status.online                 ? "offline"
+                      : n.spec.network.message.empty() ? "online"
+                                                       : "not ready";
+  return n.spec.unschedulable ? state + ", cordoned" : state;
 }
 
 }  // namespace

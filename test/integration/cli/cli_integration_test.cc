@@ -265,8 +265,9 @@ TEST_F(CliIntegrationTest, DryRunAndDiffChangeNothing) {
     return lb(args);
   };
   ASSERT_EQ(lbAt({"namespace", "create", "plan"}).code, 0);
-  fs::path file = writeFile("plan.yaml", lb::testing::joinDocuments({lb::testing::kServiceYaml,
-                                                                     lb::testing::kSecretYaml}));
+  fs::path file =
+      writeFile("plan.yaml",
+                lb::testing::joinDocuments({lb::testing::kServiceYaml, lb::testing::kSecretYaml}));
 
   auto fresh = lbAt({"namespace", "diff", "plan", "-f", file.string()});
   EXPECT_EQ(fresh.code, 1) << fresh.err;
@@ -291,8 +292,8 @@ TEST_F(CliIntegrationTest, DryRunAndDiffChangeNothing) {
   fs::path changed = writeFile("plan2.yaml", lb::testing::joinDocuments({scaled, secret}));
   auto diff = lbAt({"namespace", "diff", "plan", "-f", changed.string()});
   EXPECT_EQ(diff.code, 1) << diff.err;
-  EXPECT_HAS(diff.out, "--- plan/Service/web (stored)\n+++ plan/Service/web (" +
-                           changed.string() + ")\n");
+  EXPECT_HAS(diff.out,
+             "--- plan/Service/web (stored)\n+++ plan/Service/web (" + changed.string() + ")\n");
   EXPECT_HAS(diff.out, "-  replicas: 2\n+  replicas: 4\n");
   EXPECT_HAS(diff.out, "*** (before)");
   EXPECT_HAS(diff.out, "*** (after)");
@@ -403,6 +404,22 @@ TEST_F(CliInspectTest, ShowsTheServiceVipAndTheNodePodSubnet) {
   auto shown = lb({"node", "inspect", "host-1"});
   EXPECT_OK(shown);
   EXPECT_HAS(squeeze(shown.out), "POD SUBNET 10.244.3.0/24\n");
+}
+
+// `lb node cordon|uncordon`: the node's schedulable flag, shown by inspect.
+TEST_F(CliInspectTest, CordonAndUncordonANode) {
+  ASSERT_EQ(send("PUT", "/cluster/node/host-1/meta", R"({"info":{"os":"linux"}})").status, 200);
+  auto cordon = lb({"node", "cordon", "host-1"});
+  EXPECT_OK(cordon);
+  EXPECT_EQ(cordon.out, "Node `host-1` is cordoned: no new pods are placed on it\n");
+  EXPECT_HAS(squeeze(lb({"node", "inspect", "host-1"}).out), "SCHEDULABLE no");
+  auto uncordon = lb({"node", "uncordon", "host-1"});
+  EXPECT_OK(uncordon);
+  EXPECT_EQ(uncordon.out, "Node `host-1` is schedulable again\n");
+  EXPECT_HAS(squeeze(lb({"node", "inspect", "host-1"}).out), "SCHEDULABLE yes");
+  auto missing = lb({"node", "cordon", "nowhere"});
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_HAS(missing.err, "node 'nowhere' not found");
 }
 
 }  // namespace

@@ -357,5 +357,14 @@ TEST(RenderTest, NodeWithoutASubnetIsNotReady) {
   EXPECT_NE(renderNode(n, kNow).find("STATUS        offline\n"), std::string::npos);
 }
 
+TEST(RenderTest, ACordonedNodeSaysSo) {
+  auto n = node();
+  n.spec.unschedulable = true;
+  EXPECT_NE(renderNodeList({n}, kNow).find("online, cordoned"), std::string::npos);
+  const std::string text = renderNode(n, kNow);
+  EXPECT_NE(text.find("online, cordoned\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("SCHEDULABLE   no\n"), std::string::npos) << text;
+}
+
 }  // namespace
 }  // namespace lb::cli
