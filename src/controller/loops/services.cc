@@ -1,7 +1,7 @@
 #include "controller/loops/services.h"
 
 #include <algorithm>
-#include <tuple>
+#include <string_view>
 
 #include "lastbackend/common/clock.h"
 #include "lastbackend/common/logging.h"
@@ -36,8 +36,10 @@ int maxUnavailable(const Service& svc) {
 int maxSurge(const Service& svc) {
   return svc.spec.strategy.surge.value_or(quarter(svc.spec.replicas));
 }
+// A failed deployment's message starts so (revertIfFailed), also once retired.
+constexpr std::string_view kFailed = "failed: ";
 bool failed(const Deployment& d) {
-  return d.status.state == State::kError && d.status.message.rfind("failed: ", 0) == 0;
+  return d.status.state == State::kError && d.status.message.starts_with(kFailed);
 }
 
 // Restarts of one container that make a new deployment crash-looping.
@@ -283,9 +285,9 @@ bool ServicesLoop::revertIfFailed(const Service& svc, const std::string& cur,
                                   const std::string& serving, const PodCounts& cc) {
   Deployment dep = ctx_.cache.deployments()[cur];
   if (failed(dep)) return false;
-  const auto deadline = svc.spec.strategy.deadline > 0
-                            ? std::chrono::milliseconds(svc.spec.strategy.deadline * 1000LL)
-                            : ctx_.options.rolloutDeadline;
+  const std::chrono::milliseconds deadline = svc.spec.strategy.deadline > 0
+                                                 ? std::chrono::seconds(svc.spec.strategy.deadline)
+                                                 : ctx_.options.rolloutDeadline;
   std::string why;
   if (cc.restarts >= kCrashLoopRestarts) {
     why = "crash-looping (" + cc.restarted + ")";
@@ -309,7 +311,7 @@ bool ServicesLoop::revertIfFailed(const Service& svc, const std::string& cur,
   const bool revertible = !(old.spec.template_ == svc.spec.template_);
   dep.status.state = State::kError;
   dep.status.message =
-      "failed: " + why +
+      std::string(kFailed) + why +
       (revertible ? "; reverted to " + old.meta.name
                   : "; a changed secret or config its env takes caused it, so there is no spec "
                     "to revert to; deployment " +
@@ -325,6 +327,22 @@ bool ServicesLoop::revertIfFailed(const Service& svc, const std::string& cur,
   ctx_.batch.putObject(*keys::objectKey(keys::Collection::kService, svc.meta.selflink), next);
   ctx_.cache.services()[svc.meta.selflink] = std::move(next);
   return true;
+}
+
+// When the current deployment is one a failed rollout was reverted to: what
+// the (last) failed deployment says, for the service's status; else "".
+std::string ServicesLoop::revertedFrom(const std::string& curName,
+                                       const std::vector<std::string>& deps) {
+  const std::string suffix = "; reverted to " + curName;
+  const Deployment* last = nullptr;
+  for (const auto& d : deps) {
+    auto it = ctx_.cache.deployments().find(d);
+    if (it == ctx_.cache.deployments().end()) continue;
+    const std::string& m = it->second.status.message;
+    if (!m.starts_with(kFailed) || !m.ends_with(suffix)) continue;
+    if (!last || it->second.meta.updated > last->meta.updated) last = &it->second;
+  }
+  return last ? "deployment " + last->meta.name + " " + last->status.message : "";
 }
 
 Loop::SteadyTime ServicesLoop::nextTick() const {
@@ -456,19 +474,7 @@ void ServicesLoop::reconcile(const std::string& sl) {
   const std::string curName = detail::selflinkName(cur);
   if (ready) {
     st.state = State::kReady;
-    // Reverted to this one: the failed deployment says why (the last one).
-    const std::string suffix = "; reverted to " + curName;
-    const Deployment* last = nullptr;
-    for (const auto& d : deps) {
-      auto it = ctx_.cache.deployments().find(d);
-      if (it == ctx_.cache.deployments().end()) continue;
-      const std::string& m = it->second.status.message;
-      if (m.rfind("failed: ", 0) != 0 || m.size() < suffix.size() ||
-          m.compare(m.size() - suffix.size(), suffix.size(), suffix) != 0)
-        continue;
-      if (!last || it->second.meta.updated > last->meta.updated) last = &it->second;
-    }
-    if (last) st.message = "deployment " + last->meta.name + " " + last->status.message;
+    st.message = revertedFrom(curName, deps);
   } else if (cc.errored > 0) {
     st.state = State::kError;
     st.message =

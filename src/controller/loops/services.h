@@ -44,6 +44,7 @@ class ServicesLoop final : public Loop {
                         const std::vector<std::string>& deps);
   int podTarget(const types::Service& svc, const std::string& cur,
                 const std::vector<std::string>& deps);
+  std::string revertedFrom(const std::string& curName, const std::vector<std::string>& deps);
   bool revertIfFailed(const types::Service& svc, const std::string& cur, const std::string& serving,
                       const PodCounts& cc);
   std::string makeRoom(const types::Service& svc, const std::string& cur,
