@@ -346,8 +346,13 @@ LB_FIELDS(NodeNetwork) {
   v("cidr", o.cidr);
   v("message", o.message);
 }
+LB_FIELDS(NodeDrain) {
+  v("state", o.state);
+  v("pods", o.pods);
+}
 LB_FIELDS(NodeSpec) {
   v("unschedulable", o.unschedulable);
+  v("drain", o.drain);
   v("network", o.network);
 }
 LB_FIELDS(NodeStatus) {

@@ -37,8 +37,19 @@ struct NodeNetwork {
   bool operator==(const NodeNetwork&) const = default;
 };
 
+// `lb node drain`: the api starts it (state "draining", with unschedulable
+// set); the controller moves the node's pods elsewhere, new before old,
+// keeps `pods` at how many are left and says "drained" when none is.
+// Uncordoning ends it.
+struct NodeDrain {
+  std::string state;  // "", "draining" or "drained"
+  int pods = 0;       // pods still on the node
+  bool operator==(const NodeDrain&) const = default;
+};
+
 struct NodeSpec {
   bool unschedulable = false;
+  NodeDrain drain;
   NodeNetwork network;
   bool operator==(const NodeSpec&) const = default;
 };

@@ -77,18 +77,31 @@ Response remove(const Context& ctx, const Request& req) {
   return jsonObject(200, *result);
 }
 
-// POST .../cordon and .../uncordon: whether the scheduler may place new pods
-// on the node (spec.unschedulable, kept across the agent's re-registering);
-// the pods already there stay. Answers the node.
-Response setUnschedulable(const Context& ctx, const Request& req, bool unschedulable) {
+// POST .../cordon, .../uncordon and .../drain: what the scheduler may do
+// with the node, kept in its spec (which the agent's re-registering keeps).
+// cordon: no new pods there, the pods on it stay; drain: cordon, and the
+// controller moves its pods elsewhere (spec.drain); uncordon ends both.
+// Answers the node; a call that changes nothing writes nothing.
+enum class Schedule { kCordon, kUncordon, kDrain };
+
+Response setSchedule(const Context& ctx, const Request& req, Schedule what) {
   auto k = nodeKeys(req);
   if (!k.isOk()) return Response::error(k.status());
   const std::string& name = req.param("node");
   auto result = retryCas(ctx, nodeWhat(name), [&]() -> StatusOr<std::optional<bool>> {
     auto node = readObject<Node>(*ctx.store, k->info, nodeWhat(name));
     if (!node.isOk()) return node.status();
-    if (node->spec.unschedulable == unschedulable) return std::optional<bool>(false);
-    node->spec.unschedulable = unschedulable;
+    types::NodeSpec spec = node->spec;
+    spec.unschedulable = what != Schedule::kUncordon;
+    if (what == Schedule::kUncordon) spec.drain = {};
+    if (what == Schedule::kDrain && spec.drain.state.empty()) {
+      // The pods there now (the controller keeps the count from here on).
+      auto pods = ctx.store->list(*keys::nodeManifestsPrefix(name, keys::ManifestKind::kPod));
+      if (!pods.isOk()) return pods.status();
+      spec.drain = {"draining", static_cast<int>(pods->items.size())};
+    }
+    if (spec == node->spec) return std::optional<bool>(false);
+    node->spec = std::move(spec);
     node->meta.updated = ctx.now();
     auto rev = commit(
         ctx, {{storage::Op::Type::kPut, k->info, encodeForStore(*node), node->meta.revision}});
@@ -392,9 +405,11 @@ void registerNodeRoutes(Routes& routes, const Context& ctx, NodeSpecWaiters& wai
   routes.get("/cluster/node/{node}", [c](const Request& r) { return get(*c, r); });
   routes.del("/cluster/node/{node}", [c](const Request& r) { return remove(*c, r); });
   routes.post("/cluster/node/{node}/cordon",
-              [c](const Request& r) { return setUnschedulable(*c, r, true); });
+              [c](const Request& r) { return setSchedule(*c, r, Schedule::kCordon); });
   routes.post("/cluster/node/{node}/uncordon",
-              [c](const Request& r) { return setUnschedulable(*c, r, false); });
+              [c](const Request& r) { return setSchedule(*c, r, Schedule::kUncordon); });
+  routes.post("/cluster/node/{node}/drain",
+              [c](const Request& r) { return setSchedule(*c, r, Schedule::kDrain); });
   routes.get("/cluster/node/{node}/spec", [c, w](const Request& r) { return spec(*c, *w, r); });
   routes.put("/cluster/node/{node}/meta", [c](const Request& r) { return registerNode(*c, r); });
   routes.put("/cluster/node/{node}/status", [c](const Request& r) { return reportStatus(*c, r); });

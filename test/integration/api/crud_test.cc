@@ -297,6 +297,20 @@ TEST_F(CrudTest, NodeCordonAndUncordon) {
   const Json spec = json(r)["spec"];  // all defaults: left out
   EXPECT_TRUE(spec.is_null() || !spec.value("unschedulable", false)) << r.body;
   EXPECT_EQ(send("POST", "/cluster/node/Bad_Name/cordon").status / 100, 4);
+
+  // drain cordons and starts a drain, counting the node's pods; uncordon ends it.
+  ASSERT_TRUE(store_->set("/manifest/node/n1/pod/demo:web:d1:p1", "{}").isOk());
+  r = send("POST", "/cluster/node/n1/drain");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json(r)["spec"]["unschedulable"], true);
+  EXPECT_EQ(json(r)["spec"]["drain"]["state"], "draining");
+  EXPECT_EQ(json(r)["spec"]["drain"]["pods"], 1);
+  EXPECT_EQ(send("POST", "/cluster/node/n1/cordon").status, 200);
+  EXPECT_EQ(getJson("/cluster/node/n1")["spec"]["drain"]["state"], "draining")
+      << "cordoning a draining node leaves the drain on";
+  r = send("POST", "/cluster/node/n1/uncordon");
+  EXPECT_FALSE(json(r)["spec"].contains("drain")) << r.body;
+  EXPECT_EQ(send("POST", "/cluster/node/n2/drain").status, 404);
 }
 
 TEST_F(CrudTest, NodeRegistersReportsAndIsRemoved) {
