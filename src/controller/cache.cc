@@ -336,6 +336,11 @@ bool Cache::nodeUsable(const std::string& name) const {
   return info != nodeInfo_.end() && status != nodeStatus_.end() && status->second.online;
 }
 
+bool Cache::nodeDraining(const std::string& name) const {
+  auto info = nodeInfo_.find(name);
+  return info != nodeInfo_.end() && !info->second.spec.drain.state.empty();
+}
+
 void Cache::nodeChanged(Kind kind, const std::string& name) {
   auto info = nodeInfo_.find(name);
   const bool usable = nodeUsable(name);

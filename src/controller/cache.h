@@ -93,6 +93,8 @@ class Cache {
   void pruneTombstones(int64_t watchRev);
 
   bool nodeUsable(const std::string& name) const;
+  // Being drained (`lb node drain`): its pods move elsewhere.
+  bool nodeDraining(const std::string& name) const;
 
   std::map<std::string, types::Service>& services() { return services_; }
   std::map<std::string, types::Deployment>& deployments() { return deployments_; }

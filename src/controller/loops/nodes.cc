@@ -97,9 +97,7 @@ bool NodesLoop::heartbeatStale(const types::NodeStatus& s) const {
   return ctx_.clock.now() - *hb > ctx_.options.nodeOfflineTimeout;
 }
 
-Loop::SteadyTime NodesLoop::nextTick() const {
-  return lastHealth_ + ctx_.options.healthInterval;
-}
+Loop::SteadyTime NodesLoop::nextTick() const { return lastHealth_ + ctx_.options.healthInterval; }
 
 void NodesLoop::tick(SteadyTime now) {
   if (now - lastHealth_ < ctx_.options.healthInterval) return;
@@ -186,9 +184,28 @@ void NodesLoop::write(const std::string& name, Manifests want) {
   }
 }
 
+// A draining node's spec.drain: how many pods are still on it, "drained"
+// once none is (in its info key, as the pod subnet).
+void NodesLoop::reportDrain(const std::string& name) {
+  auto info = ctx_.cache.nodeInfo().find(name);
+  if (info == ctx_.cache.nodeInfo().end() || info->second.spec.drain.state.empty()) return;
+  auto pods = ctx_.cache.podsByNode().find(name);
+  types::NodeDrain want;
+  want.pods = pods == ctx_.cache.podsByNode().end() ? 0 : static_cast<int>(pods->second.size());
+  want.state = want.pods > 0 ? "draining" : "drained";
+  if (info->second.spec.drain == want) return;
+  if (want.pods == 0) spdlog::info("controller: node '{}' is drained", name);
+  types::Node next = info->second;
+  next.spec.drain = want;
+  next.meta.updated = ctx_.now();
+  ctx_.batch.putObject(*keys::nodeKey(name, keys::Part::kInfo), next);
+  ctx_.cache.setNodeInfo(name, std::move(next));
+}
+
 void NodesLoop::reconcile(const std::string& name) {
   markOfflineIfStale(name);
   write(name, wanted(name));
+  reportDrain(name);
 }
 
 }  // namespace lb::controller::loops

@@ -5,6 +5,7 @@
 // its manifests (/manifest/node/<node>/...) equal to what it should run:
 // its pods and the secrets, configs, volumes (and, if enabled, endpoints)
 // they reference; nothing at all unless the node is registered and online.
+// A draining node's spec.drain counts the pods left on it.
 
 #include <map>
 #include <optional>
@@ -33,6 +34,7 @@ class NodesLoop final : public Loop {
 
   bool heartbeatStale(const types::NodeStatus& s) const;
   void markOfflineIfStale(const std::string& name);
+  void reportDrain(const std::string& name);
   Manifests wanted(const std::string& name);
   void write(const std::string& name, Manifests want);
   std::string podManifest(const std::string& name, const std::string& sl);

@@ -35,8 +35,9 @@ void PodsLoop::onChange(const Change& c) {
     return;
   }
   if (c.usable > 0) pendingRetry_ = true;
-  if (c.usable >= 0) return;
-  // Its pods are lost: their services reschedule them.
+  const bool draining = c.kind == Kind::kNodeInfo && ctx_.cache.nodeDraining(std::string(c.id));
+  if (c.usable >= 0 && !draining) return;
+  // Its pods are lost or leave: their services replace them.
   auto pods = ctx_.cache.podsByNode().find(std::string(c.id));
   if (pods == ctx_.cache.podsByNode().end()) return;
   for (const auto& sl : pods->second) ctx_.queue.enqueue('s', detail::selflinkPrefix(sl, 2));
@@ -144,17 +145,39 @@ Pod PodsLoop::newPod(const types::Deployment& dep) {
   return p;
 }
 
+// Pods on a draining node leave new-before-old: each goes once the
+// deployment has its replicas ready without it, when it serves nothing (not
+// ready), or when its replacement finds no node (the drain does not wait for
+// room that is not there; the replacement waits for it instead).
+void PodsLoop::drain(std::vector<Pod*>& leaving, int ready, int want, int unplaced) {
+  std::stable_sort(leaving.begin(), leaving.end(),
+                   [](const Pod* a, const Pod* b) { return !a->status.ready && b->status.ready; });
+  std::vector<std::string> go;
+  for (const Pod* p : leaving) {
+    if (p->status.ready) {
+      if (ready <= want && unplaced == 0) continue;  // its replacement is not ready yet
+      if (ready <= want) unplaced--;
+      ready--;
+    }
+    spdlog::info("controller: pod '{}' leaves draining node '{}'", p->meta.selflink,
+                 p->status.node);
+    go.push_back(p->meta.selflink);
+  }
+  for (const auto& sl : go) remove(sl);
+}
+
 std::string PodsLoop::scale(const types::Deployment& dep) {
   const std::string depSl = dep.meta.selflink;
   auto& pods = ctx_.cache.pods();
-  std::vector<Pod*> live;
+  std::vector<Pod*> live, leaving;
   std::vector<std::string> lost;
   forPrefix(pods, depSl + ":", [&](const std::string& sl, Pod& p) {
     if (!p.status.node.empty() && !ctx_.cache.nodeUsable(p.status.node)) {
       lost.push_back(sl);
-    } else {
-      live.push_back(&p);
+      return;
     }
+    (!p.status.node.empty() && ctx_.cache.nodeDraining(p.status.node) ? leaving : live)
+        .push_back(&p);
   });
   for (const auto& sl : lost) {
     spdlog::info("controller: pod '{}' lost with node '{}'; replacing it", sl,
@@ -163,6 +186,9 @@ std::string PodsLoop::scale(const types::Deployment& dep) {
   }
   const int want = std::max(dep.spec.replicas, 0);
   scaleDown(live, want);
+  int ready = 0;
+  for (const auto* group : {&live, &leaving})
+    for (const Pod* p : *group) ready += p->status.ready ? 1 : 0;
   const auto req = podRequest(dep.spec.template_, ctx_.options.requestDefaults);
   std::string reason;
   auto place = [&] {
@@ -174,6 +200,7 @@ std::string PodsLoop::scale(const types::Deployment& dep) {
   for (Pod* p : live) {
     if (p->status.node.empty()) waiting.push_back(p->meta.selflink);
   }
+  int unplaced = 0;
   for (const auto& sl : waiting) {
     Pod p = pods[sl];
     auto placed = place();
@@ -182,6 +209,7 @@ std::string PodsLoop::scale(const types::Deployment& dep) {
       p.status.message.clear();
       p.status.state = State::kProvision;
     } else {
+      unplaced++;
       reason = placed.reason;
       if (p.status.message == reason) continue;
       p.status.message = reason;
@@ -194,6 +222,7 @@ std::string PodsLoop::scale(const types::Deployment& dep) {
     Pod p = newPod(dep);
     auto placed = place();
     if (placed.node.empty()) {
+      unplaced++;
       reason = placed.reason;
       p.status.message = reason;
     } else {
@@ -201,6 +230,7 @@ std::string PodsLoop::scale(const types::Deployment& dep) {
     }
     put(std::move(p));
   }
+  if (!leaving.empty()) drain(leaving, ready, want, unplaced);
   return reason;
 }
 

@@ -1,9 +1,9 @@
 #pragma once
 
 // Pods and scheduling: keeps a deployment at its replica count (placing new
-// pods with the scheduler, replacing pods lost with their node, scaling
-// down in a fixed order) and retries unscheduled pods when capacity frees
-// up. It has no work keys of its own: a pod belongs to its service's key
+// pods with the scheduler, replacing pods lost with their node, moving pods
+// off a draining node new-before-old, scaling down in a fixed order) and retries unscheduled pods
+// when capacity frees up. It has no work keys of its own: a pod belongs to its service's key
 // ("s/"), which calls in here.
 
 #include <string>
@@ -45,6 +45,7 @@ class PodsLoop final : public Loop {
   void remove(const std::string& sl);
   void put(types::Pod p);
   void scaleDown(std::vector<types::Pod*>& live, int want);
+  void drain(std::vector<types::Pod*>& leaving, int ready, int want, int unplaced);
   types::Pod newPod(const types::Deployment& dep);
 
   Context& ctx_;

@@ -409,7 +409,7 @@ void ServicesLoop::updateDeploymentStatus(const std::string& depSl, const PodCou
   const int want = d.spec.replicas;
   types::DeploymentStatus s;
   s.replicas = {c.total, c.provision, c.ready, c.errored};
-  if (c.total == want && c.ready == want) {
+  if (c.ready >= want) {  // more while a drain moves pods: the replacements start
     s.state = State::kReady;
   } else if (c.errored > 0) {
     s.state = State::kError;

@@ -257,6 +257,82 @@ TEST_F(ServicesLoopTest, ACordonedNodeGetsNoNewPods) {
   EXPECT_EQ(onN2, 2) << "the new ones go elsewhere";
 }
 
+// Drain moves a node's pods elsewhere new-before-old: each old pod stays
+// until a replacement is ready, so the service never has fewer ready pods
+// than its replicas; then the node is empty and says "drained".
+TEST_F(ServicesLoopTest, DrainMovesPodsNewBeforeOld) {
+  h_.putService(LoopHarness::service("demo", "web", 3));
+  h_.pass();
+  readyAll();
+  h_.putNode("n2");
+  types::Node n1 = *h_.get<types::Node>(*keys::nodeKey("n1", keys::Part::kInfo));
+  n1.spec.unschedulable = true;
+  n1.spec.drain.state = "draining";
+  h_.put(*keys::nodeKey("n1", keys::Part::kInfo), n1);
+  h_.pass();
+  auto onNode = [&](const std::string& node, bool readyOnly) {
+    int n = 0;
+    for (const auto& p : pods()) n += p.status.node == node && (!readyOnly || p.status.ready);
+    return n;
+  };
+  EXPECT_EQ(onNode("n1", true), 3) << "the old pods serve until replacements are ready";
+  EXPECT_EQ(onNode("n2", false), 3) << "replacements placed on the other node";
+  auto drain = [&] {
+    return h_.get<types::Node>(*keys::nodeKey("n1", keys::Part::kInfo))->spec.drain;
+  };
+  EXPECT_EQ(drain().state, "draining");
+  EXPECT_EQ(drain().pods, 3);
+  EXPECT_EQ(stored().status.state, types::State::kReady) << stored().status.message;
+
+  // One replacement ready: one old pod goes, never fewer than 3 ready.
+  for (const auto& p : pods()) {
+    if (p.status.node == "n2") {
+      h_.markReady(p, "172.17.1.2");
+      break;
+    }
+  }
+  h_.pass();
+  EXPECT_EQ(onNode("n1", true) + onNode("n2", true), 3);
+  EXPECT_EQ(onNode("n1", false), 2);
+  EXPECT_EQ(drain().pods, 2);
+
+  int ip = 3;
+  for (const auto& p : pods())
+    if (!p.status.ready) h_.markReady(p, "172.17.1." + std::to_string(ip++));
+  h_.pass();
+  h_.pass();
+  EXPECT_EQ(onNode("n1", false), 0);
+  EXPECT_EQ(onNode("n2", true), 3);
+  EXPECT_EQ(drain().state, "drained");
+  EXPECT_EQ(drain().pods, 0);
+  EXPECT_EQ(stored().status.state, types::State::kReady);
+}
+
+// With no other node to move to, the drain still empties the node: the
+// replacement waits for room (the drain does not wait for room that is not
+// there).
+TEST_F(ServicesLoopTest, DrainWithNoRoomElsewhereStillEmptiesTheNode) {
+  h_.putService(LoopHarness::service("demo", "web", 2));
+  h_.pass();
+  readyAll();
+  types::Node n1 = *h_.get<types::Node>(*keys::nodeKey("n1", keys::Part::kInfo));
+  n1.spec.unschedulable = true;
+  n1.spec.drain.state = "draining";
+  h_.put(*keys::nodeKey("n1", keys::Part::kInfo), n1);
+  h_.pass();
+  h_.pass();
+  ASSERT_EQ(pods().size(), 2u);
+  for (const auto& p : pods()) {
+    EXPECT_TRUE(p.status.node.empty()) << p.meta.name << " on " << p.status.node;
+    EXPECT_NE(p.status.message.find("unschedulable"), std::string::npos) << p.status.message;
+  }
+  EXPECT_EQ(h_.get<types::Node>(*keys::nodeKey("n1", keys::Part::kInfo))->spec.drain.state,
+            "drained");
+  h_.putNode("n2");
+  h_.after(std::chrono::seconds(1));
+  for (const auto& p : pods()) EXPECT_EQ(p.status.node, "n2");
+}
+
 // Past the history limit (10 by default) the oldest retired deployments go.
 TEST_F(ServicesLoopTest, TheHistoryKeepsTheLastTenReplacedDeployments) {
   auto svc = LoopHarness::service("demo", "web", 1);
