@@ -35,6 +35,7 @@ struct Args {
   bool follow = false;
   int tail = -1;
   bool wait = false;
+  bool noWait = false;    // `lb node drain`, which waits unless told not to
   int waitTimeout = 300;  // seconds
   bool dryRun = false;
   std::string deployment;  // `lb service rollback`'s target

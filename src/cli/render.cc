@@ -21,11 +21,17 @@ std::string capacity(int64_t allocated, int64_t total, std::string (*fmt)(int64_
 
 std::string plainNumber(int64_t n) { return std::to_string(n); }
 
-// Online nodes the pod range has no subnet for are not ready for pods.
+// Online nodes the pod range has no subnet for are not ready for pods; a
+// cordoned node says so, a drained or draining one how far it is.
 std::string nodeState(const types::Node& n) {
   std::string state = !n.status.online                 ? "offline"
                       : n.spec.network.message.empty() ? "online"
                                                        : "not ready";
+  const auto& drain = n.spec.drain;
+  if (drain.state == "draining")
+    return state + ", draining (" + std::to_string(drain.pods) + " pod" +
+           (drain.pods == 1 ? "" : "s") + " left)";
+  if (!drain.state.empty()) return state + ", " + drain.state;
   return n.spec.unschedulable ? state + ", cordoned" : state;
 }
 

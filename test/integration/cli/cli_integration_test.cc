@@ -420,6 +420,18 @@ TEST_F(CliInspectTest, CordonAndUncordonANode) {
   auto missing = lb({"node", "cordon", "nowhere"});
   EXPECT_EQ(missing.code, 1);
   EXPECT_HAS(missing.err, "node 'nowhere' not found");
+
+  // No controller here: the drain starts and (--no-wait) is not waited for;
+  // waiting, it times out naming the pods left.
+  auto started = lb({"node", "drain", "host-1", "--no-wait"});
+  EXPECT_OK(started);
+  EXPECT_HAS(started.out, "Node `host-1` is cordoned and draining");
+  EXPECT_HAS(squeeze(lb({"node", "ls"}).out), "draining (0 pods left)");
+  auto waited = lb({"node", "drain", "host-1", "--timeout", "1"});
+  EXPECT_EQ(waited.code, 1);
+  EXPECT_HAS(waited.err, "node 'host-1' not drained after 1 s (--timeout)");
+  EXPECT_OK(lb({"node", "uncordon", "host-1"}));
+  EXPECT_HAS(squeeze(lb({"node", "inspect", "host-1"}).out), "SCHEDULABLE yes");
 }
 
 }  // namespace

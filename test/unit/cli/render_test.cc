@@ -366,5 +366,15 @@ TEST(RenderTest, ACordonedNodeSaysSo) {
   EXPECT_NE(text.find("SCHEDULABLE   no\n"), std::string::npos) << text;
 }
 
+TEST(RenderTest, ADrainingNodeSaysHowFarItIs) {
+  auto n = node();
+  n.spec.unschedulable = true;
+  n.spec.drain = {"draining", 3};
+  EXPECT_NE(renderNodeList({n}, kNow).find("online, draining (3 pods left)"), std::string::npos);
+  n.spec.drain = {"drained", 0};
+  EXPECT_NE(renderNode(n, kNow).find("online, drained\n"), std::string::npos)
+      << renderNode(n, kNow);
+}
+
 }  // namespace
 }  // namespace lb::cli
