@@ -5,7 +5,8 @@
 # of one host reach pods of another by pod IP (VXLAN, no NAT) and through
 # service VIPs (nftables), which balance over ready pods only and refuse
 # when there is none; hosts joining and leaving change the others' routes;
-# an agent killed with -9 loses no request through a VIP.
+# an agent killed with -9 loses no request through a VIP; a drained node's
+# pods move to the other host, new before old, with no request lost.
 #
 #   scripts/netns-hosts.sh exec 1 DIR test/e2e/multihost.sh BUILD_DIR
 #
@@ -429,6 +430,55 @@ LEAVE_MS=$(($(now_ms) - T0))
 log "host 3's routes gone ${LEAVE_MS} ms after its removal"
 check "7. host 3's subnet gone from hosts 1 and 2's routes" left
 check "7. ... within 3 s" eval '((LEAVE_MS <= 3000))'
+
+# --- drain: a node's 3 pods move to the other host, new before old ----------------------------------
+# Hosts 1 and 2 left. The services pinned to host 2 go first (no drain can
+# move them); with host 1 cordoned, moved's 3 pods all land on host 2; then
+# host 2 is drained while its ready pods and its VIP are polled.
+lb service remove mh srv >/dev/null
+lb service remove mh client2 >/dev/null
+lb node cordon mh-1 >/dev/null
+check "drain: moved (3 pods) applied with host 1 cordoned" apply service moved 3 ""
+check "drain: its 3 pods ready" eventually 60 ready_pods 3 moved
+on_host_2() { [[ $(pod_table moved | awk '$1 == 2' | grep -c .) -eq 3 ]]; }
+check "drain: ... all 3 on host 2" on_host_2
+lb node uncordon mh-1 >/dev/null
+MOVED_VIP=$(vip_of moved)
+ready_count() { pods_json "$1" | jq '[.[] | select(.status.ready == true)] | length'; }
+# While the drain runs: the ready pods of moved (API) and one request
+# through its VIP (client pod), every 200 ms, until $WORK/drain.done exists.
+poll_drain() {
+  while [[ ! -e $WORK/drain.done ]]; do
+    echo "ready $(ready_count moved)"
+    if fetch "http://$MOVED_VIP:80/cgi-bin/who" >/dev/null 2>&1; then echo ok; else echo fail; fi
+    sleep 0.2
+  done
+}
+poll_drain >"$WORK/drain.poll" &
+POLL=$!
+sleep 1
+T0=$(now_ms)
+lb node drain mh-2 --timeout 120 >"$WORK/drain.out" 2>"$WORK/drain.err"
+DRAIN_RC=$?
+DRAIN_MS=$(($(now_ms) - T0))
+sleep 1
+touch "$WORK/drain.done"
+wait "$POLL"
+FEWEST=$(awk '$1 == "ready" {print $2}' "$WORK/drain.poll" | sort -n | head -1)
+FAILS=$(grep -c '^fail$' "$WORK/drain.poll")
+log "drain: rc $DRAIN_RC in ${DRAIN_MS} ms; $(tr '\n' ' ' <"$WORK/drain.err")$(cat "$WORK/drain.out"); fewest ready ${FEWEST:-none}, $FAILS of $(grep -c '^ok$\|^fail$' "$WORK/drain.poll") requests failed"
+check "drain: lb node drain mh-2 finishes, saying the node is drained" \
+  eval '((DRAIN_RC == 0)) && grep -q "^Node \`mh-2\` is drained" "$WORK/drain.out"'
+check "drain: ... reporting the pods left as it goes" grep -Eq "^draining: [0-9]+ pods? left on node \`mh-2\`" "$WORK/drain.err"
+check "drain: moved never had fewer than 3 ready pods" eval '[[ -n $FEWEST ]] && ((FEWEST >= 3))'
+check "drain: its VIP answered every request throughout" eval '((FAILS == 0))'
+on_host_1() { [[ $(pod_table moved | awk '$1 == 1 && $4 == "true"' | grep -c .) -eq 3 ]]; }
+check "drain: moved's 3 pods ready on host 1" on_host_1
+no_pods_left() { [[ -z $(dk 2 ps -q --filter label=io.lastbackend.pod) ]]; }
+check "drain: host 2 runs no pod any more" eventually 20 no_pods_left
+check "drain: lb node ls says mh-2 is drained" eval 'lb node ls | grep -E "^mh-2 " | grep -q "drained"'
+check "drain: lb node uncordon mh-2 makes it schedulable again" \
+  eval 'lb node uncordon mh-2 >/dev/null && lb node inspect mh-2 | grep -Eq "^SCHEDULABLE +yes"'
 
 echo "multihost: $PASSED passed, $FAILED failed"
 ((FAILED == 0))
