@@ -25,17 +25,6 @@ std::string humanBytes(int64_t bytes) {
 
 }  // namespace
 
-ResourceRequest podRequest(const types::PodTemplate& tmpl, const RequestDefaults& defaults) {
-  ResourceRequest r;
-  for (const auto& c : tmpl.containers) {
-    const auto& res = c.resources;
-    r.cpu += res.request.cpu ? res.request.cpu : res.limits.cpu ? res.limits.cpu : defaults.cpu;
-    r.ram += res.request.ram ? res.request.ram : res.limits.ram ? res.limits.ram : defaults.ram;
-  }
-  if (tmpl.containers.empty()) r = {defaults.cpu, defaults.ram};
-  return r;
-}
-
 int64_t Scheduler::load(const Entry& e) {
   int64_t cpu = e.capacity.cpu > 0 ? e.cpuUsed * 1000 / e.capacity.cpu : 0;
   int64_t ram = e.capacity.ram > 0 ? e.ramUsed * 1000 / e.capacity.ram : 0;

@@ -23,22 +23,13 @@
 #include <tuple>
 #include <unordered_map>
 
-#include "lastbackend/types/template.h"
+#include "lastbackend/types/quota.h"
 
 namespace lb::controller {
 
-struct ResourceRequest {
-  int64_t cpu = 0;  // millicores
-  int64_t ram = 0;  // bytes
-};
-
-struct RequestDefaults {
-  int64_t cpu = 100;       // millicores per container without request or limit
-  int64_t ram = 64 << 20;  // bytes per container without request or limit
-};
-
-// Sum over the containers of request, else limit, else the default.
-ResourceRequest podRequest(const types::PodTemplate& tmpl, const RequestDefaults& defaults);
+using types::podRequest;
+using types::RequestDefaults;
+using types::ResourceRequest;
 
 struct NodeCapacity {
   int64_t cpu = 0;

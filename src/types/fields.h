@@ -151,6 +151,13 @@ LB_FIELDS(NamespaceDomain) {
   v("internal", o.internal);
   v("external", o.external);
 }
+LB_FIELDS(NamespaceAmounts) {
+  v("ram", o.ram, kMemory);
+  v("cpu", o.cpu, kCpu);
+  v("pods", o.pods);
+  v("services", o.services);
+}
+LB_FIELDS(NamespaceResources) { v("limits", o.limits); }
 LB_FIELDS(NamespaceSpec) {
   v("domain", o.domain);
   v("resources", o.resources);
@@ -158,6 +165,7 @@ LB_FIELDS(NamespaceSpec) {
 LB_FIELDS(NamespaceStatus) {
   v("state", o.state);
   v("message", o.message);
+  v("usage", o.usage);
 }
 LB_FIELDS(Namespace) {
   v("meta", o.meta);

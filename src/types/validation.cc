@@ -216,7 +216,10 @@ Status validateServiceSpec(const ServiceSpec& spec, const std::string& path) {
 }
 
 Status validateNamespaceSpec(const NamespaceSpec& spec, const std::string& path) {
-  return checkResources(spec.resources, childPath(path, "resources"));
+  const NamespaceAmounts& l = spec.resources.limits;
+  if (l.ram < 0 || l.cpu < 0 || l.pods < 0 || l.services < 0)
+    return fieldError(childPath(path, "resources.limits"), "must not be negative (0: no limit)");
+  return Status::ok();
 }
 
 Status validateRouteSpec(const RouteSpec& spec, const std::string& path) {
