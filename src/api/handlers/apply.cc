@@ -16,9 +16,10 @@
 #include <set>
 
 #include "api/body.h"
-#include "lastbackend/storage/keys.h"
 #include "api/handlers/handlers.h"
 #include "api/kinds.h"
+#include "api/quota.h"
+#include "lastbackend/storage/keys.h"
 
 namespace lb::api {
 
@@ -72,6 +73,9 @@ struct Batch {
   // spec, as the controller hashes it) and each applied service's template.
   std::map<RefKey, std::string> refData;
   std::map<std::string, types::PodTemplate> templates;
+  // For the quota: each applied service's spec, the applied Namespace's limits.
+  std::map<std::string, types::ServiceSpec> services;
+  std::optional<types::NamespaceAmounts> limits;
 };
 
 // A secret's values never leave the api: "***", marked where they differ.
@@ -131,6 +135,10 @@ Status planDocument(const Context& ctx, const Document& doc, const std::string& 
   item.kind = doc.kind;
   item.name = doc.meta.name;
   item.action = plan->action;
+  if constexpr (std::is_same_v<T, types::Service>)
+    batch->services[doc.meta.name] = plan->object.spec;
+  if constexpr (std::is_same_v<T, types::Namespace>)
+    batch->limits = plan->object.spec.resources.limits;
   if (dryRun) {
     describeChange(*existing, plan->object, &item);
     if constexpr (std::is_same_v<T, types::Service>)
@@ -225,8 +233,8 @@ void addDeploymentHashes(const Context& ctx, const std::string& ns, const Batch*
         return it->second;
     auto [it, fresh] = read.try_emplace({secret, name});
     if (fresh)
-      it->second = secret ? refData<types::Secret>(ctx, ns, name)
-                          : refData<types::Config>(ctx, ns, name);
+      it->second =
+          secret ? refData<types::Secret>(ctx, ns, name) : refData<types::Config>(ctx, ns, name);
     return it->second;
   };
   for (auto& item : *items) {
@@ -276,6 +284,8 @@ Response apply(const Context& ctx, const Request& req) {
       Status s = planOne(ctx, (*docs)[i], ns, now, *dryRun, &batch);
       if (!s.isOk()) return inDocument(s, i, docs->size());
     }
+    LB_RETURN_IF_ERROR(
+        checkQuota(ctx, ns, batch.services, batch.limits ? &*batch.limits : nullptr));
     return batch;
   };
   if (*dryRun) {

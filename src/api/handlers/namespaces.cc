@@ -1,8 +1,10 @@
-// /namespace: list, create, read, update, and delete with everything inside.
+// /namespace: list, create, read (with what its services take of its
+// quota), update, and delete with everything inside.
 
 #include "api/body.h"
 #include "api/handlers/handlers.h"
 #include "api/kinds.h"
+#include "api/quota.h"
 #include "lastbackend/common/logging.h"
 
 namespace lb::api {
@@ -76,6 +78,9 @@ Response get(const Context& ctx, const Request& req) {
   if (Status s = checkPathName(req, "namespace"); !s.isOk()) return Response::error(s);
   auto ns = readNamespace(ctx, req.param("namespace"));
   if (!ns.isOk()) return Response::error(ns.status());
+  auto usage = namespaceUsage(ctx, ns->meta.name);
+  if (!usage.isOk()) return Response::error(usage.status());
+  ns->status.usage = *usage;
   return jsonObject(200, *ns);
 }
 

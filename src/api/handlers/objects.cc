@@ -9,6 +9,7 @@
 #include "api/handlers/handlers.h"
 #include "api/handlers/node_agent.h"
 #include "api/kinds.h"
+#include "api/quota.h"
 
 namespace lb::api {
 
@@ -88,6 +89,7 @@ Response create(const Context& ctx, const Request& req) {
   if (!desired.isOk()) return Response::error(desired.status());
   auto key = KindTraits<T>::key(*ns, desired->meta.name);
   if (!key.isOk()) return Response::error(invalidArgument(key.status().message(), "meta.name"));
+  if (Status s = checkQuotaOf(ctx, *ns, *desired); !s.isOk()) return Response::error(s);
   auto plan = planWrite<T>(std::nullopt, *desired, *key, ctx.now());
   if (!plan.isOk()) return Response::error(plan.status());
   auto rev = commit(ctx, {*plan->op});
@@ -109,6 +111,7 @@ Response update(const Context& ctx, const Request& req) {
   if (!body.isOk()) return Response::error(body.status());
   auto desired = desiredFrom<T>(body->doc, ns, ctx.cluster);
   if (!desired.isOk()) return Response::error(desired.status());
+  if (Status s = checkQuotaOf(ctx, ns, *desired); !s.isOk()) return Response::error(s);
   auto result = retryCas(ctx, describe<T>(ns, name), [&]() -> StatusOr<std::optional<T>> {
     auto existing = readPathObject<T>(ctx, req);
     if (!existing.isOk()) return existing.status();
@@ -289,6 +292,7 @@ Response rollback(const Context& ctx, const Request& req) {
         if (!target.isOk()) return target.status();
         to = target->meta.name;
         svc->spec.template_ = target->spec.template_;
+        LB_RETURN_IF_ERROR(checkQuotaOf(ctx, svc->meta.namespace_, *svc));
         svc->meta.updated = ctx.now();
         auto key = keys::serviceKey(svc->meta.namespace_, svc->meta.name);
         auto rev = commit(
