@@ -254,12 +254,17 @@ void Cache::podIndex(const types::Pod& p, int sign) {
   std::string dep = detail::selflinkPrefix(sl, 3);
   auto req = podRequest(p.spec.template_, opt_.requestDefaults);
   const std::string& ns = p.meta.namespace_;
+  types::NamespaceAmounts& placed = nsPlaced_[ns];
+  placed.ram += sign * req.ram;
+  placed.cpu += sign * req.cpu;
+  placed.pods += sign;
   if (sign > 0) {
     podsByNode_[node].insert(sl);
     nsNodes_[ns][node]++;
     sched_.addPod(node, dep, req);
     return;
   }
+  if (placed.pods <= 0) nsPlaced_.erase(ns);
   auto it = podsByNode_.find(node);
   if (it != podsByNode_.end()) {
     it->second.erase(sl);
@@ -334,6 +339,22 @@ bool Cache::nodeUsable(const std::string& name) const {
   auto info = nodeInfo_.find(name);
   auto status = nodeStatus_.find(name);
   return info != nodeInfo_.end() && status != nodeStatus_.end() && status->second.online;
+}
+
+std::string Cache::overQuota(const std::string& ns, ResourceRequest req) const {
+  auto n = namespaces_.find(ns);
+  if (n == namespaces_.end()) return "";
+  types::NamespaceAmounts limits = n->second.spec.resources.limits;
+  limits.services = 0;  // the api's to enforce: a service is not a pod
+  types::NamespaceAmounts use;
+  if (auto p = nsPlaced_.find(ns); p != nsPlaced_.end()) use = p->second;
+  use.ram += req.ram;
+  use.cpu += req.cpu;
+  use.pods++;
+  auto excess = types::overQuota(limits, use);
+  if (excess.field.empty()) return "";
+  return "namespace '" + ns + "' quota: spec.resources.limits." + excess.field + " " +
+         excess.message + " by its placed pods and this one";
 }
 
 bool Cache::nodeDraining(const std::string& name) const {

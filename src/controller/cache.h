@@ -126,6 +126,9 @@ class Cache {
     return nsNodes_;
   }
   const std::set<std::string>& unscheduled() const { return unscheduled_; }
+  // Why one more pod of namespace `ns` holding `req` would take it past its
+  // quota (spec.resources.limits over the pods placed); "" when it fits.
+  std::string overQuota(const std::string& ns, ResourceRequest req) const;
   Scheduler& scheduler() { return sched_; }
   IpamState& ipam() { return ipam_; }
 
@@ -170,6 +173,8 @@ class Cache {
   std::unordered_map<std::string, std::set<std::string>> subnetsByNode_;
   std::unordered_map<std::string, std::set<std::string>> podsByNode_;
   std::unordered_map<std::string, std::map<std::string, int>> nsNodes_;
+  // namespace -> what its placed pods hold (ram, cpu, pods)
+  std::unordered_map<std::string, types::NamespaceAmounts> nsPlaced_;
   std::set<std::string> unscheduled_;
   // Kept across re-lists: a node's usability changes are what matter.
   std::unordered_set<std::string> usableNodes_;

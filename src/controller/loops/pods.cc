@@ -192,8 +192,10 @@ std::string PodsLoop::scale(const types::Deployment& dep) {
   const auto req = podRequest(dep.spec.template_, ctx_.options.requestDefaults);
   std::string reason;
   auto place = [&] {
-    return reason.empty() ? ctx_.cache.scheduler().place(depSl, dep.spec.selector, req)
-                          : Scheduler::Placement{"", reason};
+    if (!reason.empty()) return Scheduler::Placement{"", reason};
+    if (auto over = ctx_.cache.overQuota(dep.meta.namespace_, req); !over.empty())
+      return Scheduler::Placement{"", over};
+    return ctx_.cache.scheduler().place(depSl, dep.spec.selector, req);
   };
   // Pods still waiting for a node: retry them first.
   std::vector<std::string> waiting;

@@ -333,6 +333,32 @@ TEST_F(ServicesLoopTest, DrainWithNoRoomElsewhereStillEmptiesTheNode) {
   for (const auto& p : pods()) EXPECT_EQ(p.status.node, "n2");
 }
 
+// The scheduler places no pod past the namespace's quota, whatever the
+// service asks (the api refuses such a write; the store may still hold one).
+TEST_F(ServicesLoopTest, NoPodIsPlacedPastTheNamespaceQuota) {
+  types::Namespace ns;
+  ns.meta.name = ns.meta.selflink = "demo";
+  ns.spec.resources.limits.pods = 2;
+  h_.put(*keys::namespaceKey("demo"), ns);
+  h_.putService(LoopHarness::service("demo", "web", 3));
+  h_.pass();
+  int placed = 0;
+  std::string why;
+  for (const auto& p : pods()) {
+    if (!p.status.node.empty()) {
+      placed++;
+    } else {
+      why = p.status.message;
+    }
+  }
+  EXPECT_EQ(placed, 2);
+  EXPECT_EQ(why,
+            "namespace 'demo' quota: spec.resources.limits.pods 2 allowed, 3 asked by its placed "
+            "pods and this one");
+  EXPECT_NE(stored().status.message.find("spec.resources.limits.pods"), std::string::npos)
+      << stored().status.message;
+}
+
 // Past the history limit (10 by default) the oldest retired deployments go.
 TEST_F(ServicesLoopTest, TheHistoryKeepsTheLastTenReplacedDeployments) {
   auto svc = LoopHarness::service("demo", "web", 1);
