@@ -21,6 +21,11 @@ std::string capacity(int64_t allocated, int64_t total, std::string (*fmt)(int64_
 
 std::string plainNumber(int64_t n) { return std::to_string(n); }
 
+// A namespace's use of one quota limit: "used/limit", or "used (no limit)".
+std::string quotaUse(int64_t used, int64_t limit, std::string (*fmt)(int64_t)) {
+  return limit > 0 ? capacity(used, limit, fmt) : fmt(used) + " (no limit)";
+}
+
 // Online nodes the pod range has no subnet for are not ready for pods; a
 // cordoned node says so, a drained or draining one how far it is.
 std::string nodeState(const types::Node& n) {
@@ -63,6 +68,13 @@ std::string renderNamespace(const types::Namespace& ns, bool detailed, TimePoint
     f.push_back({"LABELS", joinLabels(ns.meta.labels)});
     f.push_back({"CREATED", formatAge(ns.meta.created, now)});
     f.push_back({"UPDATED", formatAge(ns.meta.updated, now)});
+    // The quota: what the services take of each limit.
+    const auto& l = ns.spec.resources.limits;
+    const types::NamespaceAmounts u = ns.status.usage.value_or(types::NamespaceAmounts{});
+    f.push_back({"RAM", quotaUse(u.ram, l.ram, &types::formatMemory)});
+    f.push_back({"CPU", quotaUse(u.cpu, l.cpu, &types::formatCpu)});
+    f.push_back({"PODS", quotaUse(u.pods, l.pods, &plainNumber)});
+    f.push_back({"SERVICES", quotaUse(u.services, l.services, &plainNumber)});
   }
   return renderFields(f);
 }

@@ -256,6 +256,33 @@ TEST_F(CliIntegrationTest, Errors) {
   EXPECT_HAS(apply.err, "bad.yaml");
 }
 
+// A namespace quota: the refusal names the limit and the usage; inspect
+// shows each limit with what the services take of it.
+TEST_F(CliIntegrationTest, ANamespaceQuotaRefusesWhatWouldPassIt) {
+  const std::vector<std::string> at{"--host", url_, "--token", kToken};
+  auto lbAt = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), at.begin(), at.end());
+    return lb(args);
+  };
+  fs::path quota = writeFile("quota.yaml",
+                             "kind: Namespace\nversion: v1\nmeta: {name: team}\n"
+                             "spec: {resources: {limits: {pods: 3}}}\n");
+  ASSERT_EQ(lbAt({"namespace", "apply", "team", "-f", quota.string()}).code, 0);
+  fs::path web = writeFile("web.yaml", lb::testing::kServiceYaml);  // 2 replicas
+  ASSERT_EQ(lbAt({"namespace", "apply", "team", "-f", web.string()}).code, 0);
+  std::string scaled = lb::testing::kServiceYaml;
+  scaled.replace(scaled.find("replicas: 2"), 11, "replicas: 4");
+  auto refused = lbAt({"namespace", "apply", "team", "-f", writeFile("web4.yaml", scaled).string()});
+  EXPECT_EQ(refused.code, 1);
+  EXPECT_HAS(refused.err,
+             "lb: namespace 'team' quota spec.resources.limits.pods: 3 allowed, 4 asked (in use "
+             "2)\n");
+  auto shown = lbAt({"namespace", "inspect", "team"});
+  EXPECT_OK(shown);
+  EXPECT_HAS(squeeze(shown.out), "PODS 2/3\n");
+  EXPECT_HAS(squeeze(shown.out), "SERVICES 1 (no limit)\n");
+}
+
 // Plan before applying: `apply --dry-run` tells what would change and
 // changes nothing; `diff` shows it line by line with diff(1)'s exit status.
 TEST_F(CliIntegrationTest, DryRunAndDiffChangeNothing) {

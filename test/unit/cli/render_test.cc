@@ -357,6 +357,19 @@ TEST(RenderTest, NodeWithoutASubnetIsNotReady) {
   EXPECT_NE(renderNode(n, kNow).find("STATUS        offline\n"), std::string::npos);
 }
 
+TEST(RenderTest, ANamespaceShowsItsQuota) {
+  types::Namespace ns;
+  ns.meta.name = "team";
+  ns.spec.resources.limits.ram = 512LL << 20;
+  ns.spec.resources.limits.pods = 5;
+  ns.status.usage = types::NamespaceAmounts{192LL << 20, 300, 3, 1};
+  const std::string text = renderNamespace(ns, true, kNow);
+  EXPECT_NE(text.find("RAM           192MB/512MB\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("CPU           300m (no limit)\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("PODS          3/5\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("SERVICES      1 (no limit)\n"), std::string::npos) << text;
+}
+
 TEST(RenderTest, ACordonedNodeSaysSo) {
   auto n = node();
   n.spec.unschedulable = true;
