@@ -20,3 +20,23 @@ fi
 # CPU (user+system) a process has used, in ms; 0 when it is gone.
 LB_BENCH_HZ=$(getconf CLK_TCK)
 cpu_ms() { awk -v hz="$LB_BENCH_HZ" '{print int(($14 + $15) * 1000 / hz)}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# The run's scratch folder $WORK (with $HOME in it) and its cleanup on exit:
+# the server it started as $SERVER_PID stopped, bench_keep (if the script
+# defines it: what to copy out of $WORK), then a swarm it joined left and
+# every container of the rig's dockerd removed.
+bench_setup() {  # name
+  WORK=$(mktemp -d "/tmp/lb-bench-$1.XXXXXX")
+  export HOME=$WORK/home
+  mkdir -p "$HOME"
+  SERVER_PID=""
+  trap bench_cleanup EXIT
+}
+bench_cleanup() {
+  [[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+  declare -F bench_keep >/dev/null && bench_keep
+  docker swarm leave --force >/dev/null 2>&1
+  docker ps -aq | xargs -r docker rm -f >/dev/null 2>&1
+  rm -rf "$WORK"
+}
+now_ms() { date +%s%3N; }

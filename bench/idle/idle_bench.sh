@@ -16,17 +16,8 @@ source "$ROOT/bench/rig.sh" "$0"
 
 SECS=${LB_BENCH_IDLE_SECONDS:-60}
 IMAGE=lb/busybox:local
-WORK=$(mktemp -d /tmp/lb-bench-idle.XXXXXX)
-export HOME=$WORK/home
-mkdir -p "$HOME"
+bench_setup idle
 PORT=13967
-SERVER_PID=""
-cleanup() {
-  [[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-  docker ps -aq | xargs -r docker rm -f >/dev/null 2>&1
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
 # Context switches of every thread of a process: each is one wake-up of a thread.
 switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/_ctxt_switches/ {n += $2} END {print n + 0}'; }
 # Per thread "tid comm switches", to name the threads that wake most.

@@ -22,20 +22,9 @@ source "$ROOT/bench/rig.sh" "$0"
 SIZES=${LB_BENCH_SIZES:-1 10 50}
 LIMIT=${LB_BENCH_STAGE_LIMIT:-240}
 IMAGE=lb/busybox:local
-WORK=$(mktemp -d /tmp/lb-bench-node.XXXXXX)
-export HOME=$WORK/home
-mkdir -p "$HOME"
+bench_setup node
 PORT=13967
-SERVER_PID=""
-cleanup() {
-  [[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-  [[ -n ${LB_BENCH_LOG:-} ]] && cp "$WORK/server.log" "$LB_BENCH_LOG"
-  docker swarm leave --force >/dev/null 2>&1
-  docker ps -aq | xargs -r docker rm -f >/dev/null 2>&1
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-now_ms() { date +%s%3N; }
+bench_keep() { [[ -n ${LB_BENCH_LOG:-} ]] && cp "$WORK/server.log" "$LB_BENCH_LOG"; }
 # CPU of dockerd and its containerd together (the engine both systems drive;
 # the shims and runc of each container are left out, the same for both).
 DOCKERD_PID=$(cat "$DIR/docker.pid" 2>/dev/null || true)

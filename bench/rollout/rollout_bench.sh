@@ -27,20 +27,11 @@ source "$ROOT/bench/rig.sh" "$0"
 REPLICAS=20
 LIMIT=600
 IMAGE=lb/busybox:local
-WORK=$(mktemp -d /tmp/lb-bench-rollout.XXXXXX)
-export HOME=$WORK/home
-mkdir -p "$HOME"
+bench_setup rollout
 PORT=14967
-SERVER_PID=""
-cleanup() {
-  [[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+bench_keep() {
   [[ -n ${LB_BENCH_KEEP:-} ]] && mkdir -p "$LB_BENCH_KEEP" && cp "$WORK"/*.log "$WORK"/polls "$WORK"/*.out "$LB_BENCH_KEEP" 2>/dev/null
-  docker swarm leave --force >/dev/null 2>&1
-  docker ps -aq | xargs -r docker rm -f >/dev/null 2>&1
-  rm -rf "$WORK"
 }
-trap cleanup EXIT
-now_ms() { date +%s%3N; }
 dapi() { curl -fsS --unix-socket "${DOCKER_HOST#unix://}" -G "http://docker$1" "${@:2}"; }
 # Running containers with label $1, one IP each.
 ips_of() {
