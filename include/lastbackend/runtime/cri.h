@@ -193,6 +193,37 @@ struct ExecResult {
   std::string output;  // stdout and stderr interleaved, cut at maxOutput
 };
 
+// A command run inside a running container with its streams attached, as a
+// user's shell (`lb service exec`): stdin in, output out as it comes, the
+// terminal resized, the exit status at the end.
+struct ExecSessionOptions {
+  std::vector<std::string> command;  // argv; not run through a shell
+  bool tty = false;                  // a terminal: one raw output stream
+  bool input = false;                // the process reads what write() sends (its stdin)
+};
+
+class ExecSession {
+ public:
+  virtual ~ExecSession() = default;
+  // The next output: stream 1 (stdout, or the terminal) or 2 (stderr) and
+  // its bytes; nullopt once the process has closed its output.
+  struct Output {
+    int stream = 1;
+    std::string data;
+  };
+  virtual StatusOr<std::optional<Output>> read() = 0;
+  virtual Status write(std::string_view input) = 0;
+  virtual void closeStdin() = 0;
+  // The terminal's size (tty only; ignored otherwise).
+  virtual Status resize(int rows, int cols) = 0;
+  // After read() has said the end: the process's exit code (it may be
+  // recorded a moment after its output closed).
+  virtual StatusOr<int> exitCode() = 0;
+  // Ends the process if it still runs (its client went away), from any
+  // thread; a pending read() returns. Says what became of it.
+  virtual std::string kill() = 0;
+};
+
 // A bridge network containers can join (ContainerSpec::network), made on a
 // bridge device that exists already (the CNI's): the runtime hands out
 // addresses of `subnet` to the containers on it and leaves the rest to the
@@ -277,6 +308,12 @@ class ContainerRuntime {
   // (docker: 126/127), not an error.
   virtual StatusOr<ExecResult> exec(const std::string& id, const ExecOptions& options,
                                     CancelToken* cancel = nullptr) = 0;
+
+  // Starts `options.command` in the running container `id` with its streams
+  // attached (ExecSession). Errors as exec(); kUnsupported from a runtime
+  // that cannot attach.
+  virtual StatusOr<std::unique_ptr<ExecSession>> openExec(const std::string& id,
+                                                          const ExecSessionOptions& options) = 0;
 
   // Makes the network `spec` describes, or finds it made already with the
   // same bridge, subnet, gateway and MTU (an agent that restarts finds the

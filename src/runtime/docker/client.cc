@@ -1,7 +1,11 @@
 #include "runtime/docker/client.h"
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
@@ -9,7 +13,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "runtime/docker/wire.h"
@@ -226,6 +232,88 @@ StatusOr<Response> Client::exchange(const Request& request, const BodySink* sink
   }
   if (!failure.isOk()) return failure;
   return out;
+}
+
+Hijacked::~Hijacked() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+StatusOr<size_t> Hijacked::read(char* buf, size_t n) {
+  if (!early_.empty()) {
+    const size_t k = std::min(n, early_.size());
+    std::memcpy(buf, early_.data(), k);
+    early_.erase(0, k);
+    return k;
+  }
+  while (true) {
+    const ssize_t got = ::recv(fd_, buf, n, 0);
+    if (got >= 0) return static_cast<size_t>(got);
+    if (errno == EINTR) continue;
+    if (errno == ENOTCONN || errno == ECONNRESET) return size_t{0};
+    return unavailable(std::string("docker: reading an attached stream: ") + std::strerror(errno));
+  }
+}
+
+Status Hijacked::write(std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t put = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+    if (put < 0 && errno == EINTR) continue;
+    if (put < 0)
+      return unavailable(std::string("docker: writing an attached stream: ") +
+                         std::strerror(errno));
+    data.remove_prefix(static_cast<size_t>(put));
+  }
+  return Status::ok();
+}
+
+void Hijacked::closeWrite() { ::shutdown(fd_, SHUT_WR); }
+void Hijacked::close() { ::shutdown(fd_, SHUT_RDWR); }
+
+StatusOr<std::unique_ptr<Hijacked>> Client::hijack(const Request& request) const {
+  const auto timeout = request.timeout.count() > 0 ? request.timeout : options_.timeout;
+  const std::string target =
+      request.versioned ? "/v" + apiVersion_ + request.target : request.target;
+  const std::string what = "POST " + target;
+  asio::io_context ioc;
+  Stream stream(ioc);
+  beast::error_code ec;
+  stream.expires_after(timeout);
+  stream.socket().connect(asio::local::stream_protocol::endpoint(options_.socketPath), ec);
+  if (ec) return unavailable("connect unix://" + options_.socketPath + ": " + ec.message());
+  bhttp::request<bhttp::string_body> req{toVerb(request.method), target, 11};
+  req.set(bhttp::field::host, "docker");
+  req.set(bhttp::field::user_agent, "lastbackend");
+  req.set(bhttp::field::connection, "Upgrade");
+  req.set(bhttp::field::upgrade, "tcp");
+  for (const auto& [k, v] : request.headers) req.set(k, v);
+  if (!request.body.empty()) {
+    req.set(bhttp::field::content_type, "application/json");
+    req.body() = request.body;
+  }
+  req.prepare_payload();
+  bhttp::write(stream.socket(), req, ec);
+  if (ec) return unavailable(what + ": write: " + ec.message());
+  // The answer's header within the timeout (sync reads know no deadline
+  // but the socket's); the stream after it has none.
+  auto recvTimeout = [&](std::chrono::milliseconds t) {
+    timeval tv{static_cast<time_t>(t.count() / 1000),
+               static_cast<suseconds_t>(t.count() % 1000 * 1000)};
+    ::setsockopt(stream.socket().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  };
+  recvTimeout(timeout);
+  beast::flat_buffer buf;
+  bhttp::response_parser<bhttp::empty_body> parser;
+  parser.skip(true);  // the body, if any, is the raw stream
+  bhttp::read_header(stream.socket(), buf, parser, ec);
+  if (ec) return unavailable(what + ": read header: " + ec.message());
+  recvTimeout(std::chrono::milliseconds(0));
+  const int status = parser.get().result_int();
+  if (status != 101 && status != 200) {
+    std::string body = beast::buffers_to_string(buf.data());
+    return errorFromResponse(status, body).withContext(what);
+  }
+  std::string early = beast::buffers_to_string(buf.data());
+  return std::make_unique<Hijacked>(stream.release_socket().release(), std::move(early));
 }
 
 }  // namespace lb::runtime::docker

@@ -51,6 +51,29 @@ struct Response {
 // Returns false to stop reading (the stream call then returns OK).
 using BodySink = std::function<bool(std::string_view)>;
 
+// A connection the daemon has handed over to a raw byte stream both ways
+// (POST /exec/{id}/start with Upgrade: tcp): what the process writes comes
+// in, what is written goes to its stdin. One thread may read while another
+// writes; close() from any thread ends a pending read. Closed on destruction.
+class Hijacked {
+ public:
+  Hijacked(int fd, std::string early) : fd_(fd), early_(std::move(early)) {}
+  ~Hijacked();
+  Hijacked(const Hijacked&) = delete;
+  Hijacked& operator=(const Hijacked&) = delete;
+
+  // Up to `n` bytes into `buf`; 0 at the end of the stream (or once closed).
+  StatusOr<size_t> read(char* buf, size_t n);
+  Status write(std::string_view data);
+  // No more input: the process sees the end of its stdin.
+  void closeWrite();
+  void close();
+
+ private:
+  int fd_;
+  std::string early_;  // bytes read with the answer's header
+};
+
 class Client {
  public:
   struct Options {
@@ -72,6 +95,10 @@ class Client {
   // until the body ends, `sink` returns false, or `cancel` fires (all OK).
   StatusOr<Response> stream(const Request& request, const BodySink& sink,
                             CancelToken* cancel) const;
+
+  // One request whose connection the daemon upgrades (101, or 200 from an
+  // older daemon): the raw stream, or the daemon's error for any other status.
+  StatusOr<std::unique_ptr<Hijacked>> hijack(const Request& request) const;
 
   const std::string& apiVersion() const { return apiVersion_; }
   const std::string& socketPath() const { return options_.socketPath; }

@@ -138,8 +138,7 @@ class FakeContainerRuntime : public runtime::cri::ContainerRuntime {
       return notFound(what + ": 404 No such container: " + spec.networkMode.substr(10));
     }
     if (!spec.network.empty() && !spec.networkMode.empty())
-      return invalidArgument(what + ": a network and a network mode cannot both be set",
-                             "network");
+      return invalidArgument(what + ": a network and a network mode cannot both be set", "network");
     Container c;
     c.spec = spec;
     c.info.id = "fake" + std::to_string(++seq_);
@@ -311,6 +310,12 @@ class FakeContainerRuntime : public runtime::cri::ContainerRuntime {
       cv_.wait_for(lock, std::chrono::milliseconds(50));
       if (cancel && cancel->cancelled()) return Status::ok();
     }
+  }
+
+  // The fake runs no processes it could attach to.
+  StatusOr<std::unique_ptr<runtime::cri::ExecSession>> openExec(
+      const std::string& id, const runtime::cri::ExecSessionOptions&) override {
+    return Status(Code::kUnsupported, "fake: exec in container '" + id + "': cannot attach");
   }
 
   StatusOr<runtime::cri::ExecResult> exec(const std::string& id,

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "lastbackend/http/uri.h"
+#include "runtime/cri/docker/docker_exec.h"
 #include "runtime/cri/docker/docker_network.h"
 #include "runtime/docker/wire.h"
 
@@ -302,7 +303,7 @@ class DockerRuntime final : public ContainerRuntime {
     if (r.isOk() || (r.status().code() != Code::kDeadlineExceeded &&
                      r.status().code() != Code::kUnavailable))
       return r;
-    return Status(r.status().code(), r.status().message() + killExec(execId));
+    return Status(r.status().code(), r.status().message() + killExec(*client_, execId));
   }
 
   template <class Left>
@@ -364,37 +365,9 @@ class DockerRuntime final : public ContainerRuntime {
     }
   }
 
-  // SIGKILL to a running exec's process; says what became of it (appended to
-  // the error). Docker reports the pid as the host sees it: it is killed
-  // only if /proc shows it in the exec's container's cgroup (an agent in
-  // another pid namespace kills nothing).
-  std::string killExec(const std::string& execId) {
-    // The deadline may have passed before dockerd started the process: give
-    // it a second to show up (or to finish) before giving up on it.
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-    json j;
-    while (true) {
-      Request inspect{Method::kGet, "/exec/" + http::percentEncode(execId) + "/json"};
-      inspect.timeout = std::chrono::seconds(2);
-      auto r = client_->call(inspect);
-      if (!r.isOk() || r->status != 200) return "";
-      j = json::parse(r->body, nullptr, false);
-      if (!j.is_object()) return "";
-      if (j.value("Running", false) && num(j, "Pid") > 1) break;
-      if (j.contains("ExitCode") && j["ExitCode"].is_number()) return "";  // it finished
-      if (std::chrono::steady_clock::now() >= until) return " (its process never started)";
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    const long pid = static_cast<long>(num(j, "Pid"));
-    const std::string container = str(j, "ContainerID");
-    if (container.size() < 12) return "";
-    std::ifstream cg("/proc/" + std::to_string(pid) + "/cgroup");
-    std::string text((std::istreambuf_iterator<char>(cg)), std::istreambuf_iterator<char>());
-    if (text.find(container) == std::string::npos)
-      return " (left running: its pid " + std::to_string(pid) + " is not visible here)";
-    if (::kill(static_cast<pid_t>(pid), SIGKILL) != 0)
-      return " (could not be killed: " + std::string(std::strerror(errno)) + ")";
-    return " (killed)";
+  StatusOr<std::unique_ptr<ExecSession>> openExec(const std::string& id,
+                                                  const ExecSessionOptions& options) override {
+    return openExecSession(client_, id, options);
   }
 
   StatusOr<NetworkInfo> ensureNetwork(const NetworkSpec& spec) override {
