@@ -5,11 +5,14 @@
 // of Server::Impl's stream cap, taken before the upgrade); reads stay
 // pending on the strand so pings are answered and a peer's close is seen.
 
-#include <future>
+#include <spdlog/spdlog.h>
 
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
-#include <spdlog/spdlog.h>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <mutex>
 
 #include "http/server_impl.h"
 
@@ -43,7 +46,8 @@ class WsSession : public SessionBase, public WebSocketConnection {
         spdlog::error("websocket handler for {} threw", self->request_.route);
       }
       self->accept();
-      net::post(self->ws_.get_executor(), [self] { self->closeNormally(websocket::close_code::normal); });
+      net::post(self->ws_.get_executor(),
+                [self] { self->closeNormally(websocket::close_code::normal); });
     });
   }
 
@@ -76,17 +80,42 @@ class WsSession : public SessionBase, public WebSocketConnection {
     return fut.get();
   }
 
-  bool sendText(std::string_view message) override {
+  bool sendText(std::string_view message) override { return send(message, true); }
+  bool sendBinary(std::string_view message) override { return send(message, false); }
+
+  void keepMessages() override { keep_ = true; }
+
+  std::optional<std::string> receive() override {
+    if (!accept()) return std::nullopt;
+    std::unique_lock lock(inMu_);
+    inCv_.wait(lock, [&] { return !inbox_.empty() || !open_ || closed_; });
+    if (inbox_.empty()) return std::nullopt;
+    std::string m = std::move(inbox_.front());
+    inbox_.pop_front();
+    if (paused_) {  // room again: reading resumes
+      paused_ = false;
+      net::post(ws_.get_executor(), [self = self()] { self->doRead(); });
+    }
+    return m;
+  }
+
+  void close() override {
+    net::post(ws_.get_executor(),
+              [self = self()] { self->closeNormally(websocket::close_code::normal); });
+  }
+
+ private:
+  bool send(std::string_view message, bool text) {
     if (!accept() || !open_) return false;
     auto data = std::make_shared<std::string>(message);
     auto done = std::make_shared<std::promise<bool>>();
     auto fut = done->get_future();
-    net::post(ws_.get_executor(), [self = self(), data, done] {
+    net::post(ws_.get_executor(), [self = self(), data, done, text] {
       if (!self->open_ || self->closeSent_) {
         done->set_value(false);
         return;
       }
-      self->ws_.text(true);
+      self->ws_.text(text);
       self->ws_.async_write(net::buffer(*data), [self, data, done](beast::error_code ec, size_t) {
         if (ec) self->open_ = false;
         done->set_value(!ec);
@@ -94,36 +123,62 @@ class WsSession : public SessionBase, public WebSocketConnection {
     });
     return fut.get();
   }
+
+ public:
   bool isOpen() const override { return open_ && !srv_.stopping_; }
 
   void onServerStop() override {
-    net::post(ws_.get_executor(), [self = self()] { self->closeNormally(websocket::close_code::going_away); });
+    net::post(ws_.get_executor(),
+              [self = self()] { self->closeNormally(websocket::close_code::going_away); });
   }
   void forceClose() override {
     net::post(ws_.get_executor(), [self = self()] {
       self->open_ = false;
+      self->wakeReceiver();
       beast::error_code ec;
       lowest(self->ws_).socket().close(ec);
     });
   }
 
  private:
-  std::shared_ptr<WsSession> self() { return std::static_pointer_cast<WsSession>(shared_from_this()); }
+  std::shared_ptr<WsSession> self() {
+    return std::static_pointer_cast<WsSession>(shared_from_this());
+  }
 
   // Keeps a read pending: Beast answers pings and notices the peer's close
-  // only while reading. Incoming messages are ignored (push-only channel).
+  // only while reading. Incoming messages are dropped, or kept for
+  // receive() (keepMessages), reading pausing while the inbox is full.
   void doRead() {
     ws_.async_read(buffer_, [self = self()](beast::error_code ec, size_t n) {
       if (ec) {
         self->open_ = false;
+        self->wakeReceiver();
         return;
       }
-      self->buffer_.consume(n);
+      if (self->keep_) {
+        std::lock_guard lock(self->inMu_);
+        self->inbox_.push_back(beast::buffers_to_string(self->buffer_.data()));
+        self->buffer_.consume(n);
+        self->inCv_.notify_all();
+        if (self->inbox_.size() >= kKeptMessages) {
+          self->paused_ = true;
+          return;
+        }
+      } else {
+        self->buffer_.consume(n);
+      }
       self->doRead();
     });
   }
 
+  void wakeReceiver() {
+    std::lock_guard lock(inMu_);
+    closed_ = true;
+    inCv_.notify_all();
+  }
+
   void closeNormally(websocket::close_code code) {
+    wakeReceiver();
     if (acceptState_ != AcceptState::kDone || !open_) {
       // Not (or no longer) a WebSocket: a pending accept fails with the socket.
       open_ = false;
@@ -151,6 +206,13 @@ class WsSession : public SessionBase, public WebSocketConnection {
   AcceptState acceptState_ = AcceptState::kNone;  // strand only
   std::atomic<bool> open_{false};
   bool closeSent_ = false;  // strand only
+  // keepMessages: the peer's messages waiting for receive().
+  std::atomic<bool> keep_{false};
+  std::mutex inMu_;
+  std::condition_variable inCv_;
+  std::deque<std::string> inbox_;
+  bool paused_ = false;  // reading waits for room in the inbox
+  bool closed_ = false;  // no more messages will come
 };
 
 }  // namespace lb::http

@@ -23,9 +23,9 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 std::optional<std::string> findHeader(const Headers& headers, std::string_view name);
 
 struct Request {
-  std::string method;   // "GET", "POST", ...
-  std::string target;   // request target, e.g. "/namespace/demo?x=1" (any token removed)
-  std::string path;     // raw (still encoded) path part of target
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // request target, e.g. "/namespace/demo?x=1" (any token removed)
+  std::string path;    // raw (still encoded) path part of target
   std::map<std::string, std::string> query;   // decoded; the auth token is removed
   std::map<std::string, std::string> params;  // decoded path params from the route pattern
   Headers headers;
@@ -116,7 +116,8 @@ struct Response {
     r.deferred = std::move(cb);
     return r;
   }
-  static Response streaming(StreamCallback cb, std::string contentType = "text/plain; charset=utf-8") {
+  static Response streaming(StreamCallback cb,
+                            std::string contentType = "text/plain; charset=utf-8") {
     Response r;
     r.contentType = std::move(contentType);
     r.stream = std::move(cb);
@@ -130,7 +131,7 @@ using Handler = std::function<Response(const Request&)>;
 // upgrade is answered, so it can fix its starting point (say, a store
 // revision) before the client sees the connection open; it then calls
 // accept(), or just sends, and pushes text frames until it returns or the
-// peer goes away.
+// peer goes away. A duplex handler (keepMessages) also reads the peer's.
 class WebSocketConnection {
  public:
   virtual ~WebSocketConnection() = default;
@@ -141,8 +142,22 @@ class WebSocketConnection {
   // Sends one text frame; blocks until written. False when the connection is
   // closed (peer gone, server stopping): the handler should return.
   virtual bool sendText(std::string_view message) = 0;
+  // Sends one binary frame, as sendText.
+  virtual bool sendBinary(std::string_view message) = 0;
   // False once the peer closed or the server is stopping.
   virtual bool isOpen() const = 0;
+
+  // From now on the peer's messages are kept for receive() (otherwise they
+  // are read and dropped): at most kKeptMessages wait, and reading pauses
+  // while that many do. Call it before accept() so that none is missed.
+  static constexpr size_t kKeptMessages = 64;
+  virtual void keepMessages() = 0;
+  // The peer's next message (text or binary), blocking (accepting first);
+  // nullopt once the connection is closed (by the peer, the server, or
+  // close()).
+  virtual std::optional<std::string> receive() = 0;
+  // Closes the connection (normal closure) from any thread.
+  virtual void close() = 0;
 };
 using WebSocketHandler = std::function<void(const Request&, WebSocketConnection&)>;
 

@@ -192,6 +192,19 @@ class ServerFixture : public ::testing::Test {
         if (!ws.sendText(nlohmann::json{{"seq", i}, {"route", req.route}}.dump())) return;
       }
     }).isOk());
+    // Duplex: each message comes back as a binary frame, upper-cased;
+    // "close" closes from the server side.
+    ASSERT_TRUE(r.addWebSocket("/echo", [](const Request&, WebSocketConnection& ws) {
+      ws.keepMessages();
+      while (auto m = ws.receive()) {
+        if (*m == "close") {
+          ws.close();
+          continue;
+        }
+        for (auto& ch : *m) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+        if (!ws.sendBinary(*m)) return;
+      }
+    }).isOk());
   }
 
   std::unique_ptr<client::Client> makeClient(std::string token = kToken,

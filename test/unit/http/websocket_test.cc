@@ -42,6 +42,27 @@ TEST_F(WebSocketTest, ReceivesJsonFrames) {
   EXPECT_EQ(ec, websocket::error::closed);
 }
 
+// A duplex handler reads the peer's messages in order, even many sent
+// before it reads (kept, reading paused while the inbox is full), and its
+// receive() ends when the connection does.
+TEST_F(WebSocketTest, ADuplexHandlerReadsThePeersMessages) {
+  websocket::stream<tcp::socket> ws(ioc_);
+  ASSERT_FALSE(open(ws, "/echo", kToken));
+  constexpr int kMany = 200;  // past the inbox's 64
+  for (int i = 0; i < kMany; ++i) ws.write(net::buffer("m" + std::to_string(i)));
+  for (int i = 0; i < kMany; ++i) {
+    beast::flat_buffer b;
+    ws.read(b);
+    EXPECT_TRUE(ws.got_binary());
+    ASSERT_EQ(beast::buffers_to_string(b.data()), "M" + std::to_string(i));
+  }
+  ws.write(net::buffer(std::string("close")));
+  beast::flat_buffer b;
+  beast::error_code ec;
+  ws.read(b, ec);
+  EXPECT_EQ(ec, websocket::error::closed);
+}
+
 TEST_F(WebSocketTest, AuthIsCheckedBeforeTheUpgrade) {
   websocket::stream<tcp::socket> ws(ioc_);
   websocket::response_type res;
