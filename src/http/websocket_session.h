@@ -149,6 +149,7 @@ class WsSession : public SessionBase, public WebSocketConnection {
   // only while reading. Incoming messages are dropped, or kept for
   // receive() (keepMessages), reading pausing while the inbox is full.
   void doRead() {
+    if (closeSent_ || !open_) return;  // a resumed read after close() began
     ws_.async_read(buffer_, [self = self()](beast::error_code ec, size_t n) {
       if (ec) {
         self->open_ = false;
@@ -179,6 +180,7 @@ class WsSession : public SessionBase, public WebSocketConnection {
 
   void closeNormally(websocket::close_code code) {
     wakeReceiver();
+    if (closeSent_) return;  // a close already under way (close(), then the handler's return)
     if (acceptState_ != AcceptState::kDone || !open_) {
       // Not (or no longer) a WebSocket: a pending accept fails with the socket.
       open_ = false;
