@@ -9,12 +9,10 @@
 
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
-#include <condition_variable>
-#include <deque>
 #include <future>
-#include <mutex>
 
 #include "http/server_impl.h"
+#include "lastbackend/http/inbox.h"
 
 namespace lb::http {
 
@@ -87,15 +85,9 @@ class WsSession : public SessionBase, public WebSocketConnection {
 
   std::optional<std::string> receive() override {
     if (!accept()) return std::nullopt;
-    std::unique_lock lock(inMu_);
-    inCv_.wait(lock, [&] { return !inbox_.empty() || !open_ || closed_; });
-    if (inbox_.empty()) return std::nullopt;
-    std::string m = std::move(inbox_.front());
-    inbox_.pop_front();
-    if (paused_) {  // room again: reading resumes
-      paused_ = false;
-      net::post(ws_.get_executor(), [self = self()] { self->doRead(); });
-    }
+    bool resume = false;
+    auto m = inbox_.take(&resume);
+    if (resume) net::post(ws_.get_executor(), [self = self()] { self->doRead(); });
     return m;
   }
 
@@ -156,27 +148,14 @@ class WsSession : public SessionBase, public WebSocketConnection {
         self->wakeReceiver();
         return;
       }
-      if (self->keep_) {
-        std::lock_guard lock(self->inMu_);
-        self->inbox_.push_back(beast::buffers_to_string(self->buffer_.data()));
-        self->buffer_.consume(n);
-        self->inCv_.notify_all();
-        if (self->inbox_.size() >= kKeptMessages) {
-          self->paused_ = true;
-          return;
-        }
-      } else {
-        self->buffer_.consume(n);
-      }
+      std::string message = beast::buffers_to_string(self->buffer_.data());
+      self->buffer_.consume(n);
+      if (self->keep_ && !self->inbox_.put(std::move(message))) return;  // full: take() resumes
       self->doRead();
     });
   }
 
-  void wakeReceiver() {
-    std::lock_guard lock(inMu_);
-    closed_ = true;
-    inCv_.notify_all();
-  }
+  void wakeReceiver() { inbox_.end(); }
 
   void closeNormally(websocket::close_code code) {
     wakeReceiver();
@@ -210,11 +189,7 @@ class WsSession : public SessionBase, public WebSocketConnection {
   bool closeSent_ = false;  // strand only
   // keepMessages: the peer's messages waiting for receive().
   std::atomic<bool> keep_{false};
-  std::mutex inMu_;
-  std::condition_variable inCv_;
-  std::deque<std::string> inbox_;
-  bool paused_ = false;  // reading waits for room in the inbox
-  bool closed_ = false;  // no more messages will come
+  Inbox inbox_{kKeptMessages};
 };
 
 }  // namespace lb::http
