@@ -4,11 +4,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <mutex>
-#include <random>
-#include <thread>
-#include <vector>
-
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -16,7 +11,12 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <vector>
 
+#include "client/url.h"
 #include "lastbackend/http/errors.h"
 
 namespace lb::client {
@@ -26,15 +26,6 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 namespace ssl = boost::asio::ssl;
 using tcp = boost::asio::ip::tcp;
-
-namespace {
-
-struct Url {
-  bool tls = false;
-  std::string host;  // without brackets
-  std::string port;
-  std::string hostHeader;
-};
 
 StatusOr<Url> parseUrl(std::string_view s) {
   Url u;
@@ -69,6 +60,8 @@ StatusOr<Url> parseUrl(std::string_view s) {
   }
   return u;
 }
+
+namespace {
 
 bool isIdempotent(std::string_view m) {
   return m == "GET" || m == "HEAD" || m == "PUT" || m == "DELETE" || m == "OPTIONS";
@@ -113,7 +106,8 @@ struct Failure {
 
 Status transportError(const std::string& what, const beast::error_code& ec) {
   if (ec == beast::error::timeout) return Status(Code::kDeadlineExceeded, what + ": timed out");
-  if (ec == bhttp::error::body_limit) return Status(Code::kTooLarge, what + ": response body too large");
+  if (ec == bhttp::error::body_limit)
+    return Status(Code::kTooLarge, what + ": response body too large");
   return unavailable(what + ": " + ec.message());
 }
 
@@ -133,8 +127,8 @@ class Client::Impl {
     if (!url_.tls) return Status::ok();
     sslCtx_.emplace(ssl::context::tls_client);
     auto& ctx = *sslCtx_;
-    ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                    ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                    ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
     beast::error_code ec;
     if (!opts_.caFile.empty()) {
       ctx.load_verify_file(opts_.caFile, ec);
@@ -147,16 +141,20 @@ class Client::Impl {
     }
     if (!opts_.certFile.empty()) {
       ctx.use_certificate_chain_file(opts_.certFile, ec);
-      if (ec) return invalidArgument("load certificate '" + opts_.certFile + "': " + ec.message(), "certFile");
+      if (ec)
+        return invalidArgument("load certificate '" + opts_.certFile + "': " + ec.message(),
+                               "certFile");
       ctx.use_private_key_file(opts_.keyFile, ssl::context::pem, ec);
-      if (ec) return invalidArgument("load key '" + opts_.keyFile + "': " + ec.message(), "keyFile");
+      if (ec)
+        return invalidArgument("load key '" + opts_.keyFile + "': " + ec.message(), "keyFile");
     }
     ctx.set_verify_mode(opts_.tlsInsecure ? ssl::verify_none : ssl::verify_peer);
     return Status::ok();
   }
 
-  StatusOr<HttpResponse> send(std::string_view method, std::string_view path, const http::QueryParams& query,
-                              std::string_view body, std::string_view contentType) {
+  StatusOr<HttpResponse> send(std::string_view method, std::string_view path,
+                              const http::QueryParams& query, std::string_view body,
+                              std::string_view contentType) {
     auto req = buildRequest(method, path, query, body, contentType);
     auto backoff = opts_.retryBackoff;
     for (int attempt = 0;; ++attempt) {
@@ -176,7 +174,8 @@ class Client::Impl {
   }
 
   Status stream(std::string_view path, const http::QueryParams& query,
-                const std::function<bool(std::string_view)>& onChunk, runtime::CancelToken* cancel) {
+                const std::function<bool(std::string_view)>& onChunk,
+                runtime::CancelToken* cancel) {
     auto req = buildRequest("GET", path, query, {}, {});
     auto backoff = opts_.retryBackoff;
     std::unique_ptr<Connection> conn;
@@ -197,14 +196,15 @@ class Client::Impl {
 
     // Cancelling aborts the pending operation on this thread's io_context:
     // the posted cancel runs inside the next run_one of runSync.
-    runtime::CancelRegistration onCancel(cancel, [c = conn.get()] {
-      net::post(c->ioc, [c] { c->lowest().cancel(); });
-    });
+    runtime::CancelRegistration onCancel(
+        cancel, [c = conn.get()] { net::post(c->ioc, [c] { c->lowest().cancel(); }); });
     if (cancel && cancel->cancelled()) return Status::ok();
     bhttp::response_parser<bhttp::buffer_body> parser;
     parser.body_limit(boost::none);  // a follow stream has no natural end
     auto ec = conn->with([&](auto& s) {
-      return runSync(conn->ioc, [&](auto h) { bhttp::async_read_header(s, conn->buffer, parser, std::move(h)); });
+      return runSync(conn->ioc, [&](auto h) {
+        bhttp::async_read_header(s, conn->buffer, parser, std::move(h));
+      });
     });
     if (ec) return transportError("read response", ec);
     int status = static_cast<int>(parser.get().result_int());
@@ -220,7 +220,9 @@ class Client::Impl {
         conn->lowest().expires_never();
       }
       ec = conn->with([&](auto& s) {
-        return runSync(conn->ioc, [&](auto h) { bhttp::async_read_some(s, conn->buffer, parser, std::move(h)); });
+        return runSync(conn->ioc, [&](auto h) {
+          bhttp::async_read_some(s, conn->buffer, parser, std::move(h));
+        });
       });
       if (ec == bhttp::error::need_buffer) ec = {};
       if (cancel && cancel->cancelled()) return Status::ok();  // conn dropped, not pooled
@@ -228,7 +230,8 @@ class Client::Impl {
       size_t n = sizeof(buf) - parser.get().body().size;
       if (n == 0) continue;
       if (!ok) {
-        if (errorBody.size() + n > opts_.maxResponseBytes) return Status(Code::kTooLarge, "error body too large");
+        if (errorBody.size() + n > opts_.maxResponseBytes)
+          return Status(Code::kTooLarge, "error body too large");
         errorBody.append(buf, n);
         continue;
       }
@@ -247,10 +250,12 @@ class Client::Impl {
 
  private:
   bhttp::request<bhttp::string_body> buildRequest(std::string_view method, std::string_view path,
-                                                   const http::QueryParams& query, std::string_view body,
-                                                   std::string_view contentType) const {
+                                                  const http::QueryParams& query,
+                                                  std::string_view body,
+                                                  std::string_view contentType) const {
     std::string target(path.empty() ? "/" : path);
-    if (!query.empty()) target += (target.find('?') == std::string::npos ? "?" : "&") + http::buildQuery(query);
+    if (!query.empty())
+      target += (target.find('?') == std::string::npos ? "?" : "&") + http::buildQuery(query);
     bhttp::request<bhttp::string_body> req;
     req.version(11);
     auto verb = bhttp::string_to_verb(method);
@@ -273,7 +278,8 @@ class Client::Impl {
     return req;
   }
 
-  StatusOr<HttpResponse> attemptOnce(const bhttp::request<bhttp::string_body>& req, Failure& failure) {
+  StatusOr<HttpResponse> attemptOnce(const bhttp::request<bhttp::string_body>& req,
+                                     Failure& failure) {
     auto conn = acquire(failure);
     if (!conn) return failure.status;
     conn->lowest().expires_after(opts_.requestTimeout);
@@ -289,7 +295,8 @@ class Client::Impl {
     bhttp::response_parser<bhttp::string_body> parser;
     parser.body_limit(opts_.maxResponseBytes);
     ec = conn->with([&](auto& s) {
-      return runSync(conn->ioc, [&](auto h) { bhttp::async_read(s, conn->buffer, parser, std::move(h)); });
+      return runSync(conn->ioc,
+                     [&](auto h) { bhttp::async_read(s, conn->buffer, parser, std::move(h)); });
     });
     if (ec) {
       bool stale = conn->reused && isStaleConnectionError(ec) && parser.got_some() == false;
@@ -299,7 +306,8 @@ class Client::Impl {
     auto res = parser.release();
     HttpResponse out;
     out.status = static_cast<int>(res.result_int());
-    for (const auto& f : res) out.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    for (const auto& f : res)
+      out.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
     out.body = std::move(res.body());
     if (res.keep_alive()) release(std::move(conn));
     return out;
@@ -321,11 +329,12 @@ class Client::Impl {
     tcp::resolver::results_type endpoints;
     beast::error_code ec;
     bool done = false;
-    resolver.async_resolve(url_.host, url_.port, [&](beast::error_code e, tcp::resolver::results_type r) {
-      ec = e;
-      endpoints = std::move(r);
-      done = true;
-    });
+    resolver.async_resolve(url_.host, url_.port,
+                           [&](beast::error_code e, tcp::resolver::results_type r) {
+                             ec = e;
+                             endpoints = std::move(r);
+                             done = true;
+                           });
     c->ioc.restart();
     while (!done && c->ioc.run_one() > 0) {
     }
@@ -355,12 +364,14 @@ class Client::Impl {
       }
       if (!opts_.tlsInsecure) c->tls->set_verify_callback(ssl::host_name_verification(url_.host));
       c->lowest().expires_after(opts_.connectTimeout);
-      ec = runSync(c->ioc, [&](auto h) { c->tls->async_handshake(ssl::stream_base::client, std::move(h)); });
+      ec = runSync(
+          c->ioc, [&](auto h) { c->tls->async_handshake(ssl::stream_base::client, std::move(h)); });
       if (ec) {
         // The handshake may have reached the server: not "nothing sent", but
         // no request was, so a retry is still safe.
         failure = {transportError("TLS handshake with " + where, ec), true};
-        if (ec.category() == net::error::get_ssl_category()) failure.nothingSent = false;  // a verdict, not a blip
+        if (ec.category() == net::error::get_ssl_category())
+          failure.nothingSent = false;  // a verdict, not a blip
         return nullptr;
       }
     }
@@ -376,7 +387,8 @@ class Client::Impl {
 
   void sleepBackoff(std::chrono::milliseconds& backoff) {
     thread_local std::mt19937 rng{std::random_device{}()};
-    auto jitter = std::uniform_int_distribution<long>(0, std::max<long>(1, backoff.count() / 4))(rng);
+    auto jitter =
+        std::uniform_int_distribution<long>(0, std::max<long>(1, backoff.count() / 4))(rng);
     std::this_thread::sleep_for(backoff + std::chrono::milliseconds(jitter));
     backoff = std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::seconds(2));
   }
@@ -400,21 +412,24 @@ StatusOr<std::unique_ptr<Client>> Client::create(ClientOptions options) {
 Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Client::~Client() = default;
 
-StatusOr<HttpResponse> Client::send(std::string_view method, std::string_view path, const http::QueryParams& query,
-                                    std::string_view body, std::string_view contentType) {
+StatusOr<HttpResponse> Client::send(std::string_view method, std::string_view path,
+                                    const http::QueryParams& query, std::string_view body,
+                                    std::string_view contentType) {
   return impl_->send(method, path, query, body, contentType);
 }
 
-StatusOr<std::string> Client::call(std::string_view method, std::string_view path, const http::QueryParams& query,
-                                   std::string_view body) {
+StatusOr<std::string> Client::call(std::string_view method, std::string_view path,
+                                   const http::QueryParams& query, std::string_view body) {
   auto res = send(method, path, query, body);
   if (!res.isOk()) return res.status();
-  if (res->status < 200 || res->status >= 300) return http::statusFromResponse(res->status, res->body);
+  if (res->status < 200 || res->status >= 300)
+    return http::statusFromResponse(res->status, res->body);
   return std::move(res->body);
 }
 
 Status Client::stream(std::string_view path, const http::QueryParams& query,
-                      const std::function<bool(std::string_view)>& onChunk, runtime::CancelToken* cancel) {
+                      const std::function<bool(std::string_view)>& onChunk,
+                      runtime::CancelToken* cancel) {
   return impl_->stream(path, query, onChunk, cancel);
 }
 
