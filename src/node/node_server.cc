@@ -64,9 +64,9 @@ StatusOr<std::unique_ptr<NodeServer>> NodeServer::create(http::ServerOptions so,
   out->server_ = std::move(*s);
   auto& r = out->server_->router();
   // A route that does not register (a bad pattern) is a bug: start fails.
-  LB_RETURN_IF_ERROR(r.get(
-      "/health", [](const Request&) { return Response::json(200, R"({"status":"ok"})"); },
-      {.isPublic = true}));
+  LB_RETURN_IF_ERROR(r.get("/health",
+                           [](const Request&) { return Response::json(200, R"({"status":"ok"})"); },
+                           {.isPublic = true}));
   LB_RETURN_IF_ERROR(r.get("/pod", [agent](const Request&) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& p : agent->podStatuses())
@@ -75,6 +75,9 @@ StatusOr<std::unique_ptr<NodeServer>> NodeServer::create(http::ServerOptions so,
   }));
   LB_RETURN_IF_ERROR(
       r.get("/pod/{pod}/logs", [agent](const Request& req) { return logs(agent, req); }));
+  LB_RETURN_IF_ERROR(r.addWebSocket(
+      "/pod/{pod}/exec",
+      [agent](const Request& req, http::WebSocketConnection& ws) { execStream(agent, req, ws); }));
   return out;
 }
 

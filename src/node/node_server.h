@@ -6,6 +6,8 @@
 //   GET /health                                   (public)
 //   GET /pod                                      pod statuses (JSON list)
 //   GET /pod/{pod}/logs?container=&follow=&tail=  container output, chunked text
+//   WebSocket /pod/{pod}/exec                     a command, streams attached
+//                                                 (lastbackend/http/exec.h)
 //
 // Token: the cluster token, as for the api.
 
@@ -18,10 +20,16 @@
 
 namespace lb::http {
 class Server;
+struct Request;
+class WebSocketConnection;
 struct ServerOptions;
 }  // namespace lb::http
 
 namespace lb::node {
+
+// WebSocket /pod/{pod}/exec: a command in one of the pod's containers
+// with its streams attached (exec_server.cc).
+void execStream(Agent* agent, const http::Request& req, http::WebSocketConnection& ws);
 
 class NodeServer {
  public:
