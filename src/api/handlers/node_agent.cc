@@ -1,7 +1,7 @@
 #include "api/handlers/node_agent.h"
 
-#include <charconv>
 #include <atomic>
+#include <charconv>
 #include <mutex>
 #include <thread>
 
@@ -125,7 +125,8 @@ bool NodeSpecWaiters::ensureWatch() {
     } else {
       spdlog::warn("api: node spec watch: {}", opened.status().toString());
     }
-    sweepLocked([&](const Waiter& w) { return !watch_ || w.revision < since_ ? kAnswer : kKeep; }, ready);
+    sweepLocked([&](const Waiter& w) { return !watch_ || w.revision < since_ ? kAnswer : kKeep; },
+                ready);
   }
   for (auto& w : ready) w.responder->respondFrom(std::move(w.answer));
   return true;
@@ -321,6 +322,21 @@ struct PodSource {
 
 }  // namespace
 
+std::optional<std::string> agentEndpoint(const Context& ctx, const std::string& node) {
+  auto infoKey = keys::nodeKey(node, keys::Part::kInfo);
+  if (!infoKey.isOk()) return std::nullopt;
+  auto n = readOptional<types::Node>(*ctx.store, *infoKey);
+  if (!n.isOk() || !*n) return std::nullopt;
+  const auto& labels = (*n)->info.labels;
+  auto host = labels.find("lastbackend.node.host");
+  std::string ip = host != labels.end()            ? host->second
+                   : (*n)->info.internalIp.empty() ? (*n)->info.externalIp
+                                                   : (*n)->info.internalIp;
+  if (ip.empty()) return std::nullopt;
+  auto port = labels.find("lastbackend.node.port");
+  return "http://" + ip + ":" + (port == labels.end() ? "2965" : port->second);
+}
+
 Response serviceLogs(const Context& ctx, const Request& req, const std::string& ns,
                      const std::string& service) {
   auto prefix = keys::podsOfServicePrefix(ns, service);
@@ -334,19 +350,9 @@ Response serviceLogs(const Context& ctx, const Request& req, const std::string& 
     if (!pod.isOk() || pod->status.node.empty()) continue;
     const std::string& node = pod->status.node;
     if (!endpoints.count(node)) {
-      auto infoKey = keys::nodeKey(node, keys::Part::kInfo);
-      if (!infoKey.isOk()) continue;
-      auto n = readOptional<types::Node>(*ctx.store, *infoKey);
-      if (!n.isOk() || !*n) continue;
-      const auto& labels = (*n)->info.labels;
-      auto host = labels.find("lastbackend.node.host");
-      std::string ip = host != labels.end()           ? host->second
-                       : (*n)->info.internalIp.empty() ? (*n)->info.externalIp
-                                                       : (*n)->info.internalIp;
-      if (ip.empty()) continue;
-      auto port = (*n)->info.labels.find("lastbackend.node.port");
-      endpoints[node] =
-          "http://" + ip + ":" + (port == (*n)->info.labels.end() ? "2965" : port->second);
+      auto endpoint = agentEndpoint(ctx, node);
+      if (!endpoint) continue;
+      endpoints[node] = *endpoint;
     }
     sources.push_back({pod->meta.selflink, endpoints[node]});
   }
@@ -380,8 +386,9 @@ Response serviceLogs(const Context& ctx, const Request& req, const std::string& 
           sink.add("error: " + c.status().message() + "\n");
           return;
         }
-        Status s = (*c)->stream("/pod/" + http::percentEncode(src.pod) + "/logs", query,
-                                [&](std::string_view chunk) { return sink.add(chunk); }, &cancel);
+        Status s = (*c)->stream(
+            "/pod/" + http::percentEncode(src.pod) + "/logs", query,
+            [&](std::string_view chunk) { return sink.add(chunk); }, &cancel);
         sink.flush();
         if (!s.isOk() && !w.cancelled()) {
           spdlog::warn("api: logs of pod '{}' from {}: {}", src.pod, src.endpoint, s.toString());

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -103,9 +104,16 @@ std::optional<int64_t> parseRevision(const std::string& text);
 // service's pods, streamed from the node agents that run them (the node
 // label "lastbackend.node.host" when the node server is bound to one
 // address, else their internal IP; port from the label
-// "lastbackend.node.port", default 2965), with the caller's bearer token. One pod: its lines as they are;
-// several: each line prefixed "[<pod>] ". 503 when no pod runs on a node.
+// "lastbackend.node.port", default 2965), with the caller's bearer token. One pod: its lines as
+// they are; several: each line prefixed "[<pod>] ". 503 when no pod runs on a node.
 http::Response serviceLogs(const Context& ctx, const http::Request& req, const std::string& ns,
                            const std::string& service);
+
+// Where node `node`'s agent answers (http://ip:port, as for logs); nullopt
+// when the node is unknown or has no address.
+std::optional<std::string> agentEndpoint(const Context& ctx, const std::string& node);
+
+// WebSocket /namespace/{ns}/service/{svc}/exec (handlers/exec.cc).
+void serviceExec(const Context& ctx, const http::Request& req, http::WebSocketConnection& ws);
 
 }  // namespace lb::api

@@ -329,6 +329,9 @@ void registerObjectRoutes(Routes& routes, const Context& ctx) {
   routes.get(svc + "/deployment/{deployment}/pod", [c](const Request& r) { return pods(*c, r); });
   routes.get(svc + "/logs", [c](const Request& r) { return logs(*c, r); });
   routes.post(svc + "/rollback", [c](const Request& r) { return rollback(*c, r); });
+  routes.websocket(svc + "/exec", [c](const Request& r, http::WebSocketConnection& ws) {
+    serviceExec(*c, r, ws);
+  });
 }
 
 }  // namespace lb::api
