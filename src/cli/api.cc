@@ -17,7 +17,15 @@ StatusOr<std::unique_ptr<Api>> Api::connect(const ResolvedEndpoint& endpoint) {
   o.userAgent = "lb";
   auto c = client::Client::create(o);
   if (!c.isOk()) return c.status().withContext("cannot use cluster at " + endpoint.url);
-  return std::unique_ptr<Api>(new Api(std::move(*c), endpoint.url));
+  return std::unique_ptr<Api>(new Api(std::move(*c), std::move(o)));
+}
+
+StatusOr<std::unique_ptr<client::WebSocket>> Api::openWebSocket(const std::string& path) {
+  auto ws = client::WebSocket::open(options_, path);
+  if (!ws.isOk() && ws.status().code() == Code::kUnavailable)
+    return Status(Code::kUnavailable,
+                  "cannot reach cluster at " + url_ + ": " + ws.status().message());
+  return ws;
 }
 
 StatusOr<std::string> Api::call(std::string_view method, const std::string& path,

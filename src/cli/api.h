@@ -13,6 +13,7 @@
 
 #include "cli/endpoint.h"
 #include "client/client.h"
+#include "client/websocket.h"
 #include "lastbackend/common/status.h"
 #include "lastbackend/http/uri.h"
 #include "lastbackend/types/codec.h"
@@ -36,12 +37,16 @@ class Api {
   template <typename T>
   StatusOr<std::vector<T>> getList(const std::string& path);
 
+  // A WebSocket to `path` with the same endpoint and token.
+  StatusOr<std::unique_ptr<client::WebSocket>> openWebSocket(const std::string& path);
+
   const std::string& url() const { return url_; }
 
  private:
-  Api(std::unique_ptr<client::Client> client, std::string url)
-      : client_(std::move(client)), url_(std::move(url)) {}
+  Api(std::unique_ptr<client::Client> client, client::ClientOptions options)
+      : client_(std::move(client)), options_(std::move(options)), url_(options_.endpoint) {}
   std::unique_ptr<client::Client> client_;
+  client::ClientOptions options_;
   std::string url_;
 };
 

@@ -121,13 +121,26 @@ int run(int argc, const char* const argv[], const Environment& env, std::ostream
   addNodeCommands(cmds);
   addClusterCommands(cmds);
 
+  // The words after "--" are a command (`lb service exec ... -- CMD`), not
+  // arguments of lb.
+  int own = argc;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) != "--") continue;
+    own = i;
+    c.a.command.assign(argv + i + 1, argv + argc);
+    break;
+  }
   try {
-    app.parse(argc, argv);
+    app.parse(own, argv);
     cmds.parsed();
   } catch (const CLI::ParseError& e) {
     return app.exit(e, out, err);
   }
   if (!cmds.action()) return 1;
+  if (own < argc && !app.got_subcommand("service")) {
+    err << "lb: `--` and a command after it are for `lb service exec` only\n";
+    return 1;
+  }
   Status s = cmds.action()();
   if (!s.isOk()) {
     out.flush();

@@ -89,6 +89,7 @@ void addWaitFlags(CLI::App* verb, Args& a, const std::string& what);
 // The required, repeatable `-f,--file` of apply and diff.
 void addManifestFilesOption(CLI::App* verb, Args& a);
 void addServiceCommands(Commands& cmds);
+void addExecVerb(Commands& cmds, CLI::App* serviceGroup);
 void addRouteCommands(Commands& cmds);
 void addSecretCommands(Commands& cmds);
 void addConfigCommands(Commands& cmds);

@@ -39,6 +39,10 @@ struct Args {
   int waitTimeout = 300;  // seconds
   bool dryRun = false;
   std::string deployment;  // `lb service rollback`'s target
+  // `lb service exec`: the pod, container, flags and the words after "--".
+  std::string pod, container;
+  bool interactive = false, tty = false;
+  std::vector<std::string> command;
 };
 
 class Context {

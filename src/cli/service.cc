@@ -123,6 +123,7 @@ void addServiceCommands(Commands& cmds) {
                                [&] { return serviceLogs(c); });
   logs->add_flag("-f,--follow", a.follow, "Keep printing new lines");
   logs->add_option("--tail", a.tail, "Only the last N lines")->check(CLI::NonNegativeNumber);
+  addExecVerb(cmds, svc);
 }
 
 }  // namespace lb::cli

@@ -72,6 +72,11 @@ class CliIntegrationTest : public ::testing::Test {
   static Outcome lb(const std::vector<std::string>& args, std::vector<std::string> env = {}) {
     return runLb(dir_, args, std::move(env));
   }
+  // lb against this api, its endpoint and token given as flags.
+  static Outcome lbAt(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--host", url_, "--token", kToken});
+    return lb(args);
+  }
 
   static fs::path writeFile(const std::string& name, const std::string& text) {
     fs::path p = dir_ / name;
@@ -256,14 +261,31 @@ TEST_F(CliIntegrationTest, Errors) {
   EXPECT_HAS(apply.err, "bad.yaml");
 }
 
+// `lb service exec`: the command goes after `--`; a pod the service does
+// not have, or a service with no pod on a node, is a clear error.
+TEST_F(CliIntegrationTest, ExecSaysWhatIsMissing) {
+  ASSERT_EQ(lbAt({"namespace", "create", "ex"}).code, 0);
+  ASSERT_EQ(lbAt({"namespace", "apply", "ex", "-f",
+                  writeFile("ex.yaml", lb::testing::kServiceYaml).string()})
+                .code,
+            0);
+  auto noCommand = lbAt({"service", "exec", "ex", "web"});
+  EXPECT_EQ(noCommand.code, 1);
+  EXPECT_HAS(noCommand.err, "no command: put it after `--`");
+  auto noPod = lbAt({"service", "exec", "ex", "web", "nosuchpod", "--", "true"});
+  EXPECT_EQ(noPod.code, 1);
+  EXPECT_HAS(noPod.err, "lb: pod 'nosuchpod' of service 'web' not found on any node\n");
+  auto noneReady = lbAt({"service", "exec", "ex", "web", "--", "true"});
+  EXPECT_EQ(noneReady.code, 1);
+  EXPECT_HAS(noneReady.err, "service 'web' has no ready pod to exec in");
+  auto elsewhere = lbAt({"namespace", "ls", "--", "true"});
+  EXPECT_EQ(elsewhere.code, 1);
+  EXPECT_HAS(elsewhere.err, "`--` and a command after it are for `lb service exec` only");
+}
+
 // A namespace quota: the refusal names the limit and the usage; inspect
 // shows each limit with what the services take of it.
 TEST_F(CliIntegrationTest, ANamespaceQuotaRefusesWhatWouldPassIt) {
-  const std::vector<std::string> at{"--host", url_, "--token", kToken};
-  auto lbAt = [&](std::vector<std::string> args) {
-    args.insert(args.begin(), at.begin(), at.end());
-    return lb(args);
-  };
   fs::path quota = writeFile("quota.yaml",
                              "kind: Namespace\nversion: v1\nmeta: {name: team}\n"
                              "spec: {resources: {limits: {pods: 3}}}\n");
@@ -272,7 +294,8 @@ TEST_F(CliIntegrationTest, ANamespaceQuotaRefusesWhatWouldPassIt) {
   ASSERT_EQ(lbAt({"namespace", "apply", "team", "-f", web.string()}).code, 0);
   std::string scaled = lb::testing::kServiceYaml;
   scaled.replace(scaled.find("replicas: 2"), 11, "replicas: 4");
-  auto refused = lbAt({"namespace", "apply", "team", "-f", writeFile("web4.yaml", scaled).string()});
+  auto refused =
+      lbAt({"namespace", "apply", "team", "-f", writeFile("web4.yaml", scaled).string()});
   EXPECT_EQ(refused.code, 1);
   EXPECT_HAS(refused.err,
              "lb: namespace 'team' quota spec.resources.limits.pods: 3 allowed, 4 asked (in use "
@@ -286,11 +309,6 @@ TEST_F(CliIntegrationTest, ANamespaceQuotaRefusesWhatWouldPassIt) {
 // Plan before applying: `apply --dry-run` tells what would change and
 // changes nothing; `diff` shows it line by line with diff(1)'s exit status.
 TEST_F(CliIntegrationTest, DryRunAndDiffChangeNothing) {
-  const std::vector<std::string> at{"--host", url_, "--token", kToken};
-  auto lbAt = [&](std::vector<std::string> args) {
-    args.insert(args.begin(), at.begin(), at.end());
-    return lb(args);
-  };
   ASSERT_EQ(lbAt({"namespace", "create", "plan"}).code, 0);
   fs::path file =
       writeFile("plan.yaml",
