@@ -208,6 +208,42 @@ check "pod IP is from the node's pod subnet, gateway on lb0" on_subnet
 logs_ok() { timeout 5 "$LB_BIN" service logs e2e web | grep -q started-; }
 check "lb service logs shows the container output" eventually 10 logs_ok
 
+# --- exec: through the api to the node agent, into the pod's container --------------------------
+HOSTNAME_OF_POD=$(docker inspect -f '{{.Config.Hostname}}' "$ID")
+check "lb service exec demo web -- cat /etc/hostname prints the pod's hostname" \
+  eval '[[ $(timeout 20 "$LB_BIN" service exec e2e web -- cat /etc/hostname) == "$HOSTNAME_OF_POD" ]]'
+timeout 20 "$LB_BIN" service exec e2e web -- sh -c 'echo out; echo err >&2; exit 5' >"$WORK/exec.out" 2>"$WORK/exec.err"
+EXEC_RC=$?
+check "exec: lb exits with the command's status, output and errors apart" \
+  eval '((EXEC_RC == 5)) && [[ $(cat "$WORK/exec.out") == out && $(cat "$WORK/exec.err") == err ]]'
+check "exec -i: stdin reaches the command" \
+  eval '[[ $(printf "one\ntwo\n" | timeout 20 "$LB_BIN" service exec e2e web -i -- wc -l) == 2 ]]'
+no_such_pod() {
+  local out; out=$(timeout 20 "$LB_BIN" service exec e2e web nosuchpod -- true 2>&1)
+  [[ $? -eq 1 && $out == "lb: pod 'nosuchpod' of service 'web' not found on any node" ]]
+}
+check "exec in a pod the service does not have: a clear error" no_such_pod
+# -it through tmux: a terminal, a typed command and its answer, the size passed.
+TMUX_SOCK=$WORK/tmux.sock
+tmux -S "$TMUX_SOCK" new-session -d -x 120 -y 40 -s exec "$LB_BIN service exec e2e web -it -- sh"
+typed_answer() { tmux -S "$TMUX_SOCK" capture-pane -p -t exec | grep -q "^answer 42$"; }
+sleep 2
+tmux -S "$TMUX_SOCK" send-keys -t exec 'echo answer $((6 * 7)); stty size' Enter
+check "exec -it in tmux: a typed command is answered" eventually 15 typed_answer
+check "exec -it in tmux: the terminal has tmux's size" \
+  eventually 5 eval 'tmux -S "$TMUX_SOCK" capture-pane -p -t exec | grep -q "^40 120$"'
+tmux -S "$TMUX_SOCK" send-keys -t exec 'exit' Enter
+pane_gone() { ! tmux -S "$TMUX_SOCK" has-session -t exec 2>/dev/null; }
+check "exec -it: exit ends lb" eventually 10 pane_gone
+tmux -S "$TMUX_SOCK" kill-server 2>/dev/null
+# A client that goes leaves no process behind in the container.
+timeout 30 "$LB_BIN" service exec e2e web -- sleep 4343 &
+EXEC_PID=$!
+sleeping() { docker exec "$ID" ps -o args | grep -q "^sleep 4343"; }
+eventually 10 sleeping
+kill "$EXEC_PID"; wait "$EXEC_PID" 2>/dev/null
+check "exec: the client killed, its command is gone from the container" eventually 10 eval '! sleeping'
+
 # --- config and secret changes: env takes them from both, so each change rolls the pods -----
 # (only mounted files would be rewritten in place: see the second service below)
 ID_BEFORE=$ID
