@@ -85,9 +85,13 @@ class PodNetwork : public ::testing::Test {
     }
     Cleanup();
   }
+  // Every VXLAN device of the rig's namespace goes too: one left by an
+  // earlier run (same VNI and port) makes the new one fail with EEXIST.
   static void Cleanup() {
     (void)sh(std::string("ip link del ") + kBridge + "; ip link del " + kDevice + "; ip link del " +
-             kUnderlay + "; true");
+             kUnderlay +
+             "; for d in $(ip -o link show type vxlan | awk -F': ' '{print $2}' | cut -d@ -f1); "
+             "do ip link del \"$d\"; done; true");
   }
 
   std::unique_ptr<runtime::cni::NetworkRuntime> cni_;
