@@ -232,6 +232,11 @@ tmux -S "$TMUX_SOCK" send-keys -t exec 'echo answer $((6 * 7)); stty size' Enter
 check "exec -it in tmux: a typed command is answered" eventually 15 typed_answer
 check "exec -it in tmux: the terminal has tmux's size" \
   eventually 5 eval 'tmux -S "$TMUX_SOCK" capture-pane -p -t exec | grep -q "^40 120$"'
+tmux -S "$TMUX_SOCK" resize-window -t exec -x 100 -y 30
+sleep 0.5
+tmux -S "$TMUX_SOCK" send-keys -t exec 'stty size' Enter
+check "exec -it in tmux: a resize of the terminal reaches the command" \
+  eventually 5 eval 'tmux -S "$TMUX_SOCK" capture-pane -p -t exec | grep -q "^30 100$"'
 tmux -S "$TMUX_SOCK" send-keys -t exec 'exit' Enter
 pane_gone() { ! tmux -S "$TMUX_SOCK" has-session -t exec 2>/dev/null; }
 check "exec -it: exit ends lb" eventually 10 pane_gone
