@@ -137,7 +137,7 @@ void addExecVerb(Commands& cmds, CLI::App* svc) {
                             "Run a command in a pod of the service: lb service exec NS SVC [POD] "
                             "[-c CONTAINER] [-i] [-t] -- CMD... (exits with its status)",
                             "Service", [&] { return serviceExec(c); });
-  v->add_option("pod", a.pod, "Pod to run it in (default: the first ready one)");
+  v->add_option("POD", a.pod, "Pod to run it in (default: the first ready one)");
   v->add_option("-c,--container", a.container, "Container (default: the pod's first)");
   v->add_flag("-i,--stdin", a.interactive, "Pass stdin to the command");
   v->add_flag("-t,--tty", a.tty, "Give the command a terminal (when stdin is one)");

@@ -38,19 +38,25 @@ void execStream(Agent* agent, const http::Request& req, http::WebSocketConnectio
   if (!start.is_object() || !start.value("command", nlohmann::json()).is_array())
     return fail(ws, "the first message must be the start: {\"command\": [...], ...}");
   runtime::cri::ExecSessionOptions o;
-  for (const auto& a : start["command"]) {
-    if (!a.is_string()) return fail(ws, "command: every argument must be a string");
-    o.command.push_back(a.get<std::string>());
+  std::string container;
+  int rows = 0, cols = 0;
+  try {  // a field of the wrong type is the client's error, named
+    o.command = start["command"].get<std::vector<std::string>>();
+    o.tty = start.value("tty", false);
+    o.input = start.value("stdin", false);
+    container = start.value("container", "");
+    rows = start.value("rows", 0);
+    cols = start.value("cols", 0);
+  } catch (const nlohmann::json::exception& e) {
+    return fail(ws, std::string("the start: ") + e.what());
   }
-  o.tty = start.value("tty", false);
-  o.input = start.value("stdin", false);
-  auto id = agent->containerId(pod, start.value("container", ""));
+  if (o.command.empty()) return fail(ws, "command: empty");
+  auto id = agent->containerId(pod, container);
   if (!id.isOk()) return fail(ws, id.status().message());
   auto session = agent->cri().openExec(*id, o);
   if (!session.isOk()) return fail(ws, session.status().message());
   runtime::cri::ExecSession& s = **session;
-  if (o.tty && start.value("rows", 0) > 0)
-    (void)s.resize(start.value("rows", 0), start.value("cols", 0));
+  if (o.tty && rows > 0) (void)s.resize(rows, cols);
   spdlog::info("node: exec in pod '{}': {}", pod, o.command.front());
 
   std::atomic<bool> ended{false};
