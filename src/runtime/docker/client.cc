@@ -44,6 +44,20 @@ bhttp::verb toVerb(Method m) {
   return bhttp::verb::get;
 }
 
+// The HTTP request of `request` for `target`, with the JSON body if any.
+bhttp::request<bhttp::string_body> httpRequest(const Request& request, const std::string& target) {
+  bhttp::request<bhttp::string_body> req{toVerb(request.method), target, 11};
+  req.set(bhttp::field::host, "docker");
+  req.set(bhttp::field::user_agent, "lastbackend");
+  for (const auto& [k, v] : request.headers) req.set(k, v);
+  if (!request.body.empty()) {
+    req.set(bhttp::field::content_type, "application/json");
+    req.body() = request.body;
+  }
+  req.prepare_payload();
+  return req;
+}
+
 }  // namespace
 
 StatusOr<std::string> resolveSocket(std::string_view explicitHost) {
@@ -150,15 +164,7 @@ StatusOr<Response> Client::exchange(const Request& request, const BodySink* sink
     if (ec) co_return fail("connect unix://" + options_.socketPath);
     if (cancelled) co_return;
 
-    bhttp::request<bhttp::string_body> req{toVerb(request.method), target, 11};
-    req.set(bhttp::field::host, "docker");
-    req.set(bhttp::field::user_agent, "lastbackend");
-    for (const auto& [k, v] : request.headers) req.set(k, v);
-    if (!request.body.empty()) {
-      req.set(bhttp::field::content_type, "application/json");
-      req.body() = request.body;
-    }
-    req.prepare_payload();
+    auto req = httpRequest(request, target);
     co_await bhttp::async_write(stream, req, onError);
     if (ec) co_return fail(what + ": write");
 
@@ -280,17 +286,9 @@ StatusOr<std::unique_ptr<Hijacked>> Client::hijack(const Request& request) const
   stream.expires_after(timeout);
   stream.socket().connect(asio::local::stream_protocol::endpoint(options_.socketPath), ec);
   if (ec) return unavailable("connect unix://" + options_.socketPath + ": " + ec.message());
-  bhttp::request<bhttp::string_body> req{toVerb(request.method), target, 11};
-  req.set(bhttp::field::host, "docker");
-  req.set(bhttp::field::user_agent, "lastbackend");
+  auto req = httpRequest(request, target);
   req.set(bhttp::field::connection, "Upgrade");
   req.set(bhttp::field::upgrade, "tcp");
-  for (const auto& [k, v] : request.headers) req.set(k, v);
-  if (!request.body.empty()) {
-    req.set(bhttp::field::content_type, "application/json");
-    req.body() = request.body;
-  }
-  req.prepare_payload();
   bhttp::write(stream.socket(), req, ec);
   if (ec) return unavailable(what + ": write: " + ec.message());
   // The answer's header within the timeout (sync reads know no deadline
