@@ -40,3 +40,16 @@ bench_cleanup() {
   rm -rf "$WORK"
 }
 now_ms() { date +%s%3N; }
+# $WORK/server.yml of the one-machine cluster the benchmarks run: token
+# "bench", the api on 127.0.0.1:$PORT, the node's server on port $1, SQLite
+# and the volumes in $WORK.
+bench_server_config() {  # node-port
+  cat >"$WORK/server.yml" <<YML
+token: bench
+storage: {driver: sqlite, sqlite: {path: $WORK/lb.db}}
+server: {host: 127.0.0.1, port: $PORT}
+node: {server: {host: 127.0.0.1, port: $1}}
+workdir: $WORK
+container: {csi: {dir: {root: $WORK/csi}}}
+YML
+}

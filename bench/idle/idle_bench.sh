@@ -30,14 +30,7 @@ per_thread() {
 }
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
-cat >"$WORK/server.yml" <<YML
-token: bench
-storage: {driver: sqlite, sqlite: {path: $WORK/lb.db}}
-server: {host: 127.0.0.1, port: $PORT}
-node: {server: {host: 127.0.0.1, port: 13965}}
-workdir: $WORK
-container: {csi: {dir: {root: $WORK/csi}}}
-YML
+bench_server_config 13965
 LB_DNS_BIND_ADDRESS=127.0.0.1 LB_DNS_PORT=15354 LB_NETWORK_RESOLVERS=none LB_NODE_NAME=bench "$BUILD/src/exe/lastbackend" server -c "$WORK/server.yml" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for ((i = 0; i < 100; i++)); do

@@ -88,14 +88,7 @@ timed() {
 }
 
 # --- lastbackend server ---------------------------------------------------------------------
-cat >"$WORK/server.yml" <<YML
-token: bench
-storage: {driver: sqlite, sqlite: {path: $WORK/lb.db}}
-server: {host: 127.0.0.1, port: $PORT}
-node: {server: {host: 127.0.0.1, port: 14965}}
-workdir: $WORK
-container: {csi: {dir: {root: $WORK/csi}}}
-YML
+bench_server_config 14965
 LB_DNS_PORT=0 LB_NODE_NAME=bench "$BUILD/src/exe/lastbackend" server -c "$WORK/server.yml" \
   >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
