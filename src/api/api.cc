@@ -81,7 +81,7 @@ StatusOr<std::unique_ptr<Api>> Api::create(const config::ApiConfig& config,
   registerObjectRoutes(routes, impl->ctx);
   impl->specWaiters = std::make_unique<NodeSpecWaiters>(impl->ctx.store);
   registerNodeRoutes(routes, impl->ctx, *impl->specWaiters);
-  registerComponentRoutes(routes, impl->ctx);
+  registerComponentRoutes(routes, impl->ctx, *impl->specWaiters);
   if (!routes.status().isOk()) return routes.status().withContext("REST API routes");
   return std::unique_ptr<Api>(new Api(std::move(impl)));
 }

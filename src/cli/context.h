@@ -31,6 +31,8 @@ struct Args {
   std::vector<std::string> files, texts, labels, rules;
   bool auth = false;
   std::string user, pass, domain, path;
+  std::string tlsSecret;  // lb route create/update --tls-secret
+  bool tlsRedirect = false;
   int port = 0;
   bool follow = false;
   int tail = -1;

@@ -190,17 +190,23 @@ std::string renderServiceInspect(const types::Service& svc,
 std::string renderRouteList(const std::vector<types::Route>& list) {
   Table t({"NAMESPACE", "NAME", "DOMAIN", "HTTPS", "STATUS"});
   for (const auto& r : list)
-    t.addRow({r.meta.namespace_, r.meta.name, r.spec.domain, r.spec.port == 443 ? "yes" : "",
-              r.status.state});
+    t.addRow({r.meta.namespace_, r.meta.name, r.spec.domain,
+              !r.spec.tls.secret.empty() || r.spec.port == 443 ? "yes" : "", r.status.state});
   return t.render();
 }
 
 std::string renderRoute(const types::Route& route) {
-  std::string out = renderFields({{"NAME", route.meta.name},
-                                  {"NAMESPACE", route.meta.namespace_},
-                                  {"DOMAIN", route.spec.domain},
-                                  {"PORT", std::to_string(route.spec.port)},
-                                  {"STATUS", route.status.state}});
+  std::vector<std::pair<std::string, std::string>> fields = {
+      {"NAME", route.meta.name},
+      {"NAMESPACE", route.meta.namespace_},
+      {"DOMAIN", route.spec.domain},
+      {"PORT", std::to_string(route.spec.port)}};
+  if (!route.spec.tls.secret.empty())
+    fields.push_back({"HTTPS", "yes (certificate from secret " + route.spec.tls.secret +
+                                   (route.spec.tls.redirect ? "; http redirects here)" : ")")});
+  fields.push_back({"STATUS", route.status.state});
+  if (!route.status.message.empty()) fields.push_back({"MESSAGE", route.status.message});
+  std::string out = renderFields(fields);
   Table rules({"PATH", "SERVICE", "ENDPOINT", "PORT"});
   for (const auto& r : route.spec.rules)
     rules.addRow({r.path.empty() ? "/" : r.path, r.service,

@@ -59,6 +59,9 @@ Status routeSave(Context& c, bool update) {
   }
   if (c.a.port) spec.port = c.a.port;
   if (!c.a.domain.empty()) spec.domain = c.a.domain;
+  if (!c.a.tlsSecret.empty()) spec.tls.secret = c.a.tlsSecret == "none" ? "" : c.a.tlsSecret;
+  if (c.a.tlsRedirect) spec.tls.redirect = true;
+  if (spec.tls.secret.empty()) spec.tls.redirect = false;
   if (!rules.empty()) spec.rules = rules;
   if (spec.rules.empty()) return invalidArgument("a route needs at least one SERVICE:PORT rule");
   doc.spec = spec;
@@ -92,6 +95,12 @@ void addRouteCommands(Commands& cmds) {
     }
     s->add_option("--domain", a.domain, "Domain (default: chosen by the cluster)");
     s->add_option("--path", a.path, "Path of rules given without one (default /)");
+    s->add_option("--tls-secret", a.tlsSecret,
+                  std::string("Terminate HTTPS with the PEM certificate and key in this secret "
+                              "(e.g. lb secret create NS NAME -f tls.crt -f tls.key)") +
+                      (update ? "; 'none' ends HTTPS" : ""));
+    s->add_flag("--tls-redirect", a.tlsRedirect,
+                "Answer plain HTTP on port 80 for the domain with a redirect to HTTPS");
   }
   cmds.removeVerb(route, "route", "Route");
 }

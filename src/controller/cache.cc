@@ -52,6 +52,7 @@ void Cache::clear() {
   nodeStatus_.clear();
   manifests_.clear();
   clusterManifests_.clear();
+  routeManifests_.clear();
   subnets_.clear();
   subnetManifests_.clear();
   subnetsByNode_.clear();
@@ -132,6 +133,7 @@ void Cache::apply(const detail::KeyInfo& ki, const std::string& key,
     case Kind::kNodeManifest:
     case Kind::kClusterManifest:
     case Kind::kSubnetManifest:
+    case Kind::kRouteManifest:
       return setManifest(ki, key, value);
     case Kind::kSubnet:
       return setSubnet(ki.id, decode<types::Subnet>(key, value));
@@ -162,6 +164,7 @@ void Cache::setManifest(const detail::KeyInfo& ki, const std::string& key,
   const bool node = ki.kind == Kind::kNodeManifest;
   auto& map = node                               ? manifests_
               : ki.kind == Kind::kSubnetManifest ? subnetManifests_
+              : ki.kind == Kind::kRouteManifest  ? routeManifests_
                                                  : clusterManifests_;
   const std::string& id = node ? key : ki.id;
   const bool existed = map.count(id) > 0;

@@ -111,6 +111,8 @@ class Cache {
   // changes, so only their presence is kept, not a second copy of every pod).
   std::map<std::string, std::string>& manifests() { return manifests_; }
   std::map<std::string, std::string>& clusterManifests() { return clusterManifests_; }
+  // route selflink -> the stored bytes of its cluster route manifest.
+  std::map<std::string, std::string>& routeManifests() { return routeManifests_; }
   // cidr -> subnet, and cidr -> the stored bytes of its cluster manifest.
   std::map<std::string, types::Subnet>& subnets() { return subnets_; }
   std::map<std::string, std::string>& subnetManifests() { return subnetManifests_; }
@@ -168,6 +170,7 @@ class Cache {
   std::map<std::string, types::NodeStatus> nodeStatus_;
   std::map<std::string, std::string> manifests_;
   std::map<std::string, std::string> clusterManifests_;  // selflink -> value
+  std::map<std::string, std::string> routeManifests_;    // selflink -> value
   std::map<std::string, types::Subnet> subnets_;
   std::map<std::string, std::string> subnetManifests_;
   std::unordered_map<std::string, std::set<std::string>> subnetsByNode_;

@@ -24,6 +24,7 @@ enum class Kind {
   kNodeStatus,
   kNodeManifest,     // /manifest/node/<node>/<kind>/<selflink>; id = the key, node = <node>
   kClusterManifest,  // /manifests/cluster/endpoint/<selflink>; id = selflink
+  kRouteManifest,    // /manifests/cluster/route/<selflink>; id = selflink
   kSubnet,           // /subnet/<cidr>; id = the cidr ("10.244.1.0/24")
   kSubnetManifest,   // /manifests/cluster/subnet/<cidr>; id = the cidr
   kIpam,
@@ -70,6 +71,7 @@ inline KeyInfo classify(std::string_view key) {
   }
   if (strip("/manifests/cluster/endpoint/", &rest))
     return {Kind::kClusterManifest, std::string(rest), {}};
+  if (strip("/manifests/cluster/route/", &rest)) return {Kind::kRouteManifest, std::string(rest), {}};
   // Subnets by CIDR; a key not written as subnetKey() writes one is not ours.
   for (Kind kind : {Kind::kSubnetManifest, Kind::kSubnet}) {
     if (!strip(kind == Kind::kSubnet ? "/subnet/" : "/manifests/cluster/subnet/", &rest)) continue;

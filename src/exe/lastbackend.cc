@@ -14,6 +14,7 @@
 #include "common/driver_table.h"
 #include "controller/controller.h"
 #include "discovery/discovery.h"
+#include "ingress/ingress.h"
 #include "lastbackend/common/logging.h"
 #include "lastbackend/config/config.h"
 #include "lastbackend/config/options.h"
@@ -62,7 +63,7 @@ constexpr lb::DriverTable<RunFn, 7> kRunTable{
         {"controller", launch<ControllerConfig, &lb::controller::run>},
         {"node", launch<NodeConfig, &lb::node::run>},
         {"discovery", launch<DiscoveryConfig, &lb::discovery::run>},
-        {"ingress", launch<IngressConfig, &notBuilt<IngressConfig>>},
+        {"ingress", launch<IngressConfig, &lb::ingress::run>},
         {"exporter", launch<ExporterConfig, &notBuilt<ExporterConfig>>},
     }}};
 

@@ -1,5 +1,7 @@
 #include "server/server.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +12,7 @@
 #include "cli/cluster_store.h"
 #include "controller/controller.h"
 #include "discovery/discovery.h"
+#include "ingress/ingress.h"
 #include "lastbackend/common/file.h"
 #include "lastbackend/common/logging.h"
 #include "lastbackend/config/run.h"
@@ -64,11 +67,21 @@ Status writeCliConfig(const std::string& endpoint, const std::string& token) {
   return Status::ok();
 }
 
+constexpr const char* kHaproxy = "/usr/sbin/haproxy";
+
+// Routes without a domain of their own: <route>.<namespace>.<this>. The
+// one-machine cluster defaults to "lb.localhost" (names under .localhost
+// are the loopback's, RFC 6761), so a route answers on this host at once.
+std::string domainExternal(const config::ServerConfig& c) {
+  return c.api.domainExternal.empty() ? "lb.localhost" : c.api.domainExternal;
+}
+
 }  // namespace
 
 int run(const config::ServerConfig& in) {
   config::blockShutdownSignals();
   config::ServerConfig config = in;
+  config.api.domainExternal = domainExternal(config);
   if (config.api.token.empty()) {
     auto t = persistentToken(config.node.workdir);
     if (!t.isOk()) {
@@ -127,6 +140,30 @@ int run(const config::ServerConfig& in) {
                     d.status().message());
     }
   }
+  // The ingress when HAProxy is installed: routes answer on this host.
+  std::unique_ptr<ingress::IngressProcess> edge;
+  if (!envFlag("LB_SERVER_NO_INGRESS") && ::access(kHaproxy, X_OK) == 0) {
+    config::IngressConfig ic;
+    ic.token = config.api.token;
+    ic.api.uri = endpoint;
+    ic.api.tls.ca = config.api.server.tls.ca;
+    const std::string dir =
+        (config.node.workdir.empty() ? std::string("/var/lib/lastbackend") : config.node.workdir) +
+        "/ingress/haproxy";
+    ic.haproxy = {dir + "/haproxy.cfg", dir + "/haproxy.pid", kHaproxy, 0, "", ""};
+    ingress::IngressOptions io;
+    io.name = "local";
+    io.fallbackDomain = domainExternal(config);
+    auto e = ingress::IngressProcess::start(ic, io);
+    if (e.isOk())
+      edge = std::move(*e);
+    else
+      spdlog::error("lastbackend server: ingress: {}", e.status().message());
+  } else if (!envFlag("LB_SERVER_NO_INGRESS")) {
+    spdlog::warn("lastbackend server: no HAProxy at {}: routes are not served (apt-get install "
+                 "haproxy)",
+                 kHaproxy);
+  }
   config::NodeConfig nc = config.node;
   nc.token = config.api.token;
   nc.api.uri = endpoint;
@@ -146,9 +183,10 @@ int run(const config::ServerConfig& in) {
   } else {
     spdlog::warn("lastbackend server: LB_SERVER_NO_NODE set: no node agent, pods stay unscheduled");
   }
-  spdlog::info("lastbackend server: api {} , controller, node {}, discovery {} running", endpoint,
-               nodeProcess ? nodeProcess->name() : "(none)",
-               dns ? std::to_string(dns->port()) : "(none)");
+  spdlog::info(
+      "lastbackend server: api {} , controller, node {}, discovery {}, ingress {} running",
+      endpoint, nodeProcess ? nodeProcess->name() : "(none)",
+      dns ? std::to_string(dns->port()) : "(none)", edge ? edge->name() : "(none)");
   int sig = config::waitForShutdownSignal();
   spdlog::info("lastbackend server: stopping (signal {})", sig);
   // The API first: that ends the node's spec long-poll at once (a stream the
@@ -156,6 +194,7 @@ int run(const config::ServerConfig& in) {
   (*api)->stop();
   if (nodeProcess) nodeProcess->stop();
   if (dns) dns->stop();
+  if (edge) edge->stop();
   (*ctl)->stop(true);
   return 0;
 }

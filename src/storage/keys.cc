@@ -278,6 +278,11 @@ StatusOr<std::string> clusterEndpointManifestKey(std::string_view selflink) {
   return join({"/manifests/cluster/endpoint/", selflink});
 }
 
+StatusOr<std::string> clusterRouteManifestKey(std::string_view selflink) {
+  LB_RETURN_IF_ERROR(validateSelfLink(selflink, 2, "route selflink"));
+  return clusterRouteManifestsPrefix() + std::string(selflink);
+}
+
 StatusOr<std::string> clusterSubnetManifestKey(std::string_view cidr) {
   auto segment = cidrSegment(cidr);
   if (!segment.isOk()) return segment.status();
@@ -336,6 +341,7 @@ std::string nodesPrefix() { return "/cluster/node/"; }
 std::string subnetsPrefix() { return "/subnet/"; }
 std::string clusterEndpointManifestsPrefix() { return "/manifests/cluster/endpoint/"; }
 std::string clusterSubnetManifestsPrefix() { return "/manifests/cluster/subnet/"; }
+std::string clusterRouteManifestsPrefix() { return "/manifests/cluster/route/"; }
 std::string controllersPrefix() { return "/system/controller/"; }
 
 }  // namespace lb::storage::keys

@@ -320,10 +320,15 @@ LB_FIELDS(RouteRule) {
   v("service", o.service);
   v("port", o.port);
 }
+LB_FIELDS(RouteTls) {
+  v("secret", o.secret);
+  v("redirect", o.redirect);
+}
 LB_FIELDS(RouteSpec) {
   v("domain", o.domain);
   v("port", o.port);
   v("rules", o.rules);
+  v("tls", o.tls);
 }
 LB_FIELDS(RouteStatus) {
   v("state", o.state);
@@ -427,6 +432,17 @@ LB_FIELDS(DiscoveryStatus) {
   v("heartbeat", o.heartbeat);
   v("records", o.records);
   v("queries", o.queries);
+}
+LB_FIELDS(IngressRouteState) {
+  v("route", o.route);
+  v("state", o.state);
+  v("message", o.message);
+}
+LB_FIELDS(IngressStatus) {
+  v("online", o.online);
+  v("ready", o.ready);
+  v("heartbeat", o.heartbeat);
+  v("routes", o.routes);
 }
 LB_FIELDS(Ingress) {
   v("meta", o.meta);

@@ -236,6 +236,12 @@ Status validateRouteSpec(const RouteSpec& spec, const std::string& path) {
     LB_RETURN_IF_ERROR(validateName(r.service, childPath(p, "service")));
     LB_RETURN_IF_ERROR(checkRange(r.port, 1, 65535, childPath(p, "port")));
   }
+  if (!spec.tls.secret.empty())
+    LB_RETURN_IF_ERROR(validateName(spec.tls.secret, childPath(path, "tls.secret")));
+  if (spec.tls.redirect && spec.tls.secret.empty())
+    return fieldError(childPath(path, "tls.redirect"), "needs tls.secret");
+  if (spec.tls.redirect && spec.port == 80)
+    return fieldError(childPath(path, "tls.redirect"), "the route itself is on port 80");
   return Status::ok();
 }
 

@@ -99,6 +99,8 @@ StatusOr<std::string> nodeManifestKey(std::string_view node, ManifestKind kind,
                                       std::string_view selflink);
 // /manifests/cluster/endpoint/<ns:svc>
 StatusOr<std::string> clusterEndpointManifestKey(std::string_view selflink);
+// /manifests/cluster/route/<ns:route>: what the ingresses serve.
+StatusOr<std::string> clusterRouteManifestKey(std::string_view selflink);
 // /manifests/cluster/subnet/<cidr>, the CIDR written as in subnetKey.
 StatusOr<std::string> clusterSubnetManifestKey(std::string_view cidr);
 
@@ -125,6 +127,7 @@ std::string nodesPrefix();        // /cluster/node/
 std::string subnetsPrefix();      // /subnet/
 std::string clusterEndpointManifestsPrefix();  // /manifests/cluster/endpoint/
 std::string clusterSubnetManifestsPrefix();    // /manifests/cluster/subnet/
+std::string clusterRouteManifestsPrefix();     // /manifests/cluster/route/
 std::string controllersPrefix();  // /system/controller/
 
 }  // namespace lb::storage::keys

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "lastbackend/types/meta.h"
 
@@ -26,10 +27,24 @@ struct ComponentStatus {
   bool operator==(const ComponentStatus&) const = default;
 };
 
+// What an ingress says of one route it follows: "ready" (served), or
+// "error" with the reason (e.g. a certificate HAProxy refused).
+struct IngressRouteState {
+  std::string route;  // selflink "demo:web"
+  std::string state;
+  std::string message;
+  bool operator==(const IngressRouteState&) const = default;
+};
+
+struct IngressStatus : ComponentStatus {
+  std::vector<IngressRouteState> routes;
+  bool operator==(const IngressStatus&) const = default;
+};
+
 struct Ingress {
   Meta meta;
   ComponentSpec spec;
-  ComponentStatus status;
+  IngressStatus status;
   bool operator==(const Ingress&) const = default;
 };
 

@@ -16,10 +16,19 @@ struct RouteRule {
   bool operator==(const RouteRule&) const = default;
 };
 
+// HTTPS: the route's port terminates TLS with the certificate and key of a
+// secret of the namespace (keys "tls.crt" and "tls.key", PEM).
+struct RouteTls {
+  std::string secret;     // empty: plain HTTP
+  bool redirect = false;  // answer plain HTTP on port 80 for the domain with a redirect
+  bool operator==(const RouteTls&) const = default;
+};
+
 struct RouteSpec {
   std::string domain;  // empty = "<route>.<ns>.<external domain>"
   int port = 80;
   std::vector<RouteRule> rules;
+  RouteTls tls;
   bool operator==(const RouteSpec&) const = default;
 };
 

@@ -3,6 +3,8 @@
 
 #include "api/body.h"
 #include "api/handlers/handlers.h"
+#include "api/handlers/ingress.h"
+#include "api/handlers/node_agent.h"
 #include "api/kinds.h"
 #include "api/registered.h"
 
@@ -94,6 +96,14 @@ Response reportStatus(const Context& ctx, const Request& req) {
   if (!body.isOk()) return Response::error(body.status());
   auto obj = readComponent<T>(ctx, req);
   if (!obj.isOk()) return Response::error(obj.status());
+  if constexpr (std::is_same_v<T, types::Ingress>) {
+    constexpr size_t kMaxRoutes = 100'000;
+    if (body->status.routes.size() > kMaxRoutes)
+      return Response::error(invalidArgument("at most 100000 route states", "status.routes"));
+    if (Status s = applyRouteStates(ctx, body->status.routes); !s.isOk())
+      return Response::error(s);
+    body->status.routes.clear();  // kept on the routes, not twice
+  }
   obj->status = body->status;
   obj->status.heartbeat = ctx.now();
   auto rev = ctx.store->set(k->second, statusValue(*obj));
@@ -111,11 +121,27 @@ void registerComponentKind(Routes& routes, const Context* c) {
   routes.put(item + "/status", [c](const Request& r) { return reportStatus<T>(*c, r); });
 }
 
+// GET /ingress/{ingress}/spec[?revision=N&timeout=25s]: the ingress
+// manifest, long-polled like a node's spec.
+Response ingressSpec(const Context& ctx, NodeSpecWaiters& waiters, const Request& req) {
+  auto obj = readComponent<types::Ingress>(ctx, req);  // registered first
+  if (!obj.isOk()) return Response::error(obj.status());
+  if (req.queryParam("revision"))
+    return longPollNodeSpec(waiters, req, NodeSpecWaiters::kIngresses,
+                            [c = &ctx] { return ingressSpecBody(*c); });
+  auto body = ingressSpecBody(ctx);
+  if (!body.isOk()) return Response::error(body.status());
+  return Response::json(200, std::move(*body));
+}
+
 }  // namespace
 
-void registerComponentRoutes(Routes& routes, const Context& ctx) {
+void registerComponentRoutes(Routes& routes, const Context& ctx, NodeSpecWaiters& waiters) {
   registerComponentKind<types::Discovery>(routes, &ctx);
   registerComponentKind<types::Ingress>(routes, &ctx);
+  routes.get("/ingress/{ingress}/spec", [c = &ctx, w = &waiters](const Request& r) {
+    return ingressSpec(*c, *w, r);
+  });
   registerComponentKind<types::Exporter>(routes, &ctx);
 }
 

@@ -51,7 +51,7 @@ class NodeSpecWaiters;
 // /cluster/node[/...]; the spec long-poll parks its requests in `waiters`.
 void registerNodeRoutes(Routes& routes, const Context& ctx, NodeSpecWaiters& waiters);
 // /discovery, /ingress, /exporter [/...]
-void registerComponentRoutes(Routes& routes, const Context& ctx);
+void registerComponentRoutes(Routes& routes, const Context& ctx, NodeSpecWaiters& waiters);
 
 // The OpenAPI document served at /openapi.json (docs/openapi.json, embedded
 // at build time).

@@ -59,6 +59,11 @@ namespace {
 constexpr std::string_view kManifests = "/manifest";
 constexpr std::string_view kNodeManifests = "/manifest/node/";
 
+bool isRouteManifest(std::string_view key) {
+  static const std::string kRoutes = keys::clusterRouteManifestsPrefix();
+  return key.starts_with(kRoutes);
+}
+
 bool isClusterNetwork(std::string_view key) {
   static const std::string kEndpoints = keys::clusterEndpointManifestsPrefix();
   static const std::string kSubnets = keys::clusterSubnetManifestsPrefix();
@@ -142,9 +147,12 @@ void NodeSpecWaiters::collectLocked(const std::vector<storage::Event>& events,
       cluster = std::max(cluster, e.revision);
       continue;
     }
-    if (!std::string_view(e.key).starts_with(kNodeManifests)) continue;
-    std::string_view rest = std::string_view(e.key).substr(kNodeManifests.size());
-    std::string node(rest.substr(0, rest.find('/')));
+    std::string node = kIngresses;  // route manifests: the ingresses' group
+    if (!isRouteManifest(e.key)) {
+      if (!std::string_view(e.key).starts_with(kNodeManifests)) continue;
+      std::string_view rest = std::string_view(e.key).substr(kNodeManifests.size());
+      node = std::string(rest.substr(0, rest.find('/')));
+    }
     auto& last = lastChange_[node];
     last = std::max(last, e.revision);
     auto it = waiting_.find(node);
@@ -255,7 +263,7 @@ void NodeSpecWaiters::stop() {
   for (auto& w : left) w.responder->respondFrom(std::move(w.answer));
 }
 
-Response longPollNodeSpec(NodeSpecWaiters& waiters, const Request& req,
+Response longPollNodeSpec(NodeSpecWaiters& waiters, const Request& req, std::string node,
                           std::function<StatusOr<std::string>()> body) {
   auto parsed = parseRevision(req.queryParam("revision").value_or("0"));
   if (!parsed) return Response::error(invalidArgument("expected a revision number", "revision"));
@@ -263,9 +271,6 @@ Response longPollNodeSpec(NodeSpecWaiters& waiters, const Request& req,
   auto wait = parseWait(req.queryParam("timeout").value_or("25s"));
   if (!wait) return Response::error(invalidArgument("expected e.g. 25s or 500ms", "timeout"));
   *wait = std::min(*wait, std::chrono::milliseconds(60'000));
-  const std::string node = req.param("node");
-  if (Status s = keys::nodeManifestsPrefix(node).status(); !s.isOk())
-    return Response::error(invalidArgument(s.message(), "node"));
   auto deadline = std::chrono::steady_clock::now() + *wait;
   auto answer = [body = std::move(body)] {
     auto out = body();

@@ -33,6 +33,11 @@ namespace lb::api {
 // protocol allows.
 class NodeSpecWaiters {
  public:
+  // The group the ingresses wait in: woken by route manifests
+  // (/manifests/cluster/route/) and, like every node, by the cluster network.
+  // No node has this name (node names are never empty).
+  static inline const std::string kIngresses{};
+
   explicit NodeSpecWaiters(storage::Storage* store);
   ~NodeSpecWaiters();
   NodeSpecWaiters(const NodeSpecWaiters&) = delete;
@@ -87,13 +92,14 @@ class NodeSpecWaiters {
   std::thread thread_;
 };
 
-// GET /cluster/node/{node}/spec?revision=N&timeout=25s: answers once a
-// manifest of the node, or a subnet or endpoint of the cluster, changed
-// after store revision N, or when the timeout (default 25 s, at most 60 s)
-// passes, with the listing `body` produces. The request is parked in
-// `waiters` meanwhile (no thread of its own).
+// GET /cluster/node/{node}/spec?revision=N&timeout=25s (and the ingresses'
+// /ingress/{ingress}/spec, `node` = NodeSpecWaiters::kIngresses): answers
+// once a manifest of the node, or a subnet or endpoint of the cluster,
+// changed after store revision N, or when the timeout (default 25 s, at
+// most 60 s) passes, with the listing `body` produces. The request is parked
+// in `waiters` meanwhile (no thread of its own).
 http::Response longPollNodeSpec(NodeSpecWaiters& waiters, const http::Request& req,
-                                std::function<StatusOr<std::string>()> body);
+                                std::string node, std::function<StatusOr<std::string>()> body);
 
 // "25s", "500ms", "25" (seconds) -> milliseconds; nullopt when malformed.
 std::optional<std::chrono::milliseconds> parseWait(const std::string& text);

@@ -208,7 +208,7 @@ Response spec(const Context& ctx, NodeSpecWaiters& waiters, const Request& req) 
     since = *v;
   }
   if (req.queryParam("revision"))
-    return longPollNodeSpec(waiters, req,
+    return longPollNodeSpec(waiters, req, name,
                             [c = &ctx, name, since] { return specBody(*c, name, since); });
   auto body = specBody(ctx, name, since);
   if (!body.isOk()) return Response::error(body.status());
