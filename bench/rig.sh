@@ -35,6 +35,9 @@ bench_setup() {  # name
 bench_cleanup() {
   [[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
   declare -F bench_keep >/dev/null && bench_keep
+  # The server's HAProxy, if a kill -9 left it (pid file of its ingress).
+  local hp=$WORK/ingress/haproxy/haproxy.pid
+  [[ -f $hp && $(cat "/proc/$(cat "$hp")/comm" 2>/dev/null) == haproxy ]] && kill "$(cat "$hp")"
   docker swarm leave --force >/dev/null 2>&1
   docker ps -aq | xargs -r docker rm -f >/dev/null 2>&1
   rm -rf "$WORK"

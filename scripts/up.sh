@@ -136,10 +136,24 @@ if [[ -z $IPS ]]; then
   exit 1
 fi
 IP=$(head -n 1 <<<"$IPS")
+# The demo's route through the ingress (HAProxy, inside lastbackend server).
+ROUTE_HOST=web.demo.lb.localhost
+ROUTED=""
+for _ in $(seq 1 100); do
+  curl -fsS --max-time 1 -H "Host: $ROUTE_HOST" http://127.0.0.1/ -o /dev/null 2>&1 && { ROUTED=yes; break; }
+  sleep 0.2
+done
+if [[ -n $ROUTED ]]; then
+  ROUTE_LINE="curl -H 'Host: $ROUTE_HOST' http://127.0.0.1/"
+else
+  ROUTE_LINE="(the route does not answer yet: lb route inspect demo web; is port 80 free?)"
+fi
 # The cluster's DNS (discovery, inside lastbackend server) on this host.
 VIP=$(dig +short +time=1 +tries=2 @127.0.0.1 web.demo.lb.local A 2>/dev/null | head -n 1 || true)
 cat <<MSG
 
+up: the demo answers through its route (the ingress, HAProxy, on port 80 of this host):
+      $ROUTE_LINE
 up: the cluster API answers at http://127.0.0.1:$PORT (token in $CONFIG).
     lb is configured ("lb cluster ls"); try: lb namespace ls, lb service inspect demo web,
     lb service logs demo web

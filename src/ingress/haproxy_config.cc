@@ -251,6 +251,10 @@ std::string renderConfig(const Model& model, const ConfigOptions& o, bool withSe
     << o.dir << "/haproxy.sock mode 600 level admin expose-fd listeners\n"
     << "  stats timeout 30s\n"
        "  hard-stop-after 60s\n"
+       // On a reload the old worker does not close idle keep-alive
+       // connections (a client may be sending on one): each gets its next
+       // answer with "Connection: close".
+       "  close-spread-time infinite\n"
        "\n"
        "defaults\n"
        "  mode http\n"

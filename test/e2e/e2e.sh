@@ -38,6 +38,7 @@ stop_server() {
 }
 cleanup() {
   stop_server
+  stop_haproxy_of "$WORK"
   # Our containers only (labelled by the agent), in our own dockerd.
   dk ps -aq --filter label=io.lastbackend.pod | xargs -r docker rm -f >/dev/null 2>&1
   if ((FAILED > 0)); then cp "$WORK/server.log" /tmp/lb-e2e-last-server.log; echo "--- server log (tail; all in /tmp/lb-e2e-last-server.log)"; tail -n 30 "$WORK/server.log"; fi

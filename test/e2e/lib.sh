@@ -17,3 +17,13 @@ eventually() {
   "$@"
 }
 lb() { "$LB_BIN" "$@"; }
+# Stops the HAProxy a `lastbackend server` with workdir $1 left running
+# (after a kill -9 of the server): the master's pid from its pid file, if
+# that process is an haproxy.
+stop_haproxy_of() {
+  local f=$1/ingress/haproxy/haproxy.pid pid
+  [[ -f $f ]] || return 0
+  pid=$(cat "$f")
+  [[ $(cat "/proc/$pid/comm" 2>/dev/null) == haproxy ]] && kill "$pid" 2>/dev/null
+  return 0
+}

@@ -66,6 +66,7 @@ KNOT_PID=""
 cleanup() {
   local h
   for h in 3 2 1; do stop_host "$h"; done
+  stop_haproxy_of "$WORK/h1"
   [[ -n $KNOT_PID ]] && kill "$KNOT_PID" 2>/dev/null && wait "$KNOT_PID" 2>/dev/null
   # Our pods' containers only (labelled by the agents), in the rig's dockerds.
   for h in 1 2 3; do

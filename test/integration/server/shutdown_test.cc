@@ -61,6 +61,11 @@ class ServerShutdownTest : public ::testing::Test {
       ::kill(pid_, SIGKILL);
       testing::waitExit(pid_, 10s);
     }
+    // A killed server leaves its HAProxy running (by design): ours, by its pid file.
+    std::ifstream pidFile(dir_ / "ingress" / "haproxy" / "haproxy.pid");
+    if (int hp = 0; pidFile >> hp && hp > 1 &&
+                    testing::readFile("/proc/" + std::to_string(hp) + "/comm").rfind("haproxy", 0) == 0)
+      ::kill(hp, SIGTERM);
     // The node leaves its containers behind on stop (adoption on restart).
     std::string rm = "docker ps -aq --filter label=io.lastbackend.namespace=quiet | xargs -r docker rm -f >/dev/null 2>&1";
     if (std::system(rm.c_str()) != 0) ADD_FAILURE() << "could not remove the test's containers";
