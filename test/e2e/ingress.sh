@@ -29,16 +29,6 @@ E2E_NAME=ingress
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
-start_server() {
-  LB_DNS_PORT=0 LB_NODE_STOP_GRACE=1 LB_NODE_NAME=ingress-node "$LASTBACKEND" server -c "$WORK/server.yml" \
-    >>"$WORK/server.log" 2>&1 &
-  SERVER_PID=$!
-  eventually 30 curl -fsS "http://127.0.0.1:$PORT/health" -o /dev/null
-}
-stop_server() {
-  [[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-  SERVER_PID=""
-}
 cleanup() {
   stop_server
   stop_haproxy_of "$WORK"  # a kill -9 of the server leaves it running

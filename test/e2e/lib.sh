@@ -27,3 +27,15 @@ stop_haproxy_of() {
   [[ $(cat "/proc/$pid/comm" 2>/dev/null) == haproxy ]] && kill "$pid" 2>/dev/null
   return 0
 }
+# `lastbackend server -c $WORK/server.yml` (no DNS, node $E2E_NAME-node),
+# logging to $WORK/server.log; SERVER_PID; waits for the api on $PORT.
+start_server() {
+  LB_DNS_PORT=0 LB_NODE_STOP_GRACE=1 LB_NODE_NAME=$E2E_NAME-node "$LASTBACKEND" server -c "$WORK/server.yml" \
+    >>"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  eventually 30 curl -fsS "http://127.0.0.1:$PORT/health" -o /dev/null
+}
+stop_server() {
+  [[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+  SERVER_PID=""
+}
