@@ -123,7 +123,7 @@ sleep 2
 IPS=$(docker ps -q --filter label=io.lastbackend.service=web | xargs -r docker inspect \
   -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' | sort)
 {
-  printf 'global\n  maxconn 20000\ndefaults\n  mode http\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\n'
+  printf 'global\ndefaults\n  mode http\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\n'
   printf 'frontend static\n  bind 127.0.0.1:8081\n  default_backend pods\nbackend pods\n  balance roundrobin\n'
   n=0; for ip in $IPS; do n=$((n + 1)); printf '  server s%d %s:8080 check\n' "$n" "$ip"; done
 } >"$WORK/static.cfg"

@@ -316,7 +316,9 @@ Opts ingressOptions() {
          network("LB_INGRESS_BIND_INTERFACE") +
          Opts{
              {"network-resolvers", 0, "LB_NETWORK_RESOLVERS", "network.resolver.servers",
-              Type::kStringList, "8.8.8.8,8.8.4.4", "Additional resolvers IPs for Ingress"},
+              Type::kStringList, "8.8.8.8,8.8.4.4",
+              "Additional resolvers IPs for Ingress (unused: its backends are pod IPs, so it "
+              "sends no DNS query)"},
          } +
          apiClient();
 }

@@ -303,7 +303,8 @@ std::string renderConfig(const Model& model, const ConfigOptions& o, bool withSe
     c << "\n";
   }
   if (o.statsPort > 0) {
-    c << "listen stats\n  bind " << bind << ":" << o.statsPort
+    // Without a username the page is the loopback's only.
+    c << "listen stats\n  bind " << (o.statsUser.empty() ? "127.0.0.1" : bind) << ":" << o.statsPort
       << "\n  stats enable\n  stats uri /stats\n  stats refresh 10s\n";
     if (!o.statsUser.empty()) c << "  stats auth " << o.statsUser << ":" << o.statsPassword << "\n";
     c << "\n";
