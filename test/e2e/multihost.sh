@@ -381,6 +381,14 @@ check "4. 4 pods ready" eventually 60 ready_pods 4 spread
 spread_hosts() { [[ $(pod_table spread | awk '{print $1}' | sort -u | grep -c .) -eq 3 ]]; }
 check "4. the 4 pods are spread over the 3 hosts" spread_hosts
 check "4. every new ready pod gets traffic, nothing else does" eventually 10 served_by_ready 4
+# The ingress of host 1's server (HAProxy) reaches the pods on every host.
+check "ingress: route spread.mh.example created" eval 'lb route create mh spread -p 80 --domain spread.mh.example spread:80 >/dev/null'
+ingress_spread() {
+  local names i
+  names=$(for i in $(seq 16); do curl -sS -m 2 -H 'Host: spread.mh.example' http://127.0.0.1/cgi-bin/who | awk '{print $1}'; done | sort -u)
+  [[ $names == "$(ready_names)" ]] || { log "ingress: answers $(tr '\n' ' ' <<<"$names"), ready: $(tr '\n' ' ' <<<"$(ready_names)")"; return 1; }
+}
+check "ingress: host 1's ingress balances over the 4 pods on the 3 hosts" eventually 15 ingress_spread
 BEFORE=$(ready_names)
 check "4. scale to 1" apply service spread 1 ""
 check "4. 1 pod left, ready" eventually 60 ready_pods 1 spread
