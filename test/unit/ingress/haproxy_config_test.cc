@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "support/endpoints.h"
 #include "ingress/haproxy.h"
 
 namespace lb::ingress {
@@ -25,13 +26,10 @@ types::Route route(const std::string& ns, const std::string& name, const std::st
   return r;
 }
 
+// The controller's endpoint of `svc`: service port `port` -> `target` on `ips`.
 types::Endpoint endpoint(const std::string& ns, const std::string& svc, int port, int target,
                          std::vector<std::string> ips) {
-  types::Endpoint e;
-  e.meta.selflink = ns + ":" + svc;
-  e.spec.ports.push_back({port, target, "tcp"});
-  for (const auto& ip : ips) e.spec.upstreams.push_back({ip, target});
-  return e;
+  return testing::makeEndpoint(ns, svc, "10.96.0.10", {testing::tcpPort(port, target)}, ips);
 }
 
 void add(Manifest& m, types::Route r) { m.routes[r.meta.selflink] = std::move(r); }
