@@ -47,9 +47,12 @@ int runCommand(const std::vector<std::string>& argv, std::string* output) {
   std::string out;
   char buf[4096];
   ssize_t n;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   // A daemonizing child may leave our pipe open in its grandchild: read
-  // until the child itself is gone, not until EOF.
+  // until the child itself is gone, not until EOF; one that hangs past the
+  // deadline is killed.
   for (;;) {
+    if (std::chrono::steady_clock::now() > deadline) ::kill(pid, SIGKILL);
     pollfd p{fds[0], POLLIN, 0};
     int r = ::poll(&p, 1, 100);
     if (r > 0) {

@@ -59,7 +59,8 @@ class Haproxy {
 };
 
 // Runs `argv` (no shell), its stdout and stderr together in `output`
-// (at most 64 KiB kept); returns the exit code, or -1 when it did not start.
+// (at most 64 KiB kept); returns the exit code (128 + signal; killed after
+// 30 s), or -1 when it did not start.
 int runCommand(const std::vector<std::string>& argv, std::string* output);
 
 }  // namespace lb::ingress

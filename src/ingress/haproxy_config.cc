@@ -191,10 +191,10 @@ Model buildModel(const Manifest& m, const std::string& fallbackDomain) {
   }
   // A port with plain and TLS routes cannot be both: TLS wins, the plain
   // routes there are errors.
+  std::set<std::string> tlsRoutes;
+  for (const auto& c : model.certs) tlsRoutes.insert(c.route);
   for (auto& [port, f] : frontends) {
     if (!f.tls) continue;
-    std::set<std::string> tlsRoutes;
-    for (const auto& c : model.certs) tlsRoutes.insert(c.route);
     std::vector<Rule> kept;
     for (auto& rule : f.rules) {
       if (tlsRoutes.count(rule.route)) {
@@ -213,12 +213,10 @@ Model buildModel(const Manifest& m, const std::string& fallbackDomain) {
     if (!f80.tls) f80.redirectHosts.assign(redirects.begin(), redirects.end());
   }
   std::erase_if(model.routes, [&](const std::string& sl) { return model.errors.count(sl) > 0; });
-  std::erase_if(model.backends, [&](const Backend& b) {
-    for (const auto& [p, f] : frontends)
-      for (const auto& rule : f.rules)
-        if (rule.backend == b.name) return false;
-    return true;
-  });
+  std::set<std::string> used;  // backends a rule still routes to
+  for (const auto& [port, f] : frontends)
+    for (const auto& rule : f.rules) used.insert(rule.backend);
+  std::erase_if(model.backends, [&](const Backend& b) { return !used.count(b.name); });
   for (auto& [port, f] : frontends) {
     // Longest path first, so the longest prefix wins; then by host.
     std::stable_sort(f.rules.begin(), f.rules.end(), [](const Rule& a, const Rule& b) {

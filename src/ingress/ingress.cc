@@ -22,6 +22,7 @@ namespace {
 using namespace std::chrono_literals;
 constexpr auto kHeartbeat = 5s;
 constexpr auto kPollWait = 20s;
+constexpr size_t kMaxManifest = 64u << 20;  // bytes of one ingress manifest
 
 std::string hostName() {
   char buf[256] = {};
@@ -73,9 +74,10 @@ class IngressProcess::Impl {
       stopping_ = true;
     }
     cv_.notify_all();
+    cancel_.cancel();  // the long-poll in flight ends now
     if (heartbeat_.joinable()) heartbeat_.join();
     if (feed_.joinable()) feed_.join();
-    if (haproxy_ && options_.stopHaproxy) haproxy_->stop();
+    if (haproxy_) haproxy_->stop();
   }
 
   const std::string& name() const { return name_; }
@@ -100,9 +102,8 @@ class IngressProcess::Impl {
         if (!sleepFor(200ms)) return;
         continue;
       }
-      http::QueryParams q;
-      if (revision >= 0) q = {{"revision", std::to_string(revision)}, {"timeout", "20s"}};
-      auto body = client_->get("/ingress/" + name_ + "/spec", q);
+      auto body = poll(revision);
+      if (stopping()) return;
       if (!body.isOk()) {
         if (!failing) spdlog::warn("ingress: reading the manifest: {}", body.status().message());
         failing = true;
@@ -124,14 +125,35 @@ class IngressProcess::Impl {
     }
   }
 
+  // One answer of the manifest long-poll (the whole manifest without a
+  // revision), read as a stream so stop() can cut it; at most kMaxManifest.
+  StatusOr<std::string> poll(int64_t revision) {
+    http::QueryParams q;
+    if (revision >= 0) q = {{"revision", std::to_string(revision)}, {"timeout", "20s"}};
+    std::string body;
+    bool tooBig = false;
+    Status s = client_->stream(
+        "/ingress/" + name_ + "/spec", q,
+        [&](std::string_view chunk) {
+          tooBig = body.size() + chunk.size() > kMaxManifest;
+          if (!tooBig) body.append(chunk);
+          return !tooBig;
+        },
+        &cancel_);
+    if (tooBig) return unavailable("the ingress manifest is over 64 MiB");
+    if (!s.isOk()) return s;
+    return body;
+  }
+
   // Makes HAProxy serve `m`: the Runtime API when only servers changed,
   // else a checked reload. Then the route states are reported.
   void apply(const Manifest& m) {
     Model next = buildModel(m, options_.fallbackDomain);
     keepSlots(next, running_);
     std::vector<types::IngressRouteState> states;
-    const bool sameLayout = applied_ && layout(next, cfg_) == layout(running_, cfg_) &&
-                            haproxy_->masterPid() != 0;
+    std::string nextLayout = layout(next, cfg_);
+    const bool sameLayout =
+        applied_ && nextLayout == runningLayout_ && haproxy_->masterPid() != 0;
     Status s = Status::ok();
     if (sameLayout) {
       std::vector<std::string> cmds;
@@ -161,6 +183,7 @@ class IngressProcess::Impl {
     }
     if (s.isOk()) {
       running_ = next;
+      runningLayout_ = std::move(nextLayout);
       applied_ = true;
       for (const auto& sl : next.routes) states.push_back({sl, "ready", ""});
     } else {
@@ -222,9 +245,11 @@ class IngressProcess::Impl {
   types::ComponentSpec spec_;
   // The feed thread's own: what HAProxy runs.
   Model running_;
+  std::string runningLayout_;  // layout(running_), kept: every endpoint change compares it
   bool applied_ = false;
   std::map<std::string, std::map<std::string, int>> assign_;  // backend -> server -> slot
   std::atomic<bool> registered_{false};
+  runtime::CancelToken cancel_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false, ready_ = false, dirty_ = false;

@@ -21,7 +21,6 @@ struct IngressOptions {
   std::string name;            // "" = the host name
   std::string fallbackDomain;  // routes without a domain: <route>.<ns>.<this>
   std::string bindHost;        // HAProxy's listeners; "" = every address
-  bool stopHaproxy = true;     // stop() stops HAProxy too (kill -9 never does)
 };
 
 class IngressProcess {
@@ -30,6 +29,8 @@ class IngressProcess {
   static StatusOr<std::unique_ptr<IngressProcess>> start(const config::IngressConfig& config,
                                                          IngressOptions options);
   ~IngressProcess();
+  // Ends the long-poll at once and stops HAProxy softly (a kill -9 of the
+  // process never stops HAProxy).
   void stop();
   const std::string& name() const;
 
